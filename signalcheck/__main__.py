@@ -1,0 +1,3 @@
+from signalcheck.cli import app
+
+app(prog_name="signalcheck")

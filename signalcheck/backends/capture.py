@@ -1,0 +1,28 @@
+"""The capture receiver's read API: traces, logs and alert notifications it received."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from signalcheck.backends.base import BackendClient
+
+
+class CaptureClient(BackendClient):
+    name = "capture"
+
+    def trace(self, trace_id: str) -> list[dict[str, Any]]:
+        """The spans of one trace; empty while none has arrived."""
+        response = self.request("GET", f"/api/traces/{trace_id}")
+        return [] if response.status_code == 404 else self.decode(response)["spans"]
+
+    def spans(self, **filters: Any) -> list[dict[str, Any]]:
+        """Spans by service, name or attribute (`attr="key=value"`)."""
+        return self.get_json("/api/spans", **filters)
+
+    def logs(self, **filters: Any) -> list[dict[str, Any]]:
+        """Log records by time range (`start`, `end`), trace_id, attribute, text or severity."""
+        return self.get_json("/api/logs", **filters)
+
+    def notifications(self, **filters: Any) -> list[dict[str, Any]]:
+        """Alertmanager notifications by alertname, receiver, status or `since` (unix seconds)."""
+        return self.get_json("/api/notifications", **filters)

@@ -1,0 +1,196 @@
+"""One YAML file -> typed models.
+
+Errors name the file, the key and the expected form, so a user can fix the file
+without reading this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG_PATH = Path("signalcheck.yaml")
+CONFIG_ENV = "SIGNALCHECK_CONFIG"
+
+Duration = Annotated[float, Field(gt=0, description="seconds")]
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names file, key and expected form."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(_Model):
+    base_url: AnyHttpUrl
+
+    @property
+    def host(self) -> str:
+        return urlsplit(str(self.base_url)).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(str(self.base_url))
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+class Backend(_Model):
+    """How to reach one observability backend."""
+
+    url: AnyHttpUrl
+    timeout: Duration = 5.0
+    tenant: str | None = None
+    bearer_token_env: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    verify_tls: bool = True
+
+    @property
+    def base_url(self) -> str:
+        return str(self.url).rstrip("/")
+
+
+class Backends(_Model):
+    prometheus: Backend | None = None
+    alertmanager: Backend | None = None
+    pushgateway: Backend | None = None
+    capture: Backend | None = None
+    loki: Backend | None = None
+    tempo: Backend | None = None
+    jaeger: Backend | None = None
+
+
+class StackPorts(_Model):
+    prometheus: int = Field(19090, ge=1, le=65535)
+    alertmanager: int = Field(19093, ge=1, le=65535)
+    pushgateway: int = Field(19091, ge=1, le=65535)
+    capture: int = Field(14318, ge=1, le=65535)
+
+
+class Stack(_Model):
+    """The local stack: real backends and the demo regions on loopback."""
+
+    data_dir: Path = Path(".signalcheck/stack")
+    ports: StackPorts = StackPorts()
+    scrape_interval: Duration = 1.0
+    evaluation_interval: Duration = 1.0
+    group_wait: Duration = 1.0
+    group_interval: Duration = 2.0
+    ready_timeout: Duration = 30.0
+
+
+class Config(_Model):
+    regions: dict[str, Region]
+    backends: Backends = Backends()
+    stack: Stack = Stack()
+    allowlist: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    runs_dir: Path = Path("runs")
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: dict[str, Region]) -> dict[str, Region]:
+        if not regions:
+            raise ValueError("at least one region is required")
+        return regions
+
+    @model_validator(mode="after")
+    def _local_backends_by_default(self) -> Config:
+        """Backends not configured are the local stack's, on loopback."""
+        ports = self.stack.ports
+        local = {
+            name: Backend(url=f"http://127.0.0.1:{getattr(ports, name)}")
+            for name in StackPorts.model_fields
+            if getattr(self.backends, name) is None
+        }
+        if local:
+            object.__setattr__(self, "backends", self.backends.model_copy(update=local))
+        return self
+
+    @model_validator(mode="after")
+    def _regions_on_allowlist(self) -> Config:
+        for name, region in self.regions.items():
+            if region.host not in self.allowlist:
+                raise ValueError(
+                    f"regions.{name}.base_url host {region.host!r} is not in allowlist "
+                    f"{self.allowlist}"
+                )
+        return self
+
+
+BACKEND_ENV = {name: f"SIGNALCHECK_{name.upper()}_URL" for name in Backends.model_fields}
+
+
+def load_config(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Load the config from `path`, `$SIGNALCHECK_CONFIG` or ./signalcheck.yaml.
+
+    Backend URLs may be overridden with SIGNALCHECK_<BACKEND>_URL.
+    """
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw = _apply_env_overrides(raw, environ)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from exc
+    return _anchor_paths(config, path)
+
+
+def _anchor_paths(config: Config, path: Path) -> Config:
+    """Relative directories in the file are relative to the file, not to the cwd."""
+    base = path.resolve().parent
+    stack = config.stack.model_copy(update={"data_dir": base / config.stack.data_dir})
+    return config.model_copy(
+        update={"source": path, "stack": stack, "runs_dir": base / config.runs_dir}
+    )
+
+
+def _apply_env_overrides(raw: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
+    backends = dict(raw.get("backends") or {})
+    for name, var in BACKEND_ENV.items():
+        if environ.get(var):
+            entry = backends.get(name)
+            entry = dict(entry) if isinstance(entry, dict) else {}
+            entry["url"] = environ[var]
+            backends[name] = entry
+    return {**raw, "backends": backends} if backends else raw
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    """First validation error as 'file: key: problem (expected form)'."""
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"]) or "<top level>"
+    problem = err["msg"]
+    if err["type"] == "extra_forbidden":
+        problem = "unknown key"
+    elif err["type"] == "missing":
+        problem = "required key is missing"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{path}: {key}: {problem}{more}"

@@ -1,0 +1,2 @@
+class StackError(Exception):
+    """The local stack cannot start or stop; the message names the component and what to do."""

@@ -1,0 +1,123 @@
+"""Render the shipped compose/ configs for the local stack.
+
+Targets, URLs and intervals change; rule files are used as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from signalcheck.config import Config
+
+COMPOSE_DIR = Path(__file__).resolve().parents[2] / "compose"
+PROMETHEUS_YML = COMPOSE_DIR / "prometheus" / "prometheus.yml"
+ALERTMANAGER_YML = COMPOSE_DIR / "alertmanager" / "alertmanager.yml"
+
+
+def seconds(value: float) -> str:
+    """A Prometheus duration string for `value` seconds (whole milliseconds)."""
+    return f"{round(value * 1000)}ms"
+
+
+def local_static_targets(config: Config) -> dict[str, str]:
+    """Scrape job name -> loopback address of the backend it scrapes."""
+    ports = config.stack.ports
+    return {
+        "prometheus": f"127.0.0.1:{ports.prometheus}",
+        "alertmanager": f"127.0.0.1:{ports.alertmanager}",
+        "pushgateway": f"127.0.0.1:{ports.pushgateway}",
+    }
+
+
+def demo_targets(config: Config, compose_targets: Path) -> list[dict[str, Any]]:
+    """The file_sd target groups for the configured regions, keeping the shipped labels."""
+    shipped = {
+        group["labels"]["region"]: group["labels"]
+        for group in json.loads(compose_targets.read_text())
+        if "region" in group.get("labels", {})
+    }
+    return [
+        {
+            "targets": [f"{region.host}:{region.port}"],
+            "labels": {**shipped.get(name, {}), "region": name},
+        }
+        for name, region in config.regions.items()
+    ]
+
+
+def render_prometheus(config: Config, out_dir: Path) -> Path:
+    """Write prometheus.yml and its file_sd target files into `out_dir`."""
+    source = yaml.safe_load(PROMETHEUS_YML.read_text())
+    stack = config.stack
+    targets_dir = out_dir / "targets"
+    targets_dir.mkdir(parents=True, exist_ok=True)
+    static = local_static_targets(config)
+
+    scrape_configs = []
+    for job in source.get("scrape_configs", []):
+        name = job["job_name"]
+        job = {k: v for k, v in job.items() if k not in ("scrape_interval", "scrape_timeout")}
+        if "file_sd_configs" in job:
+            target_file = targets_dir / f"{name}.json"
+            shipped = PROMETHEUS_YML.parent / job["file_sd_configs"][0]["files"][0]
+            target_file.write_text(json.dumps(demo_targets(config, shipped), indent=2))
+            job["file_sd_configs"] = [{"files": [str(target_file)], "refresh_interval": "1s"}]
+        elif name in static:
+            job["static_configs"] = [{"targets": [static[name]]}]
+        else:
+            continue  # a production job with no local counterpart
+        scrape_configs.append(job)
+
+    rendered = {
+        **source,
+        "global": {
+            **source.get("global", {}),
+            "scrape_interval": seconds(stack.scrape_interval),
+            "scrape_timeout": seconds(stack.scrape_interval),
+            "evaluation_interval": seconds(stack.evaluation_interval),
+        },
+        "rule_files": [
+            str(path)
+            for pattern in source.get("rule_files", [])
+            for path in sorted(PROMETHEUS_YML.parent.glob(pattern))
+        ],
+        "alerting": {
+            "alertmanagers": [{"static_configs": [{"targets": [static["alertmanager"]]}]}]
+        },
+        "scrape_configs": scrape_configs,
+    }
+    path = out_dir / "prometheus.yml"
+    path.write_text(yaml.safe_dump(rendered, sort_keys=False))
+    return path
+
+
+def render_alertmanager(config: Config, out_dir: Path) -> Path:
+    """Write alertmanager.yml with short route timings and webhooks to the local capture."""
+    source = yaml.safe_load(ALERTMANAGER_YML.read_text())
+    timings = {
+        "group_wait": seconds(config.stack.group_wait),
+        "group_interval": seconds(config.stack.group_interval),
+    }
+    source["route"].update(timings)
+    _shorten_child_routes(source["route"], timings)
+    capture = f"127.0.0.1:{config.stack.ports.capture}"
+    for receiver in source.get("receivers", []):
+        for webhook in receiver.get("webhook_configs", []):
+            parts = urlsplit(webhook["url"])
+            webhook["url"] = urlunsplit(("http", capture, parts.path, parts.query, ""))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(source, sort_keys=False))
+    return path
+
+
+def _shorten_child_routes(route: dict[str, Any], timings: dict[str, str]) -> None:
+    """Child routes that set their own timings get the short ones too."""
+    for child in route.get("routes", []):
+        child.update({key: value for key, value in timings.items() if key in child})
+        _shorten_child_routes(child, timings)

@@ -1,0 +1,122 @@
+"""The local stack against the real binaries: targets, alerts end to end, trace propagation."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import httpx
+import pytest
+
+from signalcheck.backends.alertmanager import AlertmanagerClient
+from signalcheck.backends.capture import CaptureClient
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.waiting import wait_for
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+FIRE_BUDGET = 90.0  # for: 30s + rate window fill + evaluation + group_wait, with margin
+RESOLVE_BUDGET = 120.0  # the 1m rate window must drain below the threshold
+
+
+def test_prometheus_reports_every_target_up(stack, stack_config):
+    with PrometheusClient(stack_config.backends.prometheus) as prometheus:
+        targets = prometheus.targets()
+    health = {(t["labels"]["job"], t["labels"].get("region")): t["health"] for t in targets}
+    expected = {("demo", region) for region in stack_config.regions}
+    expected |= {("prometheus", None), ("alertmanager", None), ("pushgateway", None)}
+    assert set(health) == expected
+    assert set(health.values()) == {"up"}
+
+
+def _named(alerts, name, region=None):
+    return [
+        a
+        for a in alerts
+        if a["labels"]["alertname"] == name and region in (None, a["labels"].get("region"))
+    ]
+
+
+def test_error_injection_fires_for_the_faulted_region_only_and_resolves(
+    stack, stack_config, admin, traffic
+):
+    backends = stack_config.backends
+    prometheus = PrometheusClient(backends.prometheus)
+    alertmanager = AlertmanagerClient(backends.alertmanager)
+    capture = CaptureClient(backends.capture)
+
+    admin("eu-west-1", "PUT", json={"error_rate": 1.0})
+    injected = time.time()
+
+    firing, _ = wait_for(
+        lambda: [a for a in _named(prometheus.alerts(), "HighErrorRate") if a["state"] == "firing"],
+        timeout=FIRE_BUDGET,
+        what="HighErrorRate firing in Prometheus",
+    )
+    wait_for(
+        lambda: _named(alertmanager.alerts(), "HighErrorRate"),
+        timeout=10,
+        what="HighErrorRate in Alertmanager",
+    )
+    notes, _ = wait_for(
+        lambda: capture.notifications(alertname="HighErrorRate", status="firing", since=injected),
+        timeout=10,
+        what="HighErrorRate firing notification at the webhook",
+    )
+    assert {a["labels"]["region"] for a in firing} == {"eu-west-1"}
+    assert {a["labels"]["region"] for a in _named(alertmanager.alerts(), "HighErrorRate")} == {
+        "eu-west-1"
+    }
+    assert {(n["receiver"], n["labels"]["region"]) for n in notes} == {("pager", "eu-west-1")}
+    assert notes[0]["labels"]["priority"] == "P0"
+
+    admin("eu-west-1", "DELETE")
+    resolved, _ = wait_for(
+        lambda: capture.notifications(alertname="HighErrorRate", status="resolved", since=injected),
+        timeout=RESOLVE_BUDGET,
+        what="HighErrorRate resolved notification at the webhook",
+    )
+    assert {(n["receiver"], n["labels"]["region"]) for n in resolved} == {("pager", "eu-west-1")}
+    assert not _named(prometheus.alerts(), "HighErrorRate")
+    for client in (prometheus, alertmanager, capture):
+        client.close()
+
+
+def test_a_callers_trace_continues_into_the_demo_with_spans_and_logs(stack, stack_config):
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    base = str(stack_config.regions["us-east-1"].base_url).rstrip("/")
+    with httpx.Client(base_url=base, timeout=5, headers={"traceparent": traceparent}) as demo:
+        token = demo.post(
+            "/auth/token", json={"client_id": "tests", "client_secret": "demo-secret"}
+        ).json()["access_token"]
+        created = demo.post(
+            "/v1/assignments",
+            json={"title": "check traces", "priority": "high"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert created.status_code == 201
+
+    with CaptureClient(stack_config.backends.capture) as capture:
+
+        def complete_trace():
+            spans = capture.trace(trace_id)
+            names = {s["name"] for s in spans}
+            has_children = any(s["parent_span_id"] and s["kind"] != "SERVER" for s in spans)
+            return spans if "POST /v1/assignments" in names and has_children else None
+
+        spans, _ = wait_for(complete_trace, timeout=10, what=f"trace {trace_id} in capture")
+        logs, _ = wait_for(
+            lambda: capture.logs(trace_id=trace_id),
+            timeout=10,
+            what=f"log records carrying trace {trace_id}",
+        )
+    servers = [s for s in spans if s["kind"] == "SERVER"]
+    assert {s["name"] for s in servers} == {"POST /auth/token", "POST /v1/assignments"}
+    assert all(s["service"] == "demo-api" for s in spans)
+    assert {s["resource"].get("cloud.region") for s in spans} == {"us-east-1"}
+    server_ids = {s["span_id"] for s in servers}
+    children = [s for s in spans if s["parent_span_id"] in server_ids]
+    assert any(s["name"].startswith("db.") for s in children)
+    assert any(s["name"].startswith("notify.") for s in children)
+    assert all(log["trace_id"] == trace_id and log["span_id"] for log in logs)

@@ -1,0 +1,36 @@
+"""Helpers shared by signalcheck's own tests."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_stack_config(directory: Path) -> Path:
+    """A signalcheck.yaml for a local stack on free ports with its data under `directory`."""
+    config = {
+        "regions": {name: {"base_url": f"http://127.0.0.1:{free_port()}"} for name in REGIONS},
+        "stack": {
+            "data_dir": str(directory / "stack"),
+            "ports": {
+                name: free_port()
+                for name in ("prometheus", "alertmanager", "pushgateway", "capture")
+            },
+        },
+        "runs_dir": str(directory / "runs"),
+    }
+    path = directory / "signalcheck.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
