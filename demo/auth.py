@@ -1,0 +1,101 @@
+"""Client-credentials tokens: stateless, HMAC-signed, valid in the process that issued them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from demo.faults import Faults
+
+TOKEN_LIFETIME_S = 3600
+
+logger = logging.getLogger(__name__)
+
+
+class TokenIssuer:
+    """Issues and checks bearer tokens for clients that know the client secret."""
+
+    def __init__(self, client_secret: str) -> None:
+        self._client_secret = client_secret
+        self._key = secrets.token_bytes(32)
+
+    def secret_matches(self, client_secret: str) -> bool:
+        return hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
+
+    def issue(self, client_id: str, now: float | None = None) -> str:
+        expires = int((now if now is not None else time.time()) + TOKEN_LIFETIME_S)
+        payload = base64.urlsafe_b64encode(f"{expires}:{client_id}".encode()).decode()
+        return f"{payload}.{self._sign(payload)}"
+
+    def client_of(self, token: str, now: float | None = None) -> str | None:
+        """The client id a valid, unexpired token was issued to; None for any other token."""
+        payload, _, signature = token.partition(".")
+        if not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
+            return None
+        expires, _, client_id = base64.urlsafe_b64decode(payload).decode().partition(":")
+        if int(expires) < (now if now is not None else time.time()):
+            return None
+        return client_id
+
+    def _sign(self, payload: str) -> str:
+        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if there is one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class TokenRequest(BaseModel):
+    client_id: str = Field(min_length=1, max_length=128)
+    client_secret: str = Field(max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = TOKEN_LIFETIME_S
+
+
+def client_auth(issuer: TokenIssuer) -> Callable[[Request], Awaitable[str]]:
+    """A route dependency that requires a valid bearer token and returns its client id."""
+
+    async def require_client(request: Request) -> str:
+        token = bearer_token(request)
+        if token is None:
+            raise unauthorized("missing bearer token")
+        client_id = issuer.client_of(token)
+        if client_id is None:
+            raise unauthorized("invalid or expired token")
+        return client_id
+
+    return require_client
+
+
+def token_router(issuer: TokenIssuer, faults: Faults) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(faults.apply)])
+
+    @router.post("/auth/token")
+    async def issue_token(body: TokenRequest) -> TokenResponse:
+        if not issuer.secret_matches(body.client_secret):
+            logger.warning("rejected client credentials", extra={"client_id": body.client_id})
+            raise unauthorized("invalid client credentials")
+        logger.info("token issued", extra={"client_id": body.client_id})
+        return TokenResponse(access_token=issuer.issue(body.client_id))
+
+    return router
