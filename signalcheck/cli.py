@@ -106,11 +106,12 @@ def print_status(stack: LocalStack) -> bool:
     if not rows:
         console.print(f"no stack running in {stack.data_dir}")
         return False
-    table = Table("component", "url", "pid", "health", "log")
+    table = Table("component", "url", "pid", "health")
     for row in rows:
         health = (
             "[green]healthy" if row.healthy else ("[red]unhealthy" if row.running else "[red]down")
         )
-        table.add_row(row.name, row.url, str(row.pid or "-"), health, str(row.log))
+        table.add_row(row.name, row.url, str(row.pid or "-"), health)
     console.print(table)
+    console.print(f"logs: {stack.logs_dir}", highlight=False)
     return all(row.healthy for row in rows)

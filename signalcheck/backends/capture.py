@@ -17,12 +17,12 @@ class CaptureClient(BackendClient):
 
     def spans(self, **filters: Any) -> list[dict[str, Any]]:
         """Spans by service, name or attribute (`attr="key=value"`)."""
-        return self.get_json("/api/spans", **filters)
+        return self.get_json("/api/spans", **filters)["spans"]
 
     def logs(self, **filters: Any) -> list[dict[str, Any]]:
         """Log records by time range (`start`, `end`), trace_id, attribute, text or severity."""
-        return self.get_json("/api/logs", **filters)
+        return self.get_json("/api/logs", **filters)["logs"]
 
     def notifications(self, **filters: Any) -> list[dict[str, Any]]:
         """Alertmanager notifications by alertname, receiver, status or `since` (unix seconds)."""
-        return self.get_json("/api/notifications", **filters)
+        return self.get_json("/api/notifications", **filters)["notifications"]
