@@ -95,6 +95,29 @@ class LocalStack:
         self._stop_all(recorded)
         return stopped
 
+    def stop_component(self, name: str) -> None:
+        """Stop one running component (e.g. kill a demo region); `down` still knows it."""
+        processes.stop(self._recorded(name))
+        self._say(f"stopped {name}")
+
+    def start_component(self, name: str) -> Started:
+        """Start one stopped component again and wait until it is ready."""
+        recorded = self._load()
+        item = self._recorded(name)
+        if processes.find(item) is not None:
+            return item
+        component = next(c for c in self.components() if c.name == name)
+        restarted = self._start(component)
+        self._save([restarted if r.name == name else r for r in recorded])
+        self._wait_ready(restarted, time.monotonic() + self.config.stack.ready_timeout)
+        return restarted
+
+    def _recorded(self, name: str) -> Started:
+        for item in self._load():
+            if item.name == name:
+                return item
+        raise StackError(f"{name}: not a component of the stack in {self.data_dir}")
+
     def status(self) -> list[ComponentStatus]:
         result = []
         for item in self._load():
@@ -121,7 +144,7 @@ class LocalStack:
 
     def url(self, name: str) -> str:
         """The loopback URL of a running component, e.g. `url("prometheus")`."""
-        return next(item.url for item in self._load() if item.name == name)
+        return self._recorded(name).url
 
     # ------------------------------------------------------------------ makeup
 

@@ -120,3 +120,19 @@ def test_a_callers_trace_continues_into_the_demo_with_spans_and_logs(stack, stac
     assert any(s["name"].startswith("db.") for s in children)
     assert any(s["name"].startswith("notify.") for s in children)
     assert all(log["trace_id"] == trace_id and log["span_id"] for log in logs)
+
+
+def test_a_region_can_be_killed_and_started_again(stack, stack_config):
+    base = str(stack_config.regions["ap-south-1"].base_url).rstrip("/")
+    before = {row.name: row for row in stack.status()}["demo-ap-south-1"]
+
+    stack.stop_component("demo-ap-south-1")
+    killed = {row.name: row for row in stack.status()}["demo-ap-south-1"]
+    assert (killed.running, killed.healthy) == (False, False)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{base}/health", timeout=2)
+
+    restarted = stack.start_component("demo-ap-south-1")
+    assert restarted.pid != before.pid
+    assert httpx.get(f"{base}/health", timeout=2).status_code == 200
+    assert all(row.healthy for row in stack.status())
