@@ -1,0 +1,101 @@
+"""What a game-day report shows, as typed data (times are unix seconds)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Phase(_Model):
+    name: str
+    start: float
+    end: float
+
+
+class FaultSpan(_Model):
+    """A fault injected into a region and (maybe) cleared."""
+
+    action: str
+    region: str
+    start: float
+    end: float | None = None
+
+
+class AlertSpan(_Model):
+    """An alert seen firing for a region and (maybe) resolved."""
+
+    alert: str
+    region: str
+    firing_at: float
+    resolved_at: float | None = None
+
+
+class LatencyPoint(_Model):
+    """One probe result: how long a check took in a region."""
+
+    region: str
+    ts: float
+    seconds: float
+
+
+class ExpectationOutcome(_Model):
+    name: str
+    kind: str
+    passed: bool
+    seconds_to_appear: float | None = None
+    query: str = ""
+    message: str = ""
+
+
+class Detection(_Model):
+    """How fast an expected alert followed its fault, beside the floor the config implies."""
+
+    experiment: str
+    alert: str
+    region: str
+    fault_start: float
+    floor_seconds: float
+    detected_at: float | None = None
+    cleared_at: float | None = None
+    resolved_at: float | None = None
+
+    @property
+    def time_to_detect(self) -> float | None:
+        return None if self.detected_at is None else self.detected_at - self.fault_start
+
+    @property
+    def time_to_resolve(self) -> float | None:
+        if self.resolved_at is None or self.cleared_at is None:
+            return None
+        return self.resolved_at - self.cleared_at
+
+
+class VitalSummary(_Model):
+    """A web vital over the run's RUM events."""
+
+    name: str
+    unit: str
+    count: int
+    p75: float
+    good_share: float
+
+
+class GamedayReport(_Model):
+    title: str
+    started: float
+    ended: float
+    phases: list[Phase] = []
+    faults: list[FaultSpan] = []
+    alerts: list[AlertSpan] = []
+    latencies: list[LatencyPoint] = []
+    expectations: list[ExpectationOutcome] = []
+    detections: list[Detection] = []
+    vitals: list[VitalSummary] = []
+
+    @property
+    def passed(self) -> bool:
+        expectations_ok = all(e.passed for e in self.expectations)
+        return expectations_ok and all(d.detected_at is not None for d in self.detections)
