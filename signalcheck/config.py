@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -21,6 +22,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from signalcheck.checks import Check, unique_check_names
+from signalcheck.expectations import Expectations
+from signalcheck.load_profiles import LoadSettings
 
 DEFAULT_CONFIG_PATH = Path("signalcheck.yaml")
 CONFIG_ENV = "SIGNALCHECK_CONFIG"
@@ -70,6 +75,7 @@ class Backends(_Model):
     alertmanager: Backend | None = None
     pushgateway: Backend | None = None
     capture: Backend | None = None
+    rum_ingest: Backend | None = None
     loki: Backend | None = None
     tempo: Backend | None = None
     jaeger: Backend | None = None
@@ -80,6 +86,7 @@ class StackPorts(_Model):
     alertmanager: int = Field(19093, ge=1, le=65535)
     pushgateway: int = Field(19091, ge=1, le=65535)
     capture: int = Field(14318, ge=1, le=65535)
+    rum_ingest: int = Field(14319, ge=1, le=65535)
 
 
 class Stack(_Model):
@@ -100,6 +107,9 @@ class Config(_Model):
     stack: Stack = Stack()
     allowlist: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
     runs_dir: Path = Path("runs")
+    checks: Annotated[list[Check], AfterValidator(unique_check_names)] = Field(default_factory=list)
+    expectations: Expectations = Expectations()
+    load: LoadSettings = LoadSettings()
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("regions")

@@ -26,7 +26,7 @@ def write_stack_config(directory: Path) -> Path:
             "data_dir": str(directory / "stack"),
             "ports": {
                 name: free_port()
-                for name in ("prometheus", "alertmanager", "pushgateway", "capture")
+                for name in ("prometheus", "alertmanager", "pushgateway", "capture", "rum_ingest")
             },
         },
         "runs_dir": str(directory / "runs"),

@@ -24,6 +24,8 @@ from signalcheck.stack.render import render_alertmanager, render_prometheus
 
 STATE_FILE = "state.json"
 ADMIN_TOKEN_FILE = "demo-admin-token"
+RUM_API_KEY_FILE = "rum-api-key"
+RUM_APP_NAME = "demo-web"  # the app the demo page reports as; its key is in RUM_API_KEY_FILE
 EXPORT_DELAY_MS = "200"  # OTel batch export delay for the demo: telemetry lands within ~0.2 s
 _state_adapter = TypeAdapter(list[Started])
 
@@ -142,6 +144,10 @@ class LocalStack:
     def admin_token_path(self) -> Path:
         return self.data_dir / ADMIN_TOKEN_FILE
 
+    @property
+    def rum_api_key_path(self) -> Path:
+        return self.data_dir / RUM_API_KEY_FILE
+
     def url(self, name: str) -> str:
         """The loopback URL of a running component, e.g. `url("prometheus")`."""
         return self._recorded(name).url
@@ -192,6 +198,19 @@ class LocalStack:
             ports.prometheus,
             "/-/ready",
         )  # fmt: skip
+        rum_ingest = Component(
+            "rum-ingest",
+            [python, "-m", "signalcheck", "rum", "serve", "--host", "127.0.0.1",
+             "--port", str(ports.rum_ingest)],
+            ports.rum_ingest,
+            "/health/ready",
+            env={
+                "DATABASE_URL": f"sqlite:///{data / 'rum.db'}",
+                "RUM_ALLOWED_ORIGINS": ",".join(
+                    f"http://{region.host}:{region.port}" for region in self.config.regions.values()
+                ),
+            },
+        )  # fmt: skip
         regions = [
             Component(
                 f"demo-{name}",
@@ -206,11 +225,12 @@ class LocalStack:
                     "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{ports.capture}",
                     "OTEL_BSP_SCHEDULE_DELAY": EXPORT_DELAY_MS,
                     "OTEL_BLRP_SCHEDULE_DELAY": EXPORT_DELAY_MS,
+                    "DEMO_RUM_SDK_URL": f"{rum_ingest.url}/v1/sdk.js",
                 },
             )
             for name, region in self.config.regions.items()
         ]
-        return [capture, pushgateway, alertmanager, *regions, prometheus]
+        return [capture, pushgateway, alertmanager, rum_ingest, *regions, prometheus]
 
     # ----------------------------------------------------------------- helpers
 
@@ -237,14 +257,18 @@ class LocalStack:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         render_prometheus(self.config, self.data_dir)
         render_alertmanager(self.config, self.data_dir)
-        if not self.admin_token_path.exists():
-            self.admin_token_path.write_text(secrets.token_urlsafe(24))
-            self.admin_token_path.chmod(0o600)
+        for secret in (self.admin_token_path, self.rum_api_key_path):
+            if not secret.exists():
+                secret.write_text(secrets.token_urlsafe(24))
+                secret.chmod(0o600)
 
     def _start(self, component: Component) -> Started:
         env = {**os.environ, **component.env}
         if component.name.startswith("demo-"):
             env["DEMO_ADMIN_TOKEN"] = self.admin_token_path.read_text().strip()
+            env["DEMO_RUM_API_KEY"] = self.rum_api_key_path.read_text().strip()
+        if component.name == "rum-ingest":
+            env["RUM_API_KEYS"] = f"{RUM_APP_NAME}={self.rum_api_key_path.read_text().strip()}"
         log = self.logs_dir / f"{component.name}.log"
         proc = processes.start(component.argv, env, log)
         self._say(f"started {component.name} (pid {proc.pid})")

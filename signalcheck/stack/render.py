@@ -31,6 +31,7 @@ def local_static_targets(config: Config) -> dict[str, str]:
         "prometheus": f"127.0.0.1:{ports.prometheus}",
         "alertmanager": f"127.0.0.1:{ports.alertmanager}",
         "pushgateway": f"127.0.0.1:{ports.pushgateway}",
+        "rum-ingest": f"127.0.0.1:{ports.rum_ingest}",
     }
 
 

@@ -205,7 +205,14 @@ def test_prometheus_yml_has_production_intervals_and_wiring() -> None:
 
 def test_prometheus_yml_scrape_jobs() -> None:
     jobs = {job["job_name"]: job for job in load_prometheus_yml()["scrape_configs"]}
-    assert set(jobs) == {"prometheus", "alertmanager", "pushgateway", "demo"}
+    assert set(jobs) == {
+        "prometheus",
+        "alertmanager",
+        "pushgateway",
+        "rum-ingest",
+        "probes",
+        "demo",
+    }
     assert jobs["pushgateway"].get("honor_labels") is True
     assert jobs["demo"].get("honor_labels") is True
     # The local stack renders its own targets file from the first file_sd file.

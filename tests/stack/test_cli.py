@@ -56,7 +56,7 @@ def test_up_twice_starts_one_stack_and_down_leaves_no_process(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     pids = stack_pids(config)
     try:
-        assert len(pids) == 7  # capture, pushgateway, alertmanager, 3 regions, prometheus
+        assert len(pids) == 8  # capture, pushgateway, alertmanager, rum-ingest, 3 demos, prometheus
         assert all(alive(pid) for pid in pids)
 
         second = signalcheck("up", "--config", str(config))
@@ -66,11 +66,11 @@ def test_up_twice_starts_one_stack_and_down_leaves_no_process(tmp_path):
 
         status = signalcheck("status", "--config", str(config))
         assert status.returncode == 0
-        assert status.stdout.count("healthy") == 7
+        assert status.stdout.count("healthy") == 8
     finally:
         down = signalcheck("down", "--config", str(config))
     assert down.returncode == 0
-    assert "stopped 7 component(s)" in down.stdout
+    assert "stopped 8 component(s)" in down.stdout
     assert not [pid for pid in pids if alive(pid)]
     assert signalcheck("status", "--config", str(config)).returncode == 1
 

@@ -25,6 +25,7 @@ def test_prometheus_reports_every_target_up(stack, stack_config):
     health = {(t["labels"]["job"], t["labels"].get("region")): t["health"] for t in targets}
     expected = {("demo", region) for region in stack_config.regions}
     expected |= {("prometheus", None), ("alertmanager", None), ("pushgateway", None)}
+    expected |= {("rum-ingest", None)}
     assert set(health) == expected
     assert set(health.values()) == {"up"}
 

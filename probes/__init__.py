@@ -1,0 +1,1 @@
+"""Synthetic probes: http, workflow and browser checks from every region, once or as a daemon."""

@@ -1,0 +1,57 @@
+"""The `http` check: one request, its phases, its certificate, its expectations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from probes.assertions import check_response
+from probes.client import Response, fetch
+from probes.errors import ErrorType, ProbeFailure
+from probes.templates import render, render_json
+from probes.tracecontext import TraceContext
+from signalcheck.checks import HttpCheck, Request
+
+
+async def send(
+    request: Request, base_url: str, trace: TraceContext, variables: Mapping[str, Any]
+) -> Response:
+    """Send `request` to the region at `base_url` under the request's own timeout."""
+    headers = {name: render(value, variables) for name, value in request.headers.items()}
+    body = None
+    if request.json_body is not None:
+        body = json.dumps(render_json(request.json_body, variables)).encode()
+        headers.setdefault("Content-Type", "application/json")
+    elif request.body is not None:
+        body = render(request.body, variables).encode()
+    headers.update(trace.headers())
+    url = base_url.rstrip("/") + render(request.path, variables)
+    try:
+        async with asyncio.timeout(request.timeout):
+            return await fetch(
+                request.method,
+                url,
+                headers=headers,
+                body=body,
+                verify_tls=request.verify_tls,
+                follow_redirects=request.follow_redirects,
+                max_redirects=request.max_redirects,
+            )
+    except TimeoutError:
+        raise ProbeFailure(
+            ErrorType.TIMEOUT,
+            f"{request.method} {request.path}: no complete response within {request.timeout:g}s",
+        ) from None
+
+
+async def attempt_http(
+    check: HttpCheck, base_url: str, trace: TraceContext, evidence: dict[str, Any]
+) -> None:
+    """One attempt; fills `evidence` (status, phases, cert expiry) and raises ProbeFailure."""
+    response = await send(check, base_url, trace, {})
+    evidence.update(
+        status=response.status, phases=dict(response.phases), cert_expiry=response.cert_expiry
+    )
+    check_response(response, check.expect)

@@ -1,0 +1,42 @@
+"""`${name}` and `${name:-default}` in request templates: captured values, then the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from probes.errors import ErrorType, ProbeFailure
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?::-([^}]*))?\}")
+
+
+def render(text: str, variables: Mapping[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name, default = match.groups()
+        if name in variables:
+            return str(variables[name])
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ProbeFailure(ErrorType.OTHER, f"no captured value or environment variable {name}")
+
+    return _VARIABLE.sub(value, text)
+
+
+def render_json(value: Any, variables: Mapping[str, Any]) -> Any:
+    """`render` applied to every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return render(value, variables)
+    if isinstance(value, list):
+        return [render_json(item, variables) for item in value]
+    if isinstance(value, dict):
+        return {key: render_json(item, variables) for key, item in value.items()}
+    return value
+
+
+def names_in(*texts: str) -> set[str]:
+    """The variable names used without a default in `texts`."""
+    return {m[1] for text in texts for m in _VARIABLE.finditer(text) if m[2] is None}
