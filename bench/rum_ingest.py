@@ -1,0 +1,423 @@
+"""Benchmark of the RUM ingest: events/s with batches of 20, and p50/p99 request latency.
+
+Run from the repository root:  .venv/bin/python -m bench.rum_ingest [--seconds 6]
+
+Measured in one run, one server process at a time, all on 127.0.0.1, same load generator:
+  null        the same server stack (FastAPI + uvicorn) answering 202 after parsing the JSON body:
+              the ceiling
+  signalcheck `signalcheck rum serve` on SQLite (default) and on PostgreSQL: validation,
+              scrubbing, route folding, metrics, and a commit before every 202
+  reference   a faithful re-implementation of the reference design's ingest
+              (../shared/reference/observability-mcp.md, "RUM Backend Ingestion"): a new asyncpg
+              pool per event, one INSERT per event, raw URLs as metric labels. Two changes keep it
+              alive long enough to measure: each pool is closed after its event (the original
+              leaks them and exhausts PostgreSQL's connections within seconds), and the JSON
+              columns are passed as text (asyncpg refuses a dict for jsonb).
+PostgreSQL is a throwaway cluster started from the OS packages (as in the tests).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+BATCH_SIZE = 20
+API_KEY = "bench-key-0123456789abcdef"
+CONCURRENCY = 8
+WARMUP = 1.0
+READY_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 30.0
+_CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
+
+
+def batch_body() -> bytes:
+    """20 events that both this ingest's models and the reference design's models accept."""
+    now = int(time.time() * 1000)
+    common = {
+        "session_id": "bench-session",
+        "timestamp": now,
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
+        "viewport": {"width": 1280, "height": 800},
+    }
+    events = []
+    for i in range(BATCH_SIZE):
+        page = {"url": f"https://shop.example/products/{1000 + i}"}
+        if i % 4 == 0:
+            events.append(
+                {
+                    **common,
+                    "type": "page_load",
+                    "page": page,
+                    "metrics": {"total": 1234.5 + i, "ttfb": 120.0, "dns_lookup": 3.0},
+                }
+            )
+        elif i % 4 == 1:
+            events.append(
+                {
+                    **common,
+                    "type": "web_vital",
+                    "page": page,
+                    "vital": {"name": "LCP", "value": 1800.0 + i},
+                }
+            )
+        elif i % 10 == 9:
+            events.append(
+                {
+                    **common,
+                    "type": "error",
+                    "page": page,
+                    "error": {
+                        "message": f"TypeError: x is undefined ({i})",
+                        "stack": "at f (https://shop.example/app.js:1:2)",
+                    },
+                }
+            )
+        else:
+            events.append({**common, "type": "api_call", "page": page,
+                           "api": {"method": "GET", "endpoint": f"https://shop.example/api/items/{i}",
+                                   "duration": 85.0 + i, "status": 200}})  # fmt: skip
+    return json.dumps({"events": events}).encode()
+
+
+# ------------------------------------------------------------------------ the two comparison apps
+
+
+def null_app():
+    """The ceiling: the same server stack, parsing the body and nothing else."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+
+    @app.post("/v1/events")
+    async def ingest(request: Request) -> JSONResponse:
+        body = json.loads(await request.body())
+        return JSONResponse({"accepted": len(body["events"])}, status_code=202)
+
+    @app.get("/health/ready")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    return app
+
+
+def reference_app():
+    """The reference design's rum_ingest/server.py, as written but for the two changes above."""
+    from typing import Any
+
+    import asyncpg
+    from fastapi import FastAPI
+    from prometheus_client import Counter as PromCounter
+    from prometheus_client import Histogram
+    from pydantic import BaseModel
+
+    app = FastAPI()
+    rum_event_count = PromCounter(
+        "rum_events_total", "Total RUM events received", ["event_type", "page"]
+    )
+    rum_page_load_time = Histogram(
+        "rum_page_load_seconds", "User-perceived page load time", ["page"],
+        buckets=[0.1, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0],
+    )  # fmt: skip
+    rum_api_call_duration = Histogram(
+        "rum_api_call_duration_seconds", "API call duration from client", ["endpoint", "status"],
+        buckets=[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+    )  # fmt: skip
+
+    class RUMEvent(BaseModel):
+        type: str
+        session_id: str
+        timestamp: int
+        user_agent: str
+        viewport: dict[str, int]
+        page: dict[str, str] = {}
+        metrics: dict[str, float] = {}
+        api: dict[str, Any] = {}
+        interaction: dict[str, Any] = {}
+        error: dict[str, str] = {}
+
+    class RUMBatch(BaseModel):
+        events: list[RUMEvent]
+
+    async def store_event(event: RUMEvent) -> None:
+        pool = await asyncpg.create_pool(os.environ["DATABASE_URL"])
+        try:
+            async with pool.acquire() as conn:
+                await conn.execute(
+                    """
+                    INSERT INTO rum_events (
+                        session_id, event_type, timestamp, user_agent,
+                        page_url, metrics, raw_event
+                    ) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    """,
+                    event.session_id, event.type, event.timestamp, event.user_agent,
+                    event.page.get("url"), json.dumps(event.metrics), event.model_dump_json(),
+                )  # fmt: skip
+        finally:
+            await pool.close()
+
+    @app.post("/v1/events")
+    async def ingest_events(batch: RUMBatch):
+        for event in batch.events:
+            rum_event_count.labels(
+                event_type=event.type, page=event.page.get("url", "unknown")
+            ).inc()
+            if event.type == "page_load":
+                rum_page_load_time.labels(page=event.page.get("url", "unknown")).observe(
+                    event.metrics.get("total", 0) / 1000
+                )
+            elif event.type == "api_call":
+                rum_api_call_duration.labels(
+                    endpoint=event.api.get("endpoint", "unknown"),
+                    status=str(event.api.get("status", 0)),
+                ).observe(event.api.get("duration", 0) / 1000)
+            await store_event(event)
+        return {"status": "ok", "events_processed": len(batch.events)}
+
+    @app.get("/health/ready")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    return app
+
+
+REFERENCE_TABLE = """
+CREATE TABLE IF NOT EXISTS rum_events (
+    session_id TEXT, event_type TEXT, timestamp BIGINT, user_agent TEXT,
+    page_url TEXT, metrics JSONB, raw_event JSONB
+)
+"""
+
+
+def serve_app(kind: str, port: int) -> None:
+    import uvicorn
+
+    app = null_app() if kind == "null" else reference_app()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# ------------------------------------------------------------------------------- load generator
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: list[float]
+    statuses: Counter
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.ok * BATCH_SIZE / self.seconds
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _connection(port, request, start, stop, latencies, statuses) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            match = _CONTENT_LENGTH.search(head)
+            await reader.readexactly(int(match.group(1)) if match else 0)
+            ended = time.perf_counter()
+            if start <= ended <= stop:  # completions inside the window, however long they took
+                latencies.append(ended - began)
+                statuses[int(head[9:12])] += 1
+    finally:
+        writer.close()
+
+
+async def load(port: int, seconds: float, concurrency: int) -> tuple[list[float], Counter]:
+    body = batch_body()
+    request = (
+        b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"X-API-Key: {API_KEY}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    start = time.perf_counter() + WARMUP
+    stop = start + seconds
+    tasks = [
+        asyncio.create_task(_connection(port, request, start, stop, latencies, statuses))
+        for _ in range(concurrency)
+    ]
+    done, pending = await asyncio.wait(tasks, timeout=WARMUP + seconds + REQUEST_TIMEOUT)
+    for task in pending:
+        task.cancel()
+    errors = [t.exception() for t in done if t.exception() is not None]
+    if errors and not statuses:
+        raise RuntimeError(f"load failed: {errors[0]!r}")
+    return latencies, statuses
+
+
+def measure(
+    name: str, argv: list[str], env: dict[str, str], port: int, args, seconds=None
+) -> Result:
+    log = open(Path(args.workdir) / f"{name.replace(' ', '_')}.log", "wb")  # noqa: SIM115
+    server = subprocess.Popen(argv, env={**os.environ, **env}, cwd=REPO, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"{name}: server not ready; see {log.name}")
+            time.sleep(0.1)
+        seconds = seconds or args.seconds
+        latencies, statuses = asyncio.run(load(port, seconds, args.concurrency))
+        return Result(name, seconds, latencies, statuses)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+        log.close()
+
+
+async def _create_databases(server_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    base = server_url.rsplit("/", 1)[0]
+    conn = await asyncpg.connect(server_url, timeout=10)
+    try:
+        for name in ("bench_signalcheck", "bench_reference"):
+            await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    reference = await asyncpg.connect(f"{base}/bench_reference", timeout=10)
+    try:
+        await reference.execute(REFERENCE_TABLE)
+    finally:
+        await reference.close()
+    return f"{base}/bench_signalcheck", f"{base}/bench_reference"
+
+
+def run(args) -> list[Result]:
+    from tests.rum.postgres import temporary_postgres
+    from tests.support import free_port
+
+    python = sys.executable
+    ours_env = {
+        "RUM_API_KEYS": f"bench={API_KEY}",
+        "RUM_RATE_LIMIT": "1000000",
+        "RUM_RATE_BURST": "1000000",
+    }
+    ours = [python, "-m", "signalcheck", "rum", "serve", "--host", "127.0.0.1", "--port"]
+    results = []
+    port = free_port()
+    results.append(
+        measure("null", [python, "-m", "bench.rum_ingest", "serve-null", str(port)], {}, port, args)
+    )
+    port = free_port()
+    sqlite_url = f"sqlite:///{Path(args.workdir) / 'bench-rum.db'}"
+    results.append(
+        measure(
+            "signalcheck sqlite",
+            [*ours, str(port)],
+            {**ours_env, "DATABASE_URL": sqlite_url},
+            port,
+            args,
+        )
+    )
+    with temporary_postgres() as server_url:
+        ours_pg, reference_pg = asyncio.run(_create_databases(server_url))
+        port = free_port()
+        results.append(
+            measure(
+                "signalcheck postgresql",
+                [*ours, str(port)],
+                {**ours_env, "DATABASE_URL": ours_pg},
+                port,
+                args,
+            )
+        )
+        port = free_port()
+        results.append(
+            measure(
+                "reference postgresql",
+                [python, "-m", "bench.rum_ingest", "serve-reference", str(port)],
+                {"DATABASE_URL": reference_pg},
+                port,
+                args,
+                seconds=max(args.seconds, args.reference_seconds),
+            )
+        )
+    return results
+
+
+def report(results: list[Result], args) -> None:
+    print(
+        f"batches of {BATCH_SIZE} events, {args.concurrency} keep-alive connections, "
+        f"{args.seconds:g} s measured ({args.reference_seconds:g} s for the reference) after "
+        f"{WARMUP:g} s warm-up, 127.0.0.1, "
+        f"{os.cpu_count()} cores"
+    )
+    print(f"{'target':<24}{'events/s':>10}{'batches':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for r in results:
+        print(
+            f"{r.name:<24}{r.events_per_second:>10.0f}{r.ok:>9}{r.percentile(0.5) * 1000:>9.1f}"
+            f"{r.percentile(0.99) * 1000:>9.1f}  {dict(r.statuses)}"
+        )
+    by_name = {r.name: r for r in results}
+    null, reference = by_name["null"], by_name["reference postgresql"]
+    for name in ("signalcheck sqlite", "signalcheck postgresql"):
+        ours = by_name[name]
+        vs_null = ours.events_per_second / null.events_per_second
+        vs_reference = ours.events_per_second / max(reference.events_per_second, 1e-9)
+        print(
+            f"{name}: {vs_null:.0%} of the null endpoint (goal >= 50%), "
+            f"{vs_reference:.1f}x the reference design (goal >= 10x)"
+        )
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] in ("serve-null", "serve-reference"):
+        serve_app(sys.argv[1].removeprefix("serve-"), int(sys.argv[2]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per target")
+    parser.add_argument(
+        "--reference-seconds",
+        type=float,
+        default=20.0,
+        help="measured seconds for the reference design, whose batches take seconds each",
+    )
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument(
+        "--workdir", help="logs and the SQLite file go here (default: a new temp dir)"
+    )
+    args = parser.parse_args()
+    args.workdir = args.workdir or tempfile.mkdtemp(prefix="rum-bench-")
+    report(run(args), args)
+
+
+if __name__ == "__main__":
+    main()

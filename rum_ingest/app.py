@@ -1,0 +1,164 @@
+"""The RUM ingest service: create_app wires settings, store, metrics and routes together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import ValidationError
+from starlette.middleware.cors import CORSMiddleware
+
+from rum_ingest.edge import Rejected, authenticate, check_rate, invalid, parse, read_body
+from rum_ingest.faro import FaroPayload, to_events
+from rum_ingest.metrics import RumMetrics
+from rum_ingest.models import Batch
+from rum_ingest.ratelimit import RateLimiter
+from rum_ingest.routes import RouteFolder
+from rum_ingest.rows import to_rows
+from rum_ingest.settings import Settings
+from rum_ingest.store import EventStore, analytics
+
+logger = logging.getLogger("rum_ingest")
+
+SDK_PATH = Path(__file__).parent / "static" / "sdk.js"
+READY_TIMEOUT = 2.0
+DAY = 86_400.0
+
+Window = Annotated[float, Query(gt=0, le=90 * DAY, description="seconds back from `until`")]
+Until = Annotated[float | None, Query(ge=0, description="unix seconds; default now")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the service; the store is opened (schema migrated) when the app starts."""
+    store = EventStore(settings.database_url)
+    metrics = RumMetrics(settings.label_cap)
+    limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    routes = RouteFolder(settings.route_templates)
+    sdk = SDK_PATH.read_bytes()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(title="signalcheck RUM ingest", lifespan=lifespan)
+    app.state.store = store
+    app.state.metrics = metrics
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "X-API-Key", "X-Faro-Session-Id"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+
+    @app.exception_handler(Rejected)
+    async def rejected(request: Request, exc: Rejected) -> JSONResponse:
+        if request.method == "POST":
+            metrics.answered(exc.status)
+        return JSONResponse({"detail": exc.reason}, exc.status, headers=exc.headers)
+
+    async def store_batch(batch: Batch, app_name: str) -> JSONResponse:
+        rows = to_rows(batch, app_name, time.time(), routes)
+        try:
+            await store.add(rows)
+        except Exception as exc:
+            logger.error("storing a batch failed: %s: %s", type(exc).__name__, exc)
+            raise Rejected(503, "event store unavailable", {"Retry-After": "1"}) from None
+        metrics.observe(rows)
+        metrics.answered(202)
+        return JSONResponse({"accepted": len(rows)}, status_code=202)
+
+    @app.post("/v1/events", status_code=202, summary="Ingest a batch of RUM events")
+    async def ingest(request: Request) -> JSONResponse:
+        app_name = authenticate(request, settings.api_keys)
+        check_rate(limiter, app_name)
+        return await store_batch(parse(Batch, await read_body(request)), app_name)
+
+    @app.post("/collect", status_code=202, summary="Grafana Faro Web SDK payloads")
+    @app.post("/collect/{api_key}", status_code=202, include_in_schema=False)
+    async def faro_collect(request: Request, api_key: str | None = None) -> JSONResponse:
+        app_name = authenticate(request, settings.api_keys, api_key)
+        check_rate(limiter, app_name)
+        payload = parse(FaroPayload, await read_body(request))
+        try:
+            events = to_events(payload)
+            if not events:
+                metrics.answered(202)
+                return JSONResponse({"accepted": 0}, status_code=202)
+            batch = Batch.model_validate(
+                {"events": events, "app": {"version": payload.meta.app.version}}
+            )
+        except ValidationError as exc:
+            raise invalid(exc) from None
+        except (ValueError, OverflowError) as exc:
+            raise Rejected(422, f"unreadable timestamp: {exc}") from None
+        return await store_batch(batch, app_name)
+
+    @app.get("/v1/sdk.js", include_in_schema=False)
+    async def sdk_js() -> Response:
+        return Response(
+            sdk,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    def time_window(
+        request: Request, window: float, until: float | None
+    ) -> tuple[str, float, float]:
+        app_name = authenticate(request, settings.api_keys)
+        end = time.time() if until is None else until
+        return app_name, end - window, end
+
+    @app.get("/v1/analytics/page-loads", summary="Average and p95 page load time per page")
+    async def page_loads(
+        request: Request, window: Window = DAY, until: Until = None, limit: Limit = 50
+    ) -> list[analytics.PageLoadStats]:
+        app_name, since, end = time_window(request, window, until)
+        return await analytics.page_loads(store.database, app_name, since, end, limit)
+
+    @app.get("/v1/analytics/slowest-endpoints", summary="API endpoints by average duration")
+    async def slowest_endpoints(
+        request: Request, window: Window = 3600.0, until: Until = None, limit: Limit = 10
+    ) -> list[analytics.EndpointStats]:
+        app_name, since, end = time_window(request, window, until)
+        return await analytics.slowest_endpoints(store.database, app_name, since, end, limit)
+
+    @app.get("/v1/analytics/errors", summary="Errors and affected sessions per page")
+    async def errors(
+        request: Request, window: Window = DAY, until: Until = None, limit: Limit = 50
+    ) -> list[analytics.PageErrors]:
+        app_name, since, end = time_window(request, window, until)
+        return await analytics.errors_by_page(store.database, app_name, since, end, limit)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready")
+    async def ready() -> JSONResponse:
+        try:
+            await asyncio.wait_for(store.ping(), READY_TIMEOUT)
+        except Exception as exc:
+            reason = f"event store unreachable: {type(exc).__name__}: {exc}"
+            return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

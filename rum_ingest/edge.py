@@ -1,0 +1,90 @@
+"""The HTTP edge of the ingest: who is sending, how fast, what media type and size, and whether
+the body is valid. Each check turns bad input into a 4xx with a reason before anything is stored.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from rum_ingest.keys import ApiKeys
+from rum_ingest.models import MAX_BODY_BYTES
+from rum_ingest.ratelimit import RateLimiter
+
+ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon
+MAX_REASONS = 3
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Rejected(Exception):
+    """A request refused at the edge: its HTTP status, the reason, and headers to send."""
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}
+
+
+def authenticate(request: Request, keys: ApiKeys, path_key: str | None = None) -> str:
+    """The app named by the request's API key (`X-API-Key`, `?api_key=`, or the path)."""
+    key = path_key or request.headers.get("x-api-key") or request.query_params.get("api_key")
+    if not key:
+        raise Rejected(401, "missing API key: send the X-API-Key header or ?api_key=")
+    app = keys.app_for(key)
+    if app is None:
+        raise Rejected(401, "unknown API key")
+    return app
+
+
+def check_rate(limiter: RateLimiter, app: str) -> None:
+    wait = limiter.acquire(app)
+    if wait > 0:
+        seconds = max(1, round(wait + 0.5))
+        raise Rejected(
+            429,
+            f"rate limit of {limiter.rate:g} batches/s for this key exceeded; retry in {seconds}s",
+            {"Retry-After": str(seconds)},
+        )
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body of a JSON or text/plain request, at most `limit` bytes."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ACCEPTED_MEDIA_TYPES:
+        found = f"got {media_type!r}" if media_type else "none given"
+        raise Rejected(415, f"Content-Type must be application/json or text/plain; {found}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Rejected(413, f"body of {declared} bytes exceeds the limit of {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Rejected(413, f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse(model: type[ModelT], body: bytes) -> ModelT:
+    """The body validated as `model`: 400 if it is not JSON, 422 naming the fields that fail."""
+    if b"\\u0000" in body:
+        raise Rejected(422, "strings must not contain NUL characters (\\u0000)")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise invalid(exc) from None
+
+
+def invalid(exc: ValidationError) -> Rejected:
+    errors = exc.errors(include_url=False, include_input=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return Rejected(400, f"body is not valid JSON: {errors[0]['msg']}")
+    reasons = [
+        f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+        for error in errors[:MAX_REASONS]
+    ]
+    more = f" (and {len(errors) - MAX_REASONS} more)" if len(errors) > MAX_REASONS else ""
+    return Rejected(422, "; ".join(reasons) + more)

@@ -1,0 +1,147 @@
+"""Prometheus metrics of what users experienced; every label has a bounded set of values."""
+
+from __future__ import annotations
+
+from collections import Counter as CounterOf
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
+
+from rum_ingest.routes import LabelCap
+from rum_ingest.rows import Row
+
+
+@dataclass(frozen=True)
+class VitalSpec:
+    metric: str
+    description: str
+    scale: float  # multiply the browser's value by this to get the metric's unit
+    buckets: tuple[float, ...]  # include the good / needs-improvement thresholds of web.dev
+
+
+VITALS = {
+    "LCP": VitalSpec(
+        "rum_web_vitals_lcp_seconds",
+        "Largest Contentful Paint (good <= 2.5 s, poor > 4 s)",
+        0.001,
+        (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0),
+    ),
+    "INP": VitalSpec(
+        "rum_web_vitals_inp_seconds",
+        "Interaction to Next Paint (good <= 200 ms, poor > 500 ms)",
+        0.001,
+        (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0),
+    ),
+    "CLS": VitalSpec(
+        "rum_web_vitals_cls",
+        "Cumulative Layout Shift, unitless (good <= 0.1, poor > 0.25)",
+        1.0,
+        (0.01, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0),
+    ),
+    "FCP": VitalSpec(
+        "rum_web_vitals_fcp_seconds",
+        "First Contentful Paint (good <= 1.8 s, poor > 3 s)",
+        0.001,
+        (0.5, 1.0, 1.8, 2.5, 3.0, 4.0, 6.0, 10.0),
+    ),
+    "TTFB": VitalSpec(
+        "rum_web_vitals_ttfb_seconds",
+        "Time to First Byte (good <= 0.8 s, poor > 1.8 s)",
+        0.001,
+        (0.1, 0.2, 0.4, 0.8, 1.2, 1.8, 3.0, 5.0),
+    ),
+}
+
+PAGE_LOAD_BUCKETS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 20.0)
+API_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def status_class(status: int | None) -> str:
+    """2xx..5xx, or `error` for a call that got no response (status 0)."""
+    return f"{status // 100}xx" if status and 100 <= status <= 599 else "error"
+
+
+class RumMetrics:
+    """The ingest's metrics in their own registry; pages and endpoints go through a cap."""
+
+    def __init__(self, label_cap: int):
+        self.registry = CollectorRegistry()
+        self.pages = LabelCap(label_cap)
+        self.endpoints = LabelCap(label_cap)
+        self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
+        self.events = Counter(
+            "rum_events_total",
+            "RUM events stored, by type and page route",
+            ["event_type", "page"],
+            registry=self.registry,
+        )
+        self.page_load = Histogram(
+            "rum_page_load_seconds",
+            "User-perceived page load time (navigation start to load event end)",
+            ["page"],
+            buckets=PAGE_LOAD_BUCKETS,
+            registry=self.registry,
+        )
+        self.api_call = Histogram(
+            "rum_api_call_duration_seconds",
+            "API call duration seen by the browser",
+            ["endpoint", "status_class"],
+            buckets=API_BUCKETS,
+            registry=self.registry,
+        )
+        self.js_errors = Counter(
+            "rum_js_errors_total",
+            "Uncaught JavaScript errors and unhandled rejections",
+            ["page"],
+            registry=self.registry,
+        )
+        self.vitals = {
+            name: Histogram(
+                spec.metric,
+                spec.description,
+                ["page"],
+                buckets=spec.buckets,
+                registry=self.registry,
+            )
+            for name, spec in VITALS.items()
+        }
+        self.batches = Counter(
+            "rum_ingest_batches_total",
+            "Batches received by the ingest, by HTTP status of the answer",
+            ["status"],
+            registry=self.registry,
+        )
+
+    def _child(self, metric: MetricWrapperBase, *labels: str):
+        """`metric.labels(*labels)`, remembered: label values are capped, so this stays small."""
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def observe(self, rows: list[Row]) -> None:
+        """Count and time the events of a stored batch."""
+        counts: CounterOf[tuple[str, str]] = CounterOf()
+        for row in rows:
+            page = self.pages(row.page)
+            counts[(row.event_type, page)] += 1
+            if row.event_type == "page_load":
+                self._child(self.page_load, page).observe(row.duration_us / 1e6)
+            elif row.event_type == "api_call":
+                labels = (self.endpoints(row.name), status_class(row.status))
+                self._child(self.api_call, *labels).observe(row.duration_us / 1e6)
+            elif row.event_type == "web_vital":
+                vital = self._child(self.vitals[row.name], page)
+                vital.observe(row.value * VITALS[row.name].scale)
+            elif row.event_type == "error":
+                self._child(self.js_errors, page).inc()
+        for labels, count in counts.items():
+            self._child(self.events, *labels).inc(count)
+
+    def answered(self, status: int) -> None:
+        self.batches.labels(str(status)).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,84 @@
+"""The ingest's settings, read once from the environment (secrets never from the command line)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rum_ingest.keys import ApiKeys, parse_pairs
+from rum_ingest.store import check_database_url
+from signalcheck.config import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///rum.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_keys: ApiKeys
+    database_url: str = DEFAULT_DATABASE_URL
+    allowed_origins: tuple[str, ...] = ()
+    rate_per_second: float = 20.0
+    rate_burst: int = 40
+    label_cap: int = 50
+    route_templates: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], keys_file: Path | None = None) -> Settings:
+        """Settings from the environment; `keys_file` overrides `RUM_API_KEYS_FILE`.
+
+        Variables: DATABASE_URL, RUM_API_KEYS (app=key,...), RUM_API_KEYS_FILE,
+        RUM_ALLOWED_ORIGINS (comma separated), RUM_RATE_LIMIT (batches/s per key),
+        RUM_RATE_BURST, RUM_LABEL_CAP, RUM_ROUTE_TEMPLATES (comma separated, e.g. /users/{id}).
+        """
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        def number(name: str, default: float, kind: type, low: float) -> float:
+            text = get(name)
+            try:
+                value = kind(text) if text else default
+            except ValueError:
+                value = None
+            if value is None or value < low:
+                raise ConfigError(f"{name} must be a {kind.__name__} >= {low:g}, got {text!r}")
+            return value
+
+        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        try:
+            check_database_url(database_url)
+            pairs = parse_pairs(get("RUM_API_KEYS"), "RUM_API_KEYS", ",")
+            path = keys_file or (
+                Path(get("RUM_API_KEYS_FILE")) if get("RUM_API_KEYS_FILE") else None
+            )
+            if path is not None:
+                pairs += parse_pairs(_read(path), str(path), "\n")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        if not pairs:
+            raise ConfigError(
+                "no API keys: set RUM_API_KEYS=app=key[,app=key] or RUM_API_KEYS_FILE=PATH "
+                "(one app=key per line)"
+            )
+        templates = tuple(t.strip() for t in get("RUM_ROUTE_TEMPLATES").split(",") if t.strip())
+        if any(not t.startswith("/") for t in templates):
+            raise ConfigError("RUM_ROUTE_TEMPLATES must be paths like /users/{id}/orders")
+        return cls(
+            api_keys=ApiKeys(pairs),
+            database_url=database_url,
+            allowed_origins=tuple(
+                o.strip() for o in get("RUM_ALLOWED_ORIGINS").split(",") if o.strip()
+            ),
+            rate_per_second=number("RUM_RATE_LIMIT", cls.rate_per_second, float, 0.001),
+            rate_burst=int(number("RUM_RATE_BURST", cls.rate_burst, int, 1)),
+            label_cap=int(number("RUM_LABEL_CAP", cls.label_cap, int, 2)),
+            route_templates=templates,
+        )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read API keys file ({exc.strerror})") from exc

@@ -1,0 +1,115 @@
+"""The reference design's three RUM questions, as SQL that SQLite and PostgreSQL answer alike.
+
+Durations are integer microseconds and averages are computed here from exact integer sums, and
+p95 is the nearest-rank percentile from window functions, so both databases give equal numbers.
+Ties are broken by name in code-point order.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from rum_ingest.store.schema import Migratable
+
+_WINDOW = (
+    "app = :app AND event_type = :event_type AND received_at >= :since AND received_at < :until"
+)
+
+# `{key}` is a column name from this module, never user input.
+_DURATION_STATS = f"""
+WITH ranked AS (
+    SELECT {{key}} AS key, duration_us,
+           ROW_NUMBER() OVER (PARTITION BY {{key}} ORDER BY duration_us) AS nth,
+           COUNT(*) OVER (PARTITION BY {{key}}) AS n
+    FROM rum_events
+    WHERE {_WINDOW} AND duration_us IS NOT NULL AND {{key}} IS NOT NULL
+)
+SELECT key, COUNT(*) AS samples, SUM(duration_us) AS total_us,
+       MIN(CASE WHEN nth * 100 >= n * 95 THEN duration_us END) AS p95_us
+FROM ranked
+GROUP BY key
+ORDER BY SUM(duration_us) * 1.0 / COUNT(*) DESC, key
+LIMIT :limit
+"""
+
+_ERRORS = f"""
+SELECT page, COUNT(*) AS errors, COUNT(DISTINCT session_id) AS sessions
+FROM rum_events
+WHERE {_WINDOW}
+GROUP BY page
+ORDER BY COUNT(*) DESC, page
+LIMIT :limit
+"""
+
+
+class PageLoadStats(BaseModel):
+    page: str
+    samples: int
+    avg_load_seconds: float
+    p95_load_seconds: float
+
+
+class EndpointStats(BaseModel):
+    endpoint: str
+    calls: int
+    avg_duration_seconds: float
+    p95_duration_seconds: float
+
+
+class PageErrors(BaseModel):
+    page: str
+    errors: int
+    affected_sessions: int
+
+
+def _seconds(microseconds: float) -> float:
+    return round(microseconds / 1e6, 6)
+
+
+async def _duration_stats(
+    database: Migratable,
+    key: str,
+    event_type: str,
+    app: str,
+    since: float,
+    until: float,
+    limit: int,
+) -> list[tuple[str, int, float, float]]:
+    params = {"app": app, "event_type": event_type, "since": since, "until": until, "limit": limit}
+    rows = await database.fetch(_DURATION_STATS.format(key=key), params)
+    stats = [
+        (k, int(n), _seconds(int(total) / int(n)), _seconds(int(p95))) for k, n, total, p95 in rows
+    ]
+    return sorted(stats, key=lambda s: (-s[2], s[0]))
+
+
+async def page_loads(
+    database: Migratable, app: str, since: float, until: float, limit: int
+) -> list[PageLoadStats]:
+    """Average and p95 page load time per page route, slowest first."""
+    stats = await _duration_stats(database, "page", "page_load", app, since, until, limit)
+    return [
+        PageLoadStats(page=k, samples=n, avg_load_seconds=a, p95_load_seconds=p)
+        for k, n, a, p in stats
+    ]
+
+
+async def slowest_endpoints(
+    database: Migratable, app: str, since: float, until: float, limit: int
+) -> list[EndpointStats]:
+    """API endpoints by average duration seen by browsers, slowest first."""
+    stats = await _duration_stats(database, "name", "api_call", app, since, until, limit)
+    return [
+        EndpointStats(endpoint=k, calls=n, avg_duration_seconds=a, p95_duration_seconds=p)
+        for k, n, a, p in stats
+    ]
+
+
+async def errors_by_page(
+    database: Migratable, app: str, since: float, until: float, limit: int
+) -> list[PageErrors]:
+    """JavaScript errors and the sessions they affected, per page route, most first."""
+    params = {"app": app, "event_type": "error", "since": since, "until": until, "limit": limit}
+    rows = await database.fetch(_ERRORS, params)
+    result = [PageErrors(page=p, errors=int(e), affected_sessions=int(s)) for p, e, s in rows]
+    return sorted(result, key=lambda r: (-r.errors, r.page))

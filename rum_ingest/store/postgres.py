@@ -1,0 +1,61 @@
+"""PostgreSQL through one asyncpg pool for the whole process."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from rum_ingest.rows import COLUMNS
+
+_NAMED = re.compile(r"(?<!:):([a-z_]+)")
+POOL_SIZE = 4
+TIMEOUT = 10.0
+
+
+def numbered(sql: str, params: dict[str, object]) -> tuple[str, list[object]]:
+    """`:name` placeholders -> asyncpg's `$1`, with the arguments in that order."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    return _NAMED.sub(number, sql), [params[name] for name in order]
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        self.url = url
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self.url, min_size=1, max_size=POOL_SIZE, timeout=TIMEOUT, command_timeout=TIMEOUT
+        )
+
+    async def insert_rows(self, rows: list[tuple]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.copy_records_to_table("rum_events", records=rows, columns=COLUMNS)
+
+    async def fetch(self, sql: str, params: dict[str, object]) -> list[tuple]:
+        query, args = numbered(sql, params)
+        async with self._pool.acquire() as conn:
+            return [tuple(record) for record in await conn.fetch(query, *args)]
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1", {})
+
+    async def run_script(self, statements: list[str]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            for statement in statements:
+                await conn.execute(statement)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -1,0 +1,80 @@
+"""Group commit: batches that arrive while a transaction is being written share the next one.
+
+Every caller waits until the transaction holding its rows has committed, so an answer sent
+after `write` returns is never ahead of the disk; under load one commit carries many batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+MAX_ROWS_PER_COMMIT = 5000
+
+Pending = tuple[list[tuple], asyncio.Future[None]]
+
+
+class StoreClosed(RuntimeError):
+    pass
+
+
+class GroupCommit:
+    def __init__(self, insert: Callable[[list[tuple]], Awaitable[None]]):
+        self._insert = insert
+        self._pending: deque[Pending] = deque()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="rum-group-commit")
+
+    async def write(self, rows: list[tuple]) -> None:
+        """Return once `rows` are committed; raise what the database raised otherwise."""
+        if self._task is None or self._closing:
+            raise StoreClosed("the store is closed")
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, done))
+        self._wakeup.set()
+        await done
+
+    async def close(self) -> None:
+        """Commit what is pending, then stop."""
+        if self._task is None:
+            return
+        self._closing = True
+        self._wakeup.set()
+        await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while not (self._closing and not self._pending):
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                # Let the requests the loop has already read reach the queue first: they join
+                # this commit instead of waiting for the next one.
+                await asyncio.sleep(0)
+                await self._commit(self._take_group())
+
+    def _take_group(self) -> list[Pending]:
+        first = self._pending.popleft()
+        group, size = [first], len(first[0])
+        while self._pending and size + len(self._pending[0][0]) <= MAX_ROWS_PER_COMMIT:
+            item = self._pending.popleft()
+            group.append(item)
+            size += len(item[0])
+        return group
+
+    async def _commit(self, group: list[Pending]) -> None:
+        try:
+            await self._insert([row for rows, _ in group for row in rows])
+        except Exception as exc:
+            for _, done in group:
+                if not done.done():
+                    done.set_exception(exc)
+        else:
+            for _, done in group:
+                if not done.done():
+                    done.set_result(None)
