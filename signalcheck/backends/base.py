@@ -21,11 +21,14 @@ class BackendClient:
     """A JSON-over-HTTP client for one backend."""
 
     name = "backend"
+    health_path = "/"
 
     def __init__(self, backend: Backend, *, retries: int = 2, backoff: float = 0.2):
         self.backend = backend
         self.retries = retries
         self.backoff = backoff
+        self.last_request = ""
+        """The method and full URL (with query string) of the last request sent."""
         self._http = httpx.Client(
             base_url=backend.base_url,
             timeout=backend.timeout,
@@ -47,8 +50,10 @@ class BackendClient:
         """Send a request, retrying 5xx and connection errors with exponential backoff."""
         attempt = 0
         while True:
+            request = self._http.build_request(method, path, **kwargs)
+            self.last_request = f"{method} {request.url}"
             try:
-                response = self._http.request(method, path, **kwargs)
+                response = self._http.send(request)
             except httpx.TransportError as exc:
                 if attempt >= self.retries:
                     raise BackendError(
@@ -60,6 +65,18 @@ class BackendClient:
                     return response
             time.sleep(self.backoff * 2**attempt)
             attempt += 1
+
+    def check_reachable(self) -> None:
+        """One request to `health_path`, no retries: a BackendError naming this backend, its
+        URL and what went wrong when it does not answer like the API it should be."""
+        try:
+            response = self._http.get(self.health_path)
+        except httpx.TransportError as exc:
+            raise BackendError(
+                f"{self.name} at {self.backend.base_url} is unreachable: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        self.decode(response)
 
     def get_json(self, path: str, **params: Any) -> Any:
         """GET `path` and return its JSON body; a non-2xx answer is a BackendError."""

@@ -9,6 +9,7 @@ from signalcheck.backends.base import BackendClient
 
 class CaptureClient(BackendClient):
     name = "capture"
+    health_path = "/health"
 
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """The spans of one trace; empty while none has arrived."""
@@ -16,7 +17,8 @@ class CaptureClient(BackendClient):
         return [] if response.status_code == 404 else self.decode(response)["spans"]
 
     def spans(self, **filters: Any) -> list[dict[str, Any]]:
-        """Spans by service, name or attribute (`attr="key=value"`)."""
+        """Spans by service, name, trace_id, time (`start`, `end`) or attribute
+        (`attr="key=value"`)."""
         return self.get_json("/api/spans", **filters)["spans"]
 
     def logs(self, **filters: Any) -> list[dict[str, Any]]:

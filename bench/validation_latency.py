@@ -1,0 +1,143 @@
+"""How long `pytest validation/` takes on the healthy local stack, right after a probe pass.
+
+Prints, for the shipped expectations padded to 20 and to 200 (copies of the shipped ones,
+in the same mix):
+- the wall time of `pytest validation/` started the moment the probe pass ends,
+- the floor the pipeline imposes: the longest scrape interval + rule evaluation interval +
+  telemetry export delay of the configured signals (data cannot be there sooner),
+- the wall time minus the floor, and the 200/20 ratio.
+Goal (issue 5): within 2 s of the floor; 200 expectations in under twice the time of 20.
+
+Starts its own local stack on free loopback ports and stops it at the end. Probes are the
+validation tests' stand-in for `signalcheck probe` (tests/validation/support.py).
+Run: .venv/bin/python bench/validation_latency.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from signalcheck.config import Config, load_config  # noqa: E402
+from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir  # noqa: E402
+from signalcheck.stack import LocalStack  # noqa: E402
+from signalcheck.stack.launcher import EXPORT_DELAY_MS  # noqa: E402
+from tests.validation.support import probe_pass, without_probe_actor  # noqa: E402
+
+KINDS = ("metrics", "traces", "logs", "rules", "quiet", "alerts")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stack_config(directory: Path) -> dict:
+    """The shipped config on free loopback ports, its state under `directory`."""
+    shipped = yaml.safe_load((REPO / "signalcheck.yaml").read_text())
+    regions = {name: {"base_url": f"http://127.0.0.1:{free_port()}"} for name in shipped["regions"]}
+    ports = {name: free_port() for name in shipped["stack"]["ports"]}
+    return {
+        **shipped,
+        "regions": regions,
+        "stack": {**shipped["stack"], "data_dir": str(directory / "stack"), "ports": ports},
+        "runs_dir": str(directory / "runs"),
+    }
+
+
+def with_expectations(config: dict, count: int, directory: Path) -> Path:
+    """`config` with its expectations padded, by numbered copies in the same mix, to `count`."""
+    shipped = without_probe_actor(config["expectations"])
+    base = [(kind, item) for kind in KINDS for item in shipped.get(kind, [])]
+    expectations: dict[str, list] = {kind: [] for kind in KINDS}
+    for number, (kind, item) in zip(range(count), itertools.cycle(base), strict=False):
+        copy = {**item, "name": f"{item['name']}-{number}"}
+        for key in ("rule_files", "dashboards"):
+            if key in copy:
+                copy[key] = [str(REPO / pattern) for pattern in copy[key]]
+        expectations[kind].append(copy)
+    path = directory / f"bench-{count}.yaml"
+    path.write_text(yaml.safe_dump({**config, "expectations": expectations}, sort_keys=False))
+    return path
+
+
+def timed_suite(config_path: Path, config: Config) -> tuple[float, int]:
+    """Probe pass, then `pytest validation/` at once; its wall time and exit code."""
+    ledger = Ledger(new_run_dir(config.runs_dir) / LEDGER_FILE)
+    probe_pass(config, ledger)
+    began = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "validation/", "-q", "-p", "no:cacheprovider",
+         f"--signalcheck-config={config_path}", f"--ledger={ledger.path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    seconds = time.monotonic() - began
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], file=sys.stderr)
+    return seconds, proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="signalcheck-bench-") as tmp:
+        directory = Path(tmp)
+        raw = stack_config(directory)
+        small = with_expectations(raw, 20, directory)
+        large = with_expectations(raw, 200, directory)
+        config = load_config(small, environ={})
+        stack = LocalStack(config)
+        stack.up()
+        try:
+            floor = (
+                config.stack.scrape_interval
+                + config.stack.evaluation_interval
+                + int(EXPORT_DELAY_MS) / 1000
+            )
+            startup, _ = _pytest_startup(small)
+            results = {}
+            for label, path in (("20", small), ("200", large)):
+                runs = [timed_suite(path, config) for _ in range(args.rounds)]
+                failed = [code for _, code in runs if code != 0]
+                results[label] = (statistics.median(s for s, _ in runs), runs, failed)
+        finally:
+            stack.down()
+    print(f"floor (scrape {config.stack.scrape_interval:g}s + evaluation "
+          f"{config.stack.evaluation_interval:g}s + export {int(EXPORT_DELAY_MS) / 1000:g}s): "
+          f"{floor:.2f}s")  # fmt: skip
+    print(f"pytest start-up alone (collect only, 20 expectations): {startup:.2f}s")
+    for label, (median, runs, failed) in results.items():
+        walls = ", ".join(f"{s:.2f}" for s, _ in runs)
+        print(f"{label:>3} expectations: median wall {median:.2f}s ({walls}); "
+              f"{median - floor:+.2f}s vs floor; failed runs: {len(failed)}")  # fmt: skip
+    ratio = results["200"][0] / results["20"][0]
+    print(f"200/20 wall-time ratio: {ratio:.2f} (goal < 2)")
+    return 0 if not any(r[2] for r in results.values()) else 1
+
+
+def _pytest_startup(config_path: Path) -> tuple[float, int]:
+    began = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "validation/", "-q", "--collect-only",
+         "-p", "no:cacheprovider", f"--signalcheck-config={config_path}", "--ledger=/dev/null"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return time.monotonic() - began, proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The span shape every trace client returns: the capture receiver's span JSON.
+
+`trace_id`, `span_id`, `parent_span_id` (lower-case hex, "" for a root span), `service`,
+`name`, `kind` (SERVER, CLIENT, INTERNAL, ...), `start_time`, `end_time` (unix seconds),
+`status_code` (UNSET, OK or ERROR), `attributes` and `resource` (flat dicts).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def hex_id(value: str | None, length: int) -> str:
+    """An OTLP-JSON id as lower-case hex: Tempo sends base64, the OTLP spec hex."""
+    if not value:
+        return ""
+    if len(value) == length and _HEX.match(value):
+        return value.lower()
+    try:
+        return base64.b64decode(value, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return value.lower()
+
+
+def otlp_value(value: dict[str, Any]) -> Any:
+    """The Python value of an OTLP-JSON AnyValue."""
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in value:
+            return value[key]
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "arrayValue" in value:
+        return [otlp_value(v) for v in value["arrayValue"].get("values", [])]
+    if "kvlistValue" in value:
+        return otlp_attributes(value["kvlistValue"].get("values", []))
+    return None
+
+
+def otlp_attributes(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    return {item["key"]: otlp_value(item.get("value", {})) for item in items or []}
+
+
+def _enum(value: Any, prefix: str, names: tuple[str, ...]) -> str:
+    """OTLP-JSON enums arrive as names ("SPAN_KIND_SERVER") or numbers (2)."""
+    if isinstance(value, int):
+        return names[value] if 0 <= value < len(names) else str(value)
+    text = str(value or names[0])
+    return text.removeprefix(prefix)
+
+
+_KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+_STATUS = ("UNSET", "OK", "ERROR")
+
+
+def otlp_spans(resource_spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Flatten OTLP-JSON `resourceSpans` (or Tempo's older `batches`) into spans."""
+    spans = []
+    for batch in resource_spans:
+        resource = otlp_attributes(batch.get("resource", {}).get("attributes"))
+        scopes = batch.get("scopeSpans") or batch.get("instrumentationLibrarySpans") or []
+        for scope in scopes:
+            for span in scope.get("spans", []):
+                spans.append(
+                    {
+                        "trace_id": hex_id(span.get("traceId"), 32),
+                        "span_id": hex_id(span.get("spanId"), 16),
+                        "parent_span_id": hex_id(span.get("parentSpanId"), 16),
+                        "service": str(resource.get("service.name", "")),
+                        "name": span.get("name", ""),
+                        "kind": _enum(span.get("kind"), "SPAN_KIND_", _KINDS),
+                        "start_time": int(span.get("startTimeUnixNano", 0)) / 1e9,
+                        "end_time": int(span.get("endTimeUnixNano", 0)) / 1e9,
+                        "status_code": _enum(
+                            span.get("status", {}).get("code"), "STATUS_CODE_", _STATUS
+                        ),
+                        "attributes": otlp_attributes(span.get("attributes")),
+                        "resource": resource,
+                    }
+                )
+    return spans

@@ -1,0 +1,256 @@
+"""Alert expectations, judged from durable evidence so a late run still sees what happened:
+Prometheus' `ALERTS` series (when an alert fired and stopped, with its labels) and the capture
+receiver's stored notifications (which receiver Alertmanager delivered to)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from typing import Any
+
+from signalcheck.backends.capture import CaptureClient
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.evidence.context import Context
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.polling import Look, poll
+from signalcheck.expectations import AlertExpectation, QuietExpectation
+from signalcheck.ledger import Entry
+
+NOTIFY_GRACE = 10.0
+"""Seconds a notification may follow the firing alert (Alertmanager's group_wait)."""
+MAX_POINTS = 1000
+SPREAD_WINDOW = 15.0
+"""An alert of another region that started firing between the fault and this many seconds
+after the faulted region's counts as caused by the fault (a later one has another cause)."""
+
+
+MIN_STEP = 1.0
+
+
+def _step(start: float, end: float) -> float:
+    return max(MIN_STEP, (end - start) / MAX_POINTS)
+
+
+def firing_series(
+    prometheus: PrometheusClient, alert: str | None, start: float, end: float
+) -> list[dict[str, Any]]:
+    """`ALERTS{alertstate="firing"}` series between start and end, each with `metric`,
+    `first` and `last` (the first and last time it was seen firing)."""
+    selector = f'alertname="{alert}",' if alert else ""
+    result = prometheus.query_range(
+        f'ALERTS{{{selector}alertstate="firing"}}', start, max(end, start), _step(start, end)
+    )
+    return [
+        {"metric": s["metric"], "first": s["values"][0][0], "last": s["values"][-1][0]}
+        for s in result
+        if s["values"]
+    ]
+
+
+def _faulted_regions(ctx: Context) -> set[str]:
+    return {f.field("region") for f in ctx.faults()}
+
+
+def _wait_until(deadline: float) -> float:
+    """Budget left until a wall-clock deadline (0 when it passed: look once)."""
+    return max(0.0, deadline - time.time())
+
+
+class _AlertCheck:
+    """The checks of one alert expectation for one fault entry; collects problems."""
+
+    def __init__(self, exp: AlertExpectation, ctx: Context, fault: Entry):
+        self.exp = exp
+        self.ctx = ctx
+        self.fault = fault
+        self.region = fault.field("region")
+        self.start = fault.field("start")
+        self.prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
+        self.queries: list[str] = []
+        self.observed: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.times: dict[str, float] = {}
+        self.last_capture_request = ""
+
+    def _region_of(self, labels: dict[str, str]) -> str | None:
+        return labels.get(self.exp.region_label)
+
+    def fires(self) -> None:
+        exp = self.exp
+
+        def observe() -> Look:
+            end = min(time.time(), self.start + exp.budget)
+            series = firing_series(self.prometheus, exp.alert, self.start, end)
+            mine = [s for s in series if self._region_of(s["metric"]) == self.region]
+            return Look(done=bool(mine), observed=series, details={"mine": mine})
+
+        polled = poll(observe, _wait_until(self.start + exp.budget))
+        self.queries.append(self.prometheus.last_request)
+        series, mine = polled.look.observed, polled.look.details["mine"]
+        self.observed["firing"] = [{**s["metric"], "first": s["first"]} for s in series]
+        if not mine:
+            self.problems.append(
+                f"{exp.alert} did not fire for {self.region} within {exp.budget:g}s of the "
+                f"{self.fault.field('action')} fault at {self.start:.3f}"
+            )
+            return
+        self.times["time_to_fire"] = max(0.0, mine[0]["first"] - self.start)
+        labels = mine[0]["metric"]
+        wrong = {k: labels.get(k) for k, v in exp.labels.items() if labels.get(k) != v}
+        if wrong:
+            expected = {k: exp.labels[k] for k in wrong}
+            self.problems.append(
+                f"{exp.alert} for {self.region} has labels {wrong}, expected {expected}"
+            )
+        allowed = _faulted_regions(self.ctx)
+        spread_until = mine[0]["first"] + SPREAD_WINDOW
+        others = sorted(
+            {
+                str(self._region_of(s["metric"]))
+                for s in series
+                if self.start + MIN_STEP <= s["first"] <= spread_until  # not firing already
+                and self._region_of(s["metric"]) not in allowed
+            }
+        )
+        if others:
+            self.problems.append(
+                f"{exp.alert} also fired for region(s) {others}, which the ledger did not fault"
+            )
+
+    def _notifications(self, alert: str, status: str, since: float) -> list[dict[str, Any]]:
+        """Notifications of `alert` for the faulted region since `since`, as stored by the
+        capture receiver (Alertmanager's webhook target)."""
+        capture: CaptureClient = self.ctx.backends.client("capture")  # type: ignore[assignment]
+        label = f"{self.exp.region_label}={self.region}"
+        found = capture.notifications(alertname=alert, status=status, since=since, label=label)
+        self.last_capture_request = capture.last_request
+        return found
+
+    def _await_notifications(
+        self, alert: str, status: str, since: float, deadline: float
+    ) -> list[dict[str, Any]]:
+        def observe() -> Look:
+            found = self._notifications(alert, status, since)
+            return Look(done=bool(found), observed=found)
+
+        notes = poll(observe, _wait_until(deadline)).look.observed
+        self.queries.append(self.last_capture_request)
+        return notes
+
+    def routed(self) -> None:
+        exp = self.exp
+        deadline = self.start + exp.budget + NOTIFY_GRACE
+        notes = self._await_notifications(exp.alert, "firing", self.start, deadline)
+        receivers = sorted({n["receiver"] for n in notes})
+        self.observed["notifications"] = [(n["receiver"], n["labels"]) for n in notes]
+        if receivers != [exp.receiver]:
+            got = f"receiver(s) {receivers}" if receivers else "no receiver"
+            self.problems.append(
+                f"{exp.alert} for {self.region} reached {got}, expected {exp.receiver!r}: "
+                f"check the Alertmanager route matching {dict(exp.labels)}"
+            )
+        else:
+            self.times["time_to_notify"] = notes[0]["received_at"] - self.start
+
+    def suppressed(self) -> None:
+        exp = self.exp
+        deadline = self.start + exp.budget + NOTIFY_GRACE
+        inhibitor = self._await_notifications(exp.suppressed_by, "firing", self.start, deadline)
+        if not inhibitor:
+            self.problems.append(f"{exp.suppressed_by} (the inhibiting alert) never notified")
+            return
+        leaked = self._notifications(exp.alert, "firing", self.start)
+        self.queries.append(self.last_capture_request)
+        if leaked:
+            self.problems.append(
+                f"{exp.alert} for {self.region} was delivered to {leaked[0]['receiver']!r} "
+                f"though {exp.suppressed_by} should inhibit it"
+            )
+
+    def resolves(self) -> None:
+        exp = self.exp
+        end = self.fault.field("end")
+        if end is None:
+            return
+
+        def observe() -> Look:
+            now = min(time.time(), end + exp.resolve_budget)
+            series = [
+                s
+                for s in firing_series(self.prometheus, exp.alert, end, now)
+                if self._region_of(s["metric"]) == self.region
+            ]
+            last = max((s["last"] for s in series), default=end)
+            return Look(done=now - last > 2 * _step(end, now), observed=last)
+
+        polled = poll(observe, _wait_until(end + exp.resolve_budget))
+        self.queries.append(self.prometheus.last_request)
+        if not polled.look.done:
+            self.problems.append(
+                f"{exp.alert} for {self.region} still firing {exp.resolve_budget:g}s after the "
+                f"restore at {end:.3f}"
+            )
+            return
+        self.times["time_to_resolve"] = max(0.0, polled.look.observed - end)
+        if exp.receiver:
+            deadline = end + exp.resolve_budget + NOTIFY_GRACE
+            notes = self._await_notifications(exp.alert, "resolved", end, deadline)
+            if exp.receiver not in {n["receiver"] for n in notes}:
+                self.problems.append(
+                    f"no resolved notification of {exp.alert} for {self.region} reached "
+                    f"{exp.receiver!r}"
+                )
+
+
+def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
+    faults = ctx.faults(exp.fault)
+    if not faults:
+        return Outcome.skip(f"the ledger has no fault entry with action {exp.fault!r}")
+    began = time.monotonic()
+    checks = [_AlertCheck(exp, ctx, fault) for fault in faults]
+    for check in checks:
+        check.fires()
+        if not check.problems:
+            if exp.receiver:
+                check.routed()
+            if exp.suppressed_by:
+                check.suppressed()
+            check.resolves()
+    problems = [p for c in checks for p in c.problems]
+    times = {k: v for c in checks for k, v in c.times.items()}
+    return Outcome(
+        passed=not problems,
+        summary="; ".join(problems)
+        or f"{exp.alert} behaved for {len(faults)} fault(s): {json.dumps(times)}",
+        query="; ".join(dict.fromkeys(q for c in checks for q in c.queries)),
+        observed=json.dumps([c.observed for c in checks], default=str),
+        waited=time.monotonic() - began,
+        time_to_appear=times.get("time_to_fire"),
+    )
+
+
+def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
+    prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
+    start, end = ctx.window()
+    series = firing_series(prometheus, None, start, end)
+    faulted = _faulted_regions(ctx)
+    unexpected = [
+        s
+        for s in series
+        if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in exp.allow)
+        and s["metric"].get(exp.region_label) not in faulted
+    ]
+    names = [
+        f"{s['metric'].get('alertname')} ({s['metric'].get(exp.region_label, 'no region')}) "
+        f"firing from {s['first']:.0f}"
+        for s in unexpected
+    ]
+    return Outcome(
+        passed=not unexpected,
+        summary=f"unexpected alert(s) in the steady-state window: {names}"
+        if unexpected
+        else f"no unexpected alert between {start:.0f} and {end:.0f}",
+        query=prometheus.last_request,
+        observed=json.dumps([s["metric"] for s in series]),
+    )

@@ -1,0 +1,49 @@
+"""Expectations -> checks, one per expectation, each with a readable id like
+`metrics:requests-every-region` (the test id in `pytest validation/`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from signalcheck.evidence.alerts import check_alert, check_quiet
+from signalcheck.evidence.context import Context
+from signalcheck.evidence.logs import check_logs
+from signalcheck.evidence.metrics import check_metric
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.rules import check_rules
+from signalcheck.evidence.traces import check_traces
+from signalcheck.expectations import Expectations
+
+CHECKERS: dict[str, Callable[[Any, Context], Outcome]] = {
+    "metrics": check_metric,
+    "traces": check_traces,
+    "logs": check_logs,
+    "rules": check_rules,
+    "quiet": check_quiet,
+    "alerts": check_alert,
+}
+"""Expectation kind -> checker, in the order checks run (alerts last: they wait longest)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    expectation: Any
+    checker: Callable[[Any, Context], Outcome]
+
+    def run(self, ctx: Context) -> Outcome:
+        return self.checker(self.expectation, ctx)
+
+    def describe(self) -> str:
+        fields = self.expectation.model_dump(exclude_defaults=True, mode="json")
+        return f"{self.id} {fields}"
+
+
+def plan(expectations: Expectations) -> list[Check]:
+    return [
+        Check(f"{kind}:{item.name}", item, checker)
+        for kind, checker in CHECKERS.items()
+        for item in getattr(expectations, kind)
+    ]

@@ -1,0 +1,107 @@
+"""Rules and dashboards expectation: every metric name the loaded alert and recording rules,
+extra rule files and Grafana dashboards use exists in Prometheus (a rule that reads a metric
+nobody exports never fires). Recording-rule outputs count as existing."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.evidence.context import Context
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.polling import Look, poll
+from signalcheck.evidence.promql import metric_names
+from signalcheck.expectations import RulesExpectation
+
+BUILT_IN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
+"""Series Prometheus writes itself, only while an alert is pending or firing."""
+
+
+def _expand(patterns: list[Path], base: Path) -> list[Path]:
+    """The files matching glob patterns, relative ones taken relative to `base`."""
+    found = []
+    for pattern in patterns:
+        full = pattern if pattern.is_absolute() else base / pattern
+        found.extend(Path(full.anchor).glob(str(full.relative_to(full.anchor))))
+    return sorted(found)
+
+
+def _file_rules(path: Path) -> Iterator[tuple[str, str, str | None]]:
+    """(where, expr, recorded name) of each rule in a Prometheus rule file."""
+    for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+        for rule in group.get("rules", []):
+            name = rule.get("alert") or rule.get("record")
+            yield f"rule {name} (group {group['name']}, {path})", rule["expr"], rule.get("record")
+
+
+def _loaded_rules(groups: list[dict[str, Any]]) -> Iterator[tuple[str, str, str | None]]:
+    for group in groups:
+        for rule in group["rules"]:
+            recorded = rule["name"] if rule["type"] == "recording" else None
+            where = f"rule {rule['name']} (group {group['name']}, {group['file']})"
+            yield where, rule["query"], recorded
+
+
+def _panel_exprs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for target in node.get("targets") or []:
+            if isinstance(target, dict) and target.get("expr"):
+                yield target["expr"]
+        for key in ("panels", "rows", "dashboard"):
+            yield from _panel_exprs(node.get(key))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _panel_exprs(item)
+
+
+def _dashboard_queries(path: Path) -> Iterator[tuple[str, str, None]]:
+    dashboard = json.loads(path.read_text())
+    title = dashboard.get("title") or dashboard.get("dashboard", {}).get("title") or path.name
+    for expr in _panel_exprs(dashboard):
+        yield f"dashboard {title!r} ({path})", expr, None
+
+
+def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
+    prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
+    base = (ctx.config.source or Path("signalcheck.yaml")).resolve().parent
+    uses = list(_loaded_rules(prometheus.rules()))
+    rules_request = prometheus.last_request
+    for path in _expand(exp.rule_files, base):
+        uses.extend(_file_rules(path))
+    for path in _expand(exp.dashboards, base):
+        uses.extend(_dashboard_queries(path))
+    recorded = {name for _, _, name in uses if name}
+    needed: dict[str, list[str]] = {}
+    for where, expr, _ in uses:
+        for name in metric_names(expr) - recorded - BUILT_IN:
+            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in exp.ignore):
+                needed.setdefault(name, []).append(where)
+
+    def observe() -> Look:
+        exported = set(prometheus.metric_names())
+        missing = sorted(set(needed) - exported)
+        return Look(done=not missing, observed=missing, details={"exported": exported})
+
+    polled = poll(observe, exp.budget)
+    missing, exported = polled.look.observed, polled.look.details["exported"]
+    problems = []
+    for name in missing:
+        close = difflib.get_close_matches(name, exported | recorded, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(f"{needed[name][0]} uses {name}, which no series in Prometheus has{hint}")
+    return Outcome(
+        passed=not problems,
+        summary="; ".join(problems)
+        or f"all {len(needed)} metric names of {len(uses)} rules/panels exist",
+        query=f"{rules_request} and {prometheus.last_request}",
+        observed=f"metric names used: {sorted(needed)}",
+        waited=polled.waited,
+        time_to_appear=polled.waited,
+    )

@@ -1,0 +1,152 @@
+"""Trace expectations: each probe's trace arrived complete, with the expected services and
+operations, without error status unless a fault was active, and continued across a service
+boundary.
+
+A trace counts as arrived when every expected span is there and its span count has not grown
+for `settle` seconds between polls (partial traces are the commonest false alarm).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from signalcheck.backends.capture import CaptureClient
+from signalcheck.evidence.backends import TRACE_BACKENDS
+from signalcheck.evidence.context import Context
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.polling import Look, poll
+from signalcheck.expectations import TraceExpectation
+from signalcheck.ledger import Entry
+
+MAX_LISTED = 3
+
+
+def _missing(exp: TraceExpectation, spans: list[dict[str, Any]]) -> list[str]:
+    services = {s["service"] for s in spans}
+    names = {s["name"] for s in spans}
+    return [f"service {s}" for s in exp.services if s not in services] + [
+        f"operation {o!r}" for o in exp.operations if o not in names
+    ]
+
+
+def crossed_boundary(spans: list[dict[str, Any]], services: list[str]) -> bool:
+    """Whether a span of an expected service continues a caller's context: its parent is a
+    span of another service, or a span outside this backend (the caller that sent
+    `traceparent`)."""
+    by_id = {s["span_id"]: s for s in spans}
+    for span in spans:
+        parent = span.get("parent_span_id")
+        if span["service"] in services and parent:
+            caller = by_id.get(parent)
+            if caller is None or caller["service"] != span["service"]:
+                return True
+    return False
+
+
+def _problems(
+    exp: TraceExpectation, probe: Entry, spans: list[dict[str, Any]], ctx: Context
+) -> list[str]:
+    problems = []
+    if not ctx.fault_active(probe.field("region"), probe.field("start")):
+        errors = [s["name"] for s in spans if s["status_code"] == "ERROR"]
+        if errors:
+            problems.append(f"span(s) {errors} have ERROR status though no fault was active")
+    if exp.cross_boundary and not crossed_boundary(spans, exp.services):
+        problems.append(
+            "no span continues the caller's context (every span of "
+            f"{', '.join(exp.services)} is a root or a child of its own service): "
+            "traceparent was not propagated into the service"
+        )
+    return problems
+
+
+def _orphan_hint(client: Any, exp: TraceExpectation, probe: Entry) -> str:
+    """When a trace is missing: spans of the service at the probe's time in other traces mean
+    the service did not continue the probe's trace context."""
+    if not isinstance(client, CaptureClient):
+        return ""
+    others = [
+        s
+        for service in exp.services
+        for s in client.spans(
+            service=service, start=probe.field("start") - 0.5, end=probe.field("end") + 0.5
+        )
+        if s["trace_id"] != probe.field("trace_id")
+    ]
+    roots = [s for s in others if not s["parent_span_id"]]
+    if not roots:
+        return ""
+    example = roots[0]
+    return (
+        f" — but {len(roots)} root span(s) of {example['service']} started during the probe in "
+        f"other traces (e.g. {example['name']!r} in trace {example['trace_id']}): the service "
+        "did not continue the probe's traceparent, trace context was not propagated"
+    )
+
+
+def _span_summary(span: dict[str, Any]) -> str:
+    parent = span["parent_span_id"] or "root"
+    return f"{span['service']}: {span['name']} [{span['status_code']}] parent={parent}"
+
+
+def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
+    probes = ctx.probes(exp.check)
+    if not probes:
+        return Outcome.skip("the ledger has no probe entries with a trace id")
+    backend = ctx.backends.first_configured(TRACE_BACKENDS, exp.backend)
+    client = ctx.backends.client(backend)
+    spans_of: dict[str, list[dict[str, Any]]] = {}
+    requests: dict[str, str] = {}
+    complete: dict[str, float] = {}
+
+    def observe() -> Look:
+        for probe in probes:
+            trace_id = probe.field("trace_id")
+            if trace_id in complete:
+                continue
+            spans = client.trace(trace_id)  # type: ignore[attr-defined]
+            requests[trace_id] = client.last_request
+            spans_of[trace_id] = spans
+            now = time.monotonic()
+            count, since = ctx.span_counts.get(trace_id, (-1, now))
+            if count != len(spans):
+                since = now
+            ctx.span_counts[trace_id] = (len(spans), since)
+            if spans and not _missing(exp, spans) and now - since >= exp.settle:
+                complete[trace_id] = time.time()
+        pending = [p for p in probes if p.field("trace_id") not in complete]
+        return Look(done=not pending, observed=pending)
+
+    polled = poll(observe, exp.budget)
+    problems: list[str] = []
+    for probe in probes:
+        trace_id = probe.field("trace_id")
+        spans = spans_of.get(trace_id, [])
+        where = f"trace {trace_id} ({probe.field('check')}, {probe.field('region')})"
+        if not spans:
+            problems.append(f"{where}: not found{_orphan_hint(client, exp, probe)}")
+        elif trace_id not in complete:
+            missing = _missing(exp, spans)
+            state = f"missing {', '.join(missing)}" if missing else "still growing"
+            problems.append(f"{where}: incomplete after {len(spans)} span(s), {state}")
+        else:
+            problems.extend(f"{where}: {p}" for p in _problems(exp, probe, spans, ctx))
+    arrivals = [
+        complete[p.field("trace_id")] - p.field("end")
+        for p in probes
+        if p.field("trace_id") in complete
+    ]
+    first_bad = next((p for p in probes if problems and p.field("trace_id") in problems[0]), None)
+    shown = first_bad.field("trace_id") if first_bad else probes[0].field("trace_id")
+    listed = problems[:MAX_LISTED] + (
+        [f"... and {len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED else []
+    )
+    return Outcome(
+        passed=not problems,
+        summary="; ".join(listed) or f"{len(probes)} trace(s) complete in {backend}",
+        query=f"{requests.get(shown, '')} (one such request per trace id, {len(probes)} in all)",
+        observed=str([_span_summary(s) for s in spans_of.get(shown, [])]),
+        waited=polled.waited,
+        time_to_appear=max(arrivals) if arrivals else None,
+    )

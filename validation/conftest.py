@@ -1,0 +1,85 @@
+"""`pytest validation/`: one test per expectation of the signalcheck config, judged against
+the newest run ledger (or `--ledger PATH`).
+
+The config comes from `--signalcheck-config`, `$SIGNALCHECK_CONFIG` or ./signalcheck.yaml;
+backend URLs from the config or `SIGNALCHECK_<BACKEND>_URL`, credentials from the
+environment variables the config names. Works the same against the local stack and a remote
+one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.evidence import Context, plan
+from signalcheck.evidence.backends import BackendSet
+from signalcheck.ledger import Ledger, LedgerError, newest_ledger
+
+CONFIG_KEY = pytest.StashKey[Config]()
+LEDGER_KEY = pytest.StashKey[Path]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("signalcheck")
+    group.addoption(
+        "--signalcheck-config",
+        default=None,
+        help="signalcheck config file (default: $SIGNALCHECK_CONFIG or ./signalcheck.yaml)",
+    )
+    group.addoption(
+        "--ledger",
+        default=None,
+        help="run ledger to validate (default: the newest under the config's runs_dir)",
+    )
+
+
+def _config(pytest_config: pytest.Config) -> Config:
+    try:
+        return load_config(pytest_config.getoption("signalcheck_config"))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"signalcheck: {exc}") from exc
+
+
+def _ledger_path(pytest_config: pytest.Config, config: Config) -> Path:
+    given = pytest_config.getoption("ledger")
+    try:
+        return Path(given) if given else newest_ledger(config.runs_dir)
+    except LedgerError as exc:
+        raise pytest.UsageError(
+            f"signalcheck: {exc}; run the probes first or pass --ledger PATH"
+        ) from exc
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    signalcheck = _config(config)
+    config.stash[CONFIG_KEY] = signalcheck
+    config.stash[LEDGER_KEY] = _ledger_path(config, signalcheck)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    signalcheck = config.stash[CONFIG_KEY]
+    return [f"signalcheck config: {signalcheck.source}", f"ledger: {config.stash[LEDGER_KEY]}"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "check" in metafunc.fixturenames:
+        checks = plan(metafunc.config.stash[CONFIG_KEY].expectations)
+        metafunc.parametrize("check", checks, ids=[c.id for c in checks])
+
+
+@pytest.fixture(scope="session")
+def evidence(pytestconfig: pytest.Config) -> Iterator[Context]:
+    """The config, the ledger's entries and the backends, shared by every check of the run."""
+    config = pytestconfig.stash[CONFIG_KEY]
+    path = pytestconfig.stash[LEDGER_KEY]
+    try:
+        entries = Ledger(path).entries()
+    except LedgerError as exc:
+        pytest.exit(f"signalcheck: {exc}", returncode=2)
+    backends = BackendSet(config.backends)
+    yield Context(config=config, entries=entries, backends=backends)
+    backends.close()

@@ -1,0 +1,23 @@
+"""The telemetry of the run arrived, correct and in time: one test per expectation."""
+
+from __future__ import annotations
+
+import pytest
+
+from signalcheck.backends.base import BackendError
+from signalcheck.evidence import Check, Context
+from signalcheck.evidence.backends import BackendUnavailable
+
+
+def test_signal(check: Check, evidence: Context, record_property) -> None:
+    try:
+        outcome = check.run(evidence)
+    except (BackendUnavailable, BackendError) as exc:
+        pytest.fail(f"expectation: {check.describe()}\nbackend:     {exc}", pytrace=False)
+    record_property("waited_s", round(outcome.waited, 3))
+    if outcome.time_to_appear is not None:
+        record_property("time_to_appear_s", round(outcome.time_to_appear, 3))
+    if outcome.skipped:
+        pytest.skip(outcome.skipped)
+    if not outcome.passed:
+        pytest.fail(outcome.report(check.describe()), pytrace=False)
