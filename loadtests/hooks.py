@@ -1,0 +1,104 @@
+"""Locust event hooks: the plan option, per-route counting, thresholds and the ledger entry.
+
+Workers count the requests their users send (`events.request`) and hand the counts to the
+master with each report; the master (or the single local process) merges them and, when the
+run ends, evaluates the thresholds, writes the result file and appends the `load` entry to
+the run ledger. The process exits 1 when a threshold is broken, else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadtests.counting import RequestCounts
+from loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
+from signalcheck.ledger import Ledger
+
+REPORT_KEY = "signalcheck_counts"
+
+counts = RequestCounts()
+run: dict[str, float] = {}
+"""When this process saw the run start, and how many workers it had then (master)."""
+
+
+@events.init_command_line_parser.add_listener
+def _add_plan_option(parser: Any) -> None:
+    parser.add_argument(
+        PLAN_OPTION,
+        dest=PLAN_ATTRIBUTE,
+        default="",
+        include_in_web_ui=False,
+        help="The run's plan (JSON), as `signalcheck load` writes it.",
+    )
+
+
+@events.request.add_listener
+def _count_request(
+    name: str,
+    response_time: float,
+    response: Any = None,
+    context: dict[str, Any] | None = None,
+    start_time: float | None = None,
+    **_: Any,
+) -> None:
+    end = time.time()
+    start = start_time if start_time is not None else end - response_time / 1000
+    status = getattr(response, "status_code", None)
+    counts.add((context or {}).get("target", "demo"), name, status, start, end)
+
+
+@events.report_to_master.add_listener
+def _send_counts(client_id: str, data: dict[str, Any]) -> None:
+    data[REPORT_KEY] = counts.drain()
+
+
+@events.worker_report.add_listener
+def _merge_counts(client_id: str, data: dict[str, Any]) -> None:
+    if REPORT_KEY in data:
+        counts.merge(data[REPORT_KEY])
+
+
+@events.test_start.add_listener
+def _note_start(environment: Environment, **_: Any) -> None:
+    if "start" not in run:
+        run["start"] = time.time()
+        master = isinstance(environment.runner, MasterRunner)
+        run["workers"] = environment.runner.worker_count if master else 0
+
+
+@events.quitting.add_listener
+def _record_run(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner) or "start" not in run:
+        return
+    plan = plan_of(environment)
+    total = environment.stats.total
+    p95 = total.get_response_time_percentile(0.95) if total.num_requests else None
+    results = plan.thresholds.evaluate(total.fail_ratio, p95)
+    entry = {
+        "profile": plan.profile,
+        "shape": plan.shape,
+        "region": plan.region,
+        "start": run["start"],
+        "end": counts.last_end or time.time(),
+        "users": plan.users,
+        "workers": int(run["workers"]),
+        "requests": counts.of("demo"),
+        "rum_requests": counts.of("rum"),
+        "total_requests": total.num_requests,
+        "failures": total.num_failures,
+        "error_rate": total.fail_ratio,
+        "p95_ms": p95,
+        "thresholds": [result.model_dump() for result in results],
+        "passed": all(result.passed for result in results),
+    }
+    if plan.ledger is not None:
+        Ledger(plan.ledger).append("load", **entry)
+    if plan.result is not None:
+        plan.result.write_text(json.dumps(entry, indent=2))
+    environment.process_exit_code = 0 if entry["passed"] else 1

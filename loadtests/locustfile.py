@@ -1,0 +1,42 @@
+"""The locustfile `signalcheck load` runs: the users of the plan's mix and one shape.
+
+Locust uses every LoadTestShape it finds in this module, so exactly one is bound here,
+chosen by $SIGNALCHECK_LOAD_SHAPE (set by the runner on the master; workers need none).
+Run it yourself on a cluster's workers: `locust -f loadtests/locustfile.py --worker ...`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from locust import events
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from loadtests import hooks  # noqa: F401  (registers the event hooks)
+from loadtests.plan import SHAPE_ENV, plan_of
+from loadtests.shapes import SHAPE_CLASSES
+from loadtests.users import (
+    USER_CLASSES,
+    AssignmentWorkflowUser,
+    BrowseUser,
+    HealthCheckUser,
+    RumUser,
+)
+
+__all__ = ["AssignmentWorkflowUser", "BrowseUser", "HealthCheckUser", "RumUser"]
+
+if os.environ.get(SHAPE_ENV):
+    Shape = SHAPE_CLASSES[os.environ[SHAPE_ENV]]
+
+
+@events.init.add_listener
+def _mix_users(environment: Environment, **_: Any) -> None:
+    """The master picks the users by the plan's weights (workers start what it tells them)."""
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    plan = plan_of(environment)
+    for kind in plan.user_kinds():
+        USER_CLASSES[kind].weight = plan.user_mix[kind]
+    environment.user_classes = [USER_CLASSES[kind] for kind in plan.user_kinds()]

@@ -1,0 +1,221 @@
+"""Load profiles (the `load:` section of the config) and the plan one load run follows.
+
+A profile names a shape (smoke, ramp, spike, soak), its parameters (users, spawn rate,
+pace, duration, target region, user mix) and its pass conditions (thresholds, as in k6).
+`plan_for` resolves a profile plus command-line overrides into a `LoadPlan`: everything
+the Locust processes need, as one JSON document (secrets stay in the environment).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from signalcheck.config import Config
+
+Seconds = Annotated[float, Field(gt=0, description="seconds")]
+ShapeName = Literal["smoke", "ramp", "spike", "soak"]
+UserKind = Literal["workflow", "browse", "health", "rum"]
+SHAPES: tuple[ShapeName, ...] = ("smoke", "ramp", "spike", "soak")
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class LoadError(ValueError):
+    """A load run that must not start; the message says why in one line."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(_Model):
+    """Pass conditions of a run: it fails when any declared one is broken."""
+
+    error_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    p95_ms: Annotated[float, Field(gt=0)] | None = None
+
+    def evaluate(self, error_rate: float, p95_ms: float | None) -> list[ThresholdResult]:
+        """One result per declared threshold, in declaration order."""
+        results = []
+        if self.error_rate is not None:
+            results.append(
+                ThresholdResult(
+                    name="error_rate",
+                    limit=self.error_rate,
+                    actual=error_rate,
+                    passed=error_rate <= self.error_rate,
+                )
+            )
+        if self.p95_ms is not None:
+            results.append(
+                ThresholdResult(
+                    name="p95_ms",
+                    limit=self.p95_ms,
+                    actual=p95_ms,
+                    passed=p95_ms is not None and p95_ms <= self.p95_ms,
+                )
+            )
+        return results
+
+
+class ThresholdResult(_Model):
+    name: str
+    limit: float
+    actual: float | None
+    passed: bool
+
+
+class LoadProfile(_Model):
+    """One named load profile: a shape, its parameters and its pass conditions."""
+
+    shape: ShapeName
+    users: int = Field(10, ge=1, le=10_000, description="peak concurrent users")
+    spawn_rate: float = Field(5.0, gt=0, description="users started (or stopped) per second")
+    pace: float | None = Field(
+        1.0, gt=0, description="tasks per second per user; null: 1-3 s think time"
+    )
+    duration: Seconds = 60.0
+    region: str | None = None
+    user_mix: dict[UserKind, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"workflow": 3, "browse": 6, "health": 1}
+    )
+    thresholds: Thresholds = Thresholds(error_rate=0.01, p95_ms=500)
+
+    @model_validator(mode="after")
+    def _someone_runs(self) -> LoadProfile:
+        if not any(self.user_mix.values()):
+            raise ValueError("user_mix needs at least one user kind with a weight above 0")
+        return self
+
+
+def _default_profiles() -> dict[str, LoadProfile]:
+    return {
+        "smoke": LoadProfile(shape="smoke", users=2, duration=30),
+        "ramp": LoadProfile(shape="ramp", users=20, duration=120),
+        "spike": LoadProfile(shape="spike", users=40, spawn_rate=40, duration=120),
+        "soak": LoadProfile(shape="soak", users=10, duration=3600),
+    }
+
+
+class LoadSettings(_Model):
+    """The `load:` section: named profiles (added to the four defaults), how load users
+    authenticate, how runs stop.
+
+    RUM users post to `backends.rum_ingest` with the API key in `$<rum_api_key_env>`.
+    """
+
+    profiles: dict[str, LoadProfile] = Field(default_factory=_default_profiles)
+    stop_timeout: Seconds = Field(
+        10.0, description="seconds a stopping user may finish its task, so no request is cut"
+    )
+    client_id: str = "signalcheck-load"
+    client_secret_env: str = "DEMO_CLIENT_SECRET"
+    rum_api_key_env: str = "SIGNALCHECK_RUM_API_KEY"
+
+    @field_validator("profiles")
+    @classmethod
+    def _defaults_stay_available(cls, profiles: dict[str, LoadProfile]) -> dict[str, LoadProfile]:
+        """Profiles in the file add to (or replace) smoke, ramp, spike and soak."""
+        return {**_default_profiles(), **profiles}
+
+
+class LoadPlan(_Model):
+    """Everything one run's Locust processes need; travels as JSON on their command line."""
+
+    profile: str
+    shape: ShapeName
+    region: str
+    host: str
+    users: int
+    spawn_rate: float
+    pace: float | None
+    duration: float
+    user_mix: dict[UserKind, int]
+    thresholds: Thresholds
+    stop_timeout: float
+    client_id: str
+    client_secret_env: str
+    rum_url: str | None
+    rum_api_key_env: str
+    ledger: Path | None = None
+    result: Path | None = None
+
+    def user_kinds(self) -> list[UserKind]:
+        return [kind for kind, weight in self.user_mix.items() if weight > 0]
+
+
+def parse_duration(text: str, option: str = "--duration") -> float:
+    """'60s', '2m', '500ms', '1h' or plain seconds -> seconds (a LoadError otherwise)."""
+    match = _DURATION.match(text.strip())
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2] or "s"] if match else 0.0
+    if seconds <= 0:
+        raise LoadError(f"{option}: {text!r} is not a positive duration like 60s, 2m or 500ms")
+    return seconds
+
+
+def plan_for(
+    config: Config,
+    profile_name: str,
+    *,
+    region: str | None = None,
+    users: int | None = None,
+    spawn_rate: float | None = None,
+    duration: float | None = None,
+) -> LoadPlan:
+    """The plan of profile `profile_name` with the given overrides; LoadError when unusable.
+
+    Refuses any target (region base URL, RUM ingest) whose host is not in the allowlist.
+    """
+    settings: LoadSettings = config.load
+    profile = settings.profiles.get(profile_name)
+    if profile is None:
+        known = ", ".join(sorted(settings.profiles))
+        raise LoadError(f"--profile: no load profile {profile_name!r} (known: {known})")
+    source = "--region" if region else f"load.profiles.{profile_name}.region"
+    region = region or profile.region or next(iter(config.regions))
+    if region not in config.regions:
+        raise LoadError(
+            f"{source}: {region!r} is not a configured region ({', '.join(config.regions)})"
+        )
+    host = str(config.regions[region].base_url).rstrip("/")
+    rum_ingest = config.backends.rum_ingest  # the local stack's unless configured
+    rum_url = rum_ingest.base_url if rum_ingest and profile.user_mix.get("rum") else None
+    for url in (host, rum_url):
+        check_allowlisted(url, config.allowlist)
+    if users is not None and users < 1:
+        raise LoadError(f"--users: {users} is not a positive number of users")
+    if spawn_rate is not None and spawn_rate <= 0:
+        raise LoadError(f"--rate: {spawn_rate} is not a positive number of users per second")
+    return LoadPlan(
+        profile=profile_name,
+        shape=profile.shape,
+        region=region,
+        host=host,
+        users=users or profile.users,
+        spawn_rate=spawn_rate or profile.spawn_rate,
+        pace=profile.pace,
+        duration=duration or profile.duration,
+        user_mix=profile.user_mix,
+        thresholds=profile.thresholds,
+        stop_timeout=settings.stop_timeout,
+        client_id=settings.client_id,
+        client_secret_env=settings.client_secret_env,
+        rum_url=rum_url,
+        rum_api_key_env=settings.rum_api_key_env,
+    )
+
+
+def check_allowlisted(url: str | None, allowlist: list[str]) -> None:
+    """LoadError unless `url` is None or its host is in `allowlist`."""
+    if url is None:
+        return
+    host = urlsplit(url).hostname or ""
+    if host not in allowlist:
+        raise LoadError(f"refusing to send load to {host!r}: not in allowlist {allowlist}")
