@@ -1,0 +1,190 @@
+"""Chaos Toolkit actions: faults in a demo region, each recorded in the run ledger.
+
+Every action resolves its target first and refuses anything outside the config's regions
+and allowlist before it sends a byte. In dry mode (`$SIGNALCHECK_CHAOS_DRY`) an action
+checks its target and logs what it would do, and does nothing.
+
+Admin faults go through the demo's `/admin/faults` API with the bearer token from
+`$SIGNALCHECK_DEMO_ADMIN_TOKEN`, or else the local stack's token file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+import httpx
+
+from chaos import faultlog, signals
+from chaos.context import RunContext, run_context
+from chaos.targets import Target, TargetRefused, resolve
+from signalcheck.config import Config
+from signalcheck.stack import LocalStack
+from signalcheck.waiting import wait_for
+
+ADMIN_TOKEN_ENV = "SIGNALCHECK_DEMO_ADMIN_TOKEN"
+ADMIN_TIMEOUT = 5.0
+
+logger = logging.getLogger("chaostoolkit")
+
+
+class AdminError(Exception):
+    """The demo admin API could not be reached or refused the change."""
+
+
+def inject_latency(
+    region: str, latency_ms: int, configuration: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Delay every API request of `region` by `latency_ms`."""
+    return _inject(configuration, region, "latency", {"latency_ms": latency_ms})
+
+
+def inject_errors(
+    region: str, error_rate: float = 1.0, configuration: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fail this share of the API requests of `region` with 500."""
+    return _inject(configuration, region, "errors", {"error_rate": error_rate})
+
+
+def inject_not_ready(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Make `/health/ready` of `region` answer 503."""
+    return _inject(configuration, region, "not_ready", {"ready": False})
+
+
+def inject_dependency_outage(
+    region: str, configuration: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Cut `region` off from its database."""
+    return _inject(configuration, region, "dependency_down", {"dependency_down": True})
+
+
+def clear_faults(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Reset every admin fault of `region` and close them in the ledger."""
+    return _clear(run_context(configuration), region)
+
+
+def kill_region(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Stop the local stack's demo process of `region`."""
+    ctx = run_context(configuration)
+    component = _component(resolve(ctx.config, region))
+    if ctx.dry:
+        return _would(f"stop {component} of the local stack in {ctx.config.stack.data_dir}")
+    fault = faultlog.open_fault(ctx.ledger, faultlog.KILL, region, {"component": component})
+    LocalStack(ctx.config).stop_component(component)
+    return {"region": region, "component": component, "start": fault.field("start")}
+
+
+def start_region(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start the demo process of `region` again, wait until it serves, close the kill."""
+    return _start(run_context(configuration), region)
+
+
+def restore_open_faults(ctx: RunContext) -> list[str]:
+    """Undo every fault this run's ledger still has open; the regions restored.
+
+    Tries every region even when one fails, then raises the first error.
+    """
+    open_faults = faultlog.open_faults(ctx.ledger)
+    restored, errors = [], []
+    for region in sorted({f.field("region") for f in open_faults}):
+        actions = {f.field("action") for f in open_faults if f.field("region") == region}
+        try:
+            if faultlog.KILL in actions:
+                _start(ctx, region)
+            if actions - {faultlog.KILL}:
+                _clear(ctx, region)
+        except Exception as exc:
+            errors.append(exc)
+            logger.error(f"could not restore {region}: {exc}")
+        else:
+            restored.append(region)
+    if errors:
+        raise errors[0]
+    return restored
+
+
+def _clear(ctx: RunContext, region: str) -> dict[str, Any]:
+    target = resolve(ctx.config, region)
+    if ctx.dry:
+        return _would(f"DELETE {target.base_url}/admin/faults")
+    with signals.deferred():
+        state = _admin(ctx.config, target, "DELETE")
+        closed = faultlog.close_faults(ctx.ledger, region, faultlog.ADMIN_ACTIONS)
+    return {"region": region, "faults": state, "closed": [f.field("action") for f in closed]}
+
+
+def _start(ctx: RunContext, region: str) -> dict[str, Any]:
+    target = resolve(ctx.config, region)
+    component = _component(target)
+    if ctx.dry:
+        return _would(f"start {component} of the local stack and wait until it is ready")
+    with signals.deferred():
+        started = LocalStack(ctx.config).start_component(component)
+        _wait_serving(ctx.config, target)
+        closed = faultlog.close_faults(ctx.ledger, region, (faultlog.KILL,))
+    return {"region": region, "component": component, "pid": started.pid, "closed": len(closed)}
+
+
+def _inject(
+    configuration: dict[str, Any] | None, region: str, action: str, change: dict[str, Any]
+) -> dict[str, Any]:
+    ctx = run_context(configuration)
+    target = resolve(ctx.config, region)
+    if ctx.dry:
+        return _would(f"PUT {target.base_url}/admin/faults {change}")
+    fault = faultlog.open_fault(ctx.ledger, action, region, change)
+    state = _admin(ctx.config, target, "PUT", json=change)
+    return {"region": region, "action": action, "start": fault.field("start"), "faults": state}
+
+
+def _admin(config: Config, target: Target, method: str, **kwargs: Any) -> dict[str, Any]:
+    url = f"{target.base_url}/admin/faults"
+    headers = {"Authorization": f"Bearer {_admin_token(config)}"}
+    try:
+        response = httpx.request(method, url, headers=headers, timeout=ADMIN_TIMEOUT, **kwargs)
+    except httpx.HTTPError as exc:
+        raise AdminError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+    if response.is_error:
+        raise AdminError(f"{method} {url} returned {response.status_code}: {response.text[:200]}")
+    return response.json()
+
+
+def _wait_serving(config: Config, target: Target) -> None:
+    """Wait until the region answers `/health` (start_component returns at once when the
+    process already runs, e.g. when an interrupted start left it booting)."""
+
+    def serving() -> bool:
+        try:
+            return httpx.get(f"{target.base_url}/health", timeout=ADMIN_TIMEOUT).is_success
+        except httpx.HTTPError:
+            return False
+
+    wait_for(serving, timeout=config.stack.ready_timeout, what=f"{target.region} to serve again")
+
+
+def _admin_token(config: Config) -> str:
+    if os.environ.get(ADMIN_TOKEN_ENV):
+        return os.environ[ADMIN_TOKEN_ENV].strip()
+    path = LocalStack(config).admin_token_path
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise AdminError(
+            f"no demo admin token: set {ADMIN_TOKEN_ENV} or start the local stack "
+            f"({path}: {exc.strerror})"
+        ) from exc
+
+
+def _component(target: Target) -> str:
+    if target.component is None:
+        raise TargetRefused(
+            f"{target.region}: only a configured region of the local stack can be killed"
+        )
+    return target.component
+
+
+def _would(what: str) -> dict[str, Any]:
+    logger.info(f"dry run: would {what}")
+    return {"dry": True, "would": what, "at": time.time()}

@@ -1,0 +1,51 @@
+"""The run ledger's `fault` entries: opened at injection, rewritten with `end` at restore.
+
+A fault is identified by (action, region, start); its latest entry holds its `end`
+(null while the fault is active).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from signalcheck.ledger import Entry, Ledger
+
+ADMIN_ACTIONS = ("latency", "errors", "not_ready", "dependency_down")
+KILL = "kill"
+
+
+def open_fault(ledger: Ledger, action: str, region: str, params: dict[str, Any]) -> Entry:
+    return ledger.append(
+        "fault", action=action, region=region, start=time.time(), end=None, params=params
+    )
+
+
+def close_faults(ledger: Ledger, region: str, actions: tuple[str, ...]) -> list[Entry]:
+    """Rewrite every open fault of `region` with one of `actions` with its end, now."""
+    end = time.time()
+    return [
+        ledger.append("fault", **{**fault.model_dump(exclude={"ts", "kind"}), "end": end})
+        for fault in open_faults(ledger)
+        if fault.field("region") == region and fault.field("action") in actions
+    ]
+
+
+def faults(ledger: Ledger) -> list[Entry]:
+    """The latest entry of every fault, in order of injection."""
+    if not ledger.path.exists():
+        return []
+    latest: dict[tuple[Any, Any, Any], Entry] = {}
+    for entry in ledger.entries("fault"):
+        latest[(entry.field("action"), entry.field("region"), entry.field("start"))] = entry
+    return sorted(latest.values(), key=lambda e: e.field("start"))
+
+
+def open_faults(ledger: Ledger) -> list[Entry]:
+    return [fault for fault in faults(ledger) if fault.field("end") is None]
+
+
+def last_fault(ledger: Ledger, region: str | None) -> Entry | None:
+    """The most recently injected fault of `region` (of any region when None)."""
+    matching = [f for f in faults(ledger) if region is None or f.field("region") == region]
+    return matching[-1] if matching else None

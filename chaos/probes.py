@@ -1,0 +1,346 @@
+"""Chaos Toolkit probes: did the expected alert fire, for the faulted region only, at the
+expected receiver, and did it resolve — and how fast, measured from the ledger's fault times.
+
+`alert_fires` and `alert_resolves` write `detection` and `recovery` entries to the run
+ledger (time-to-detect from the fault's start, time-to-resolve from its end, beside the
+floor the configuration implies). `probe_checks_pass` runs the synthetic checks with the
+probe runner and `signals_present` the validators' expectations with the evidence engine,
+both against this run's ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chaos import faultlog
+from chaos.context import RunContext, run_context
+from chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
+from probes.runner import require_checks, run_pass, select_regions
+from signalcheck.backends.capture import CaptureClient
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.config import Config
+from signalcheck.evidence import Context, plan
+from signalcheck.evidence.backends import BackendSet
+from signalcheck.expectations import Expectations
+from signalcheck.ledger import Entry
+from signalcheck.waiting import WaitTimeout, wait_for
+
+POLL_SECONDS = 0.25
+"""Seconds between looks at Prometheus and the receiver: how precise the measured times are."""
+
+logger = logging.getLogger("chaostoolkit")
+
+
+class AlertMisrouted(Exception):
+    """The alert fired, but also for another region or at another receiver."""
+
+
+def alert_fires(
+    name: str,
+    labels: dict[str, str] | None = None,
+    within: float = 60.0,
+    receiver: str | None = None,
+    configuration: dict[str, Any] | None = None,
+) -> float:
+    """Seconds from the last fault of the `region` in `labels` until alert `name` fired with
+    `labels` (and, given `receiver`, until that receiver was notified).
+
+    Raises when that does not happen within `within` seconds of the fault, or when the alert
+    also fires for another region or reaches another receiver. Records a `detection` entry.
+    """
+    ctx = run_context(configuration)
+    labels = dict(labels or {})
+    region = labels.get("region")
+    fault = faultlog.last_fault(ctx.ledger, region)
+    since = fault.field("start") if fault else time.time()
+    with _clients(ctx) as (prometheus, capture):
+        rule = alert_rule(prometheus, name)
+        record: dict[str, Any] = {
+            "experiment": ctx.experiment,
+            "alert": name,
+            "labels": labels,
+            "region": region,
+            "receiver": receiver,
+            "fault_action": fault.field("action") if fault else None,
+            "fault_start": since,
+            "budget": within,
+            "floor_seconds": detect_floor(ctx.config, rule),
+            "bound_seconds": detect_bound(ctx.config, rule),
+            "fired_at": None,
+            "notified_at": None,
+            "detected_at": None,
+            "time_to_detect": None,
+        }
+        try:
+            _wait(
+                lambda: _firing(prometheus, name, labels), since, within, f"{name} {labels} firing"
+            )
+            record["fired_at"] = time.time()
+            if receiver:
+                sent = _wait(
+                    lambda: _notified(capture, name, labels, receiver, "firing", since),
+                    since,
+                    within,
+                    f"a firing {name} {labels} notification at receiver {receiver!r}",
+                )
+                record["notified_at"] = min(n["received_at"] for n in sent)
+        except WaitTimeout:
+            ctx.ledger.append("detection", **record)
+            raise
+        record["detected_at"] = record["notified_at"] or record["fired_at"]
+        record["time_to_detect"] = record["detected_at"] - since
+        strays = _strays(prometheus, capture, name, region, receiver, since)
+        ctx.ledger.append("detection", **record, strays=strays)
+    if strays:
+        raise AlertMisrouted(f"{name} fired for {labels}, but also: {'; '.join(strays)}")
+    return round(record["time_to_detect"], 3)
+
+
+def alert_resolves(
+    name: str,
+    labels: dict[str, str] | None = None,
+    within: float = 60.0,
+    configuration: dict[str, Any] | None = None,
+) -> bool:
+    """True once alert `name` with `labels` is not firing, within `within` seconds of the end
+    of the fault it was detected for (or of now, when it was not detected in this run).
+
+    After a detection it also waits for the `resolved` notification at the same receiver
+    and records a `recovery` entry with the time-to-resolve.
+    """
+    ctx = run_context(configuration)
+    labels = dict(labels or {})
+    region = labels.get("region")
+    detection = _unresolved_detection(ctx, name, region)
+    cleared_at = _fault_end(ctx, detection) if detection else None
+    since = cleared_at or time.time()
+    with _clients(ctx) as (prometheus, capture):
+        rule = alert_rule(prometheus, name)
+        record: dict[str, Any] = {
+            "experiment": ctx.experiment,
+            "alert": name,
+            "labels": labels,
+            "region": region,
+            "fault_start": detection.field("fault_start") if detection else None,
+            "cleared_at": cleared_at,
+            "budget": within,
+            "bound_seconds": resolve_bound(ctx.config, rule),
+            "resolved_at": None,
+            "notified_at": None,
+            "time_to_resolve": None,
+        }
+        try:
+            _wait(
+                lambda: not _firing(prometheus, name, labels),
+                since,
+                within,
+                f"{name} {labels} no longer firing",
+            )
+            record["resolved_at"] = time.time()
+            receiver = detection.field("receiver") if detection else None
+            if receiver:
+                sent = _wait(
+                    lambda: _notified(
+                        capture, name, labels, receiver, "resolved", cleared_at or since
+                    ),
+                    since,
+                    within,
+                    f"a resolved {name} {labels} notification at receiver {receiver!r}",
+                )
+                record["notified_at"] = min(n["received_at"] for n in sent)
+        except WaitTimeout as exc:
+            logger.warning(str(exc))
+            if detection:
+                ctx.ledger.append("recovery", **record)
+            return False
+    if detection:
+        if cleared_at is not None:
+            resolved = record["notified_at"] or record["resolved_at"]
+            record["time_to_resolve"] = resolved - cleared_at
+        ctx.ledger.append("recovery", **record)
+    return True
+
+
+def query_value(promql: str, configuration: dict[str, Any] | None = None) -> float | None:
+    """The value of the single sample `promql` returns, None when it returns none.
+
+    Raises when it returns several series: aggregate them in the query.
+    """
+    ctx = run_context(configuration)
+    with PrometheusClient(ctx.config.backends.prometheus) as prometheus:
+        result = prometheus.query(promql)
+    if not result:
+        return None
+    if len(result) > 1:
+        raise ValueError(f"{promql!r} returned {len(result)} series; aggregate them to one")
+    return float(result[0]["value"][1])
+
+
+def probe_checks_pass(
+    region: str | None = None,
+    checks: list[str] | None = None,
+    configuration: dict[str, Any] | None = None,
+) -> bool:
+    """True when the configured synthetic checks (or those named in `checks`) all pass in
+    `region` (in every region when None), run once by the probe runner.
+
+    Each result is a `probe` entry in this run's ledger, as `signalcheck probe --once` writes.
+    """
+    ctx = run_context(configuration)
+    config = _with_checks(ctx.config, checks)
+    require_checks(config)
+    results = asyncio.run(run_pass(config, select_regions(config, region), ctx.ledger))
+    failing = [f"{r.check} in {r.region}: {r.error}" for r in results if not r.passed]
+    if failing:
+        logger.warning(f"checks failing: {'; '.join(failing)}")
+    return not failing
+
+
+def signals_present(
+    expectations: dict[str, Any] | None = None, configuration: dict[str, Any] | None = None
+) -> bool:
+    """True when every expectation finds its evidence for this run's ledger so far.
+
+    `expectations` has the form of the config's `expectations:` section (the config's own
+    when None). Records a `signals` entry with each check's outcome and time to appear.
+    """
+    ctx = run_context(configuration)
+    wanted = (
+        ctx.config.expectations
+        if expectations is None
+        else Expectations.model_validate(expectations)
+    )
+    entries = ctx.ledger.entries() if ctx.ledger.path.exists() else []
+    backends = BackendSet(ctx.config.backends)
+    try:
+        evidence = Context(config=ctx.config, entries=entries, backends=backends)
+        outcomes = [(check, check.run(evidence)) for check in plan(wanted)]
+    finally:
+        backends.close()
+    for check, outcome in outcomes:
+        if not outcome.passed:
+            logger.warning(outcome.report(check.describe()))
+    ctx.ledger.append(
+        "signals",
+        experiment=ctx.experiment,
+        checks=[
+            {
+                "id": check.id,
+                "passed": outcome.passed,
+                "summary": outcome.summary,
+                "time_to_appear": outcome.time_to_appear,
+            }
+            for check, outcome in outcomes
+        ],
+    )
+    return all(outcome.passed for _, outcome in outcomes)
+
+
+def _with_checks(config: Config, names: list[str] | None) -> Config:
+    if names is None:
+        return config
+    known = {check.name: check for check in config.checks}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"no checks named {unknown} in the config (configured: {list(known)})")
+    return config.model_copy(update={"checks": [known[name] for name in names]})
+
+
+@contextmanager
+def _clients(ctx: RunContext) -> Iterator[tuple[PrometheusClient, CaptureClient]]:
+    backends = ctx.config.backends
+    with (
+        PrometheusClient(backends.prometheus) as prometheus,
+        CaptureClient(backends.capture) as capture,
+    ):
+        yield prometheus, capture
+
+
+def _wait(check: Callable[[], Any], since: float, within: float, what: str) -> Any:
+    """wait_for with the deadline `within` seconds after `since` (not after now)."""
+    left = max(since + within - time.time(), 0.0)
+    logger.info(f"waiting up to {left:.0f}s for {what}")
+    value, _ = wait_for(
+        check,
+        timeout=left,
+        what=f"{what} within {within:g}s",
+        interval=POLL_SECONDS,
+        max_interval=POLL_SECONDS,
+    )
+    return value
+
+
+def _matches(have: dict[str, str], want: dict[str, str]) -> bool:
+    return all(have.get(key) == value for key, value in want.items())
+
+
+def _firing(prometheus: PrometheusClient, name: str, labels: dict[str, str]) -> list[dict]:
+    return [
+        alert
+        for alert in prometheus.alerts()
+        if alert["state"] == "firing" and _matches(alert["labels"], {"alertname": name, **labels})
+    ]
+
+
+def _notified(
+    capture: CaptureClient,
+    name: str,
+    labels: dict[str, str],
+    receiver: str,
+    status: str,
+    since: float,
+) -> list[dict]:
+    sent = capture.notifications(alertname=name, receiver=receiver, status=status, since=since)
+    return [n for n in sent if _matches(n["labels"], labels)]
+
+
+def _strays(
+    prometheus: PrometheusClient,
+    capture: CaptureClient,
+    name: str,
+    region: str | None,
+    receiver: str | None,
+    since: float,
+) -> list[str]:
+    """The alert firing for regions other than `region`, or notified to other receivers."""
+    strays = []
+    if region is not None:
+        strays += [
+            f"firing in Prometheus for region {a['labels'].get('region')!r}"
+            for a in _firing(prometheus, name, {})
+            if a["labels"].get("region") != region
+        ]
+    for sent in capture.notifications(alertname=name, status="firing", since=since):
+        other_region = region is not None and sent["labels"].get("region") != region
+        if other_region or (receiver is not None and sent["receiver"] != receiver):
+            strays.append(
+                f"notified to {sent['receiver']!r} for region {sent['labels'].get('region')!r}"
+            )
+    return strays
+
+
+def _unresolved_detection(ctx: RunContext, name: str, region: str | None) -> Entry | None:
+    """This run's last successful detection of `name` in `region` with no recovery yet."""
+    if not ctx.ledger.path.exists():
+        return None
+    key = None
+    detection = None
+    for entry in ctx.ledger.entries():
+        same = entry.field("alert") == name and entry.field("region") == region
+        if entry.kind == "detection" and same and entry.field("detected_at") is not None:
+            detection, key = entry, entry.field("fault_start")
+        elif entry.kind == "recovery" and same and entry.field("fault_start") == key:
+            detection = None
+    return detection
+
+
+def _fault_end(ctx: RunContext, detection: Entry) -> float | None:
+    for fault in faultlog.faults(ctx.ledger):
+        if fault.field("start") == detection.field("fault_start"):
+            return fault.field("end")
+    return None

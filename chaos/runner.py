@@ -1,0 +1,136 @@
+"""`signalcheck chaos run`: the stock `chaos run` with the stack's configuration, the journal
+in a new run directory, and a verdict that also fails a steady state not met before the
+method (stock `chaos run` exits 0 then).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chaos.context import DRY_ENV, RUN_DIR_ENV
+from signalcheck.config import CONFIG_ENV, Config
+from signalcheck.ledger import LEDGER_FILE, new_run_dir
+
+JOURNAL_FILE = "journal.json"
+CHAOS_LOG_FILE = "chaostoolkit.log"
+RUN_TIMEOUT = 3600.0
+ROLLBACK_GRACE = 120.0
+
+
+@dataclass(frozen=True)
+class ChaosRun:
+    run_dir: Path
+    returncode: int
+    problems: list[str]
+
+    @property
+    def journal(self) -> Path:
+        return self.run_dir / JOURNAL_FILE
+
+    @property
+    def ledger(self) -> Path:
+        return self.run_dir / LEDGER_FILE
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.problems else 0
+
+
+def run_experiment(
+    config: Config, experiment: Path, *, dry: bool = False, timeout: float = RUN_TIMEOUT
+) -> ChaosRun:
+    """Run `experiment` with `chaos run` in a new run directory and judge its journal.
+
+    SIGINT and SIGTERM are passed on to `chaos`, which then rolls back; after `timeout`
+    seconds it gets SIGTERM, and SIGKILL if it has not finished its rollbacks
+    `ROLLBACK_GRACE` seconds later.
+    """
+    run_dir = new_run_dir(config.runs_dir)
+    process = subprocess.Popen(
+        chaos_command(experiment, run_dir, dry=dry),
+        env=chaos_env(config, run_dir, dry=dry),
+        start_new_session=True,
+    )
+    returncode, gave_up = _wait_passing_signals(process, timeout)
+    journal = run_dir / JOURNAL_FILE
+    if journal.exists():
+        problems = journal_problems(json.loads(journal.read_text()))
+    else:
+        problems = [f"chaos exited with {returncode} and wrote no journal"]
+    if gave_up:
+        problems.insert(0, f"gave up after {timeout:g}s waiting for chaos run {experiment}")
+    return ChaosRun(run_dir=run_dir, returncode=returncode, problems=problems)
+
+
+def chaos_command(experiment: Path, run_dir: Path, *, dry: bool) -> list[str]:
+    return [
+        sys.executable, "-m", "chaostoolkit", "--no-version-check",
+        "--log-file", str(run_dir / CHAOS_LOG_FILE),
+        "run", "--journal-path", str(run_dir / JOURNAL_FILE),
+        *(["--dry", "probes"] if dry else []),
+        str(experiment),
+    ]  # fmt: skip
+
+
+def chaos_env(config: Config, run_dir: Path, *, dry: bool) -> dict[str, str]:
+    """The environment the experiments document: config file, run directory, dry mode."""
+    env = {**os.environ, RUN_DIR_ENV: str(run_dir), DRY_ENV: "1" if dry else ""}
+    if config.source is not None:
+        env[CONFIG_ENV] = str(Path(config.source).resolve())
+    return env
+
+
+def journal_problems(journal: dict[str, Any]) -> list[str]:
+    """Why a journal is not a success; empty when it is."""
+    problems = []
+    if journal.get("status") != "completed":
+        problems.append(f"experiment status is {journal.get('status')!r}, not 'completed'")
+    states = journal.get("steady_states") or {}
+    for moment in ("before", "after"):
+        state = states.get(moment)
+        if not state or not state.get("steady_state_met"):
+            problems.append(f"steady state not met {moment} the method{_missed(state)}")
+    failed = [r["activity"]["name"] for r in journal.get("run") or [] if r["status"] != "succeeded"]
+    if failed:
+        problems.append(f"method activities failed: {', '.join(failed)}")
+    return problems
+
+
+def _missed(state: dict[str, Any] | None) -> str:
+    if not state:
+        return " (not checked)"
+    missed = [
+        f"{p['activity']['name']} = {p.get('output')!r}"
+        for p in state.get("probes", [])
+        if not p.get("tolerance_met", False)
+    ]
+    return f": {'; '.join(missed)}" if missed else ""
+
+
+def _wait_passing_signals(process: subprocess.Popen, timeout: float) -> tuple[int, bool]:
+    """Wait for `process`, passing SIGINT/SIGTERM on; (return code, whether we gave up)."""
+
+    def pass_on(signum: int, _frame: object) -> None:
+        process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            return process.wait(timeout=timeout), False
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                return process.wait(timeout=ROLLBACK_GRACE), True
+            except subprocess.TimeoutExpired:
+                process.kill()
+                return process.wait(timeout=ROLLBACK_GRACE), True
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
