@@ -201,9 +201,15 @@ CREATE TABLE IF NOT EXISTS rum_events (
 
 
 def serve_app(kind: str, port: int) -> None:
+    import gc
+
     import uvicorn
 
     app = null_app() if kind == "null" else reference_app()
+    # The process tuning `signalcheck rum serve` has (rum_ingest.server.freeze_startup_objects),
+    # so that the ceiling runs under the same conditions.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter as CounterOf
 from dataclasses import dataclass
 
@@ -60,6 +61,28 @@ API_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 def status_class(status: int | None) -> str:
     """2xx..5xx, or `error` for a call that got no response (status 0)."""
     return f"{status // 100}xx" if status and 100 <= status <= 599 else "error"
+
+
+def observe_all(child: Histogram, amounts: list[float]) -> None:
+    """`child.observe(amount)` for each amount, with one increment per bucket hit.
+
+    Histogram.observe walks the bucket bounds in Python for every value; here a bisection
+    finds the bucket (the first bound >= the amount, as observe picks it). The sum is still
+    increased value by value, so it is the same float observe would give. A prometheus_client
+    whose histograms lack these attributes gets the public call.
+    """
+    try:
+        bounds, buckets, total = child._upper_bounds, child._buckets, child._sum
+    except AttributeError:
+        for amount in amounts:
+            child.observe(amount)
+        return
+    hits: CounterOf[int] = CounterOf()
+    for amount in amounts:
+        total.inc(amount)
+        hits[bisect_left(bounds, amount)] += 1
+    for index, count in hits.items():
+        buckets[index].inc(count)
 
 
 class RumMetrics:
@@ -122,26 +145,35 @@ class RumMetrics:
         return child
 
     def observe(self, rows: list[Row]) -> None:
-        """Count and time the events of a stored batch."""
+        """Count and time the events of a stored batch: counts are summed per label set and
+        each histogram child gets its batch's values at once."""
         counts: CounterOf[tuple[str, str]] = CounterOf()
+        errors: CounterOf[str] = CounterOf()
+        values: dict[tuple[Histogram, tuple[str, ...]], list[float]] = {}
+        pages = self.pages
         for row in rows:
-            page = self.pages(row.page)
-            counts[(row.event_type, page)] += 1
-            if row.event_type == "page_load":
-                self._child(self.page_load, page).observe(row.duration_us / 1e6)
-            elif row.event_type == "api_call":
+            event_type = row.event_type
+            page = pages(row.page)
+            counts[(event_type, page)] += 1
+            if event_type == "page_load":
+                values.setdefault((self.page_load, (page,)), []).append(row.duration_us / 1e6)
+            elif event_type == "api_call":
                 labels = (self.endpoints(row.name), status_class(row.status))
-                self._child(self.api_call, *labels).observe(row.duration_us / 1e6)
-            elif row.event_type == "web_vital":
-                vital = self._child(self.vitals[row.name], page)
-                vital.observe(row.value * VITALS[row.name].scale)
-            elif row.event_type == "error":
-                self._child(self.js_errors, page).inc()
+                values.setdefault((self.api_call, labels), []).append(row.duration_us / 1e6)
+            elif event_type == "web_vital":
+                vital = (self.vitals[row.name], (page,))
+                values.setdefault(vital, []).append(row.value * VITALS[row.name].scale)
+            elif event_type == "error":
+                errors[page] += 1
+        for (histogram, labels), amounts in values.items():
+            observe_all(self._child(histogram, *labels), amounts)
+        for page, count in errors.items():
+            self._child(self.js_errors, page).inc(count)
         for labels, count in counts.items():
             self._child(self.events, *labels).inc(count)
 
     def answered(self, status: int) -> None:
-        self.batches.labels(str(status)).inc()
+        self._child(self.batches, str(status)).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

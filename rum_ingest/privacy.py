@@ -28,14 +28,24 @@ _LONG_TOKEN = re.compile(  # 32+ token characters, but not a UUID: ids are not s
 )
 
 
+CACHED_TEXT_CHARS = 512  # error messages and targets repeat across users: scrub each once
+
+
 def scrub_text(text: str) -> str:
     """Free text with URL queries, JWTs, auth headers, secret params, emails and tokens removed."""
+    return _scrub_short(text) if len(text) <= CACHED_TEXT_CHARS else _scrub(text)
+
+
+def _scrub(text: str) -> str:
     text = _URL_WITH_QUERY.sub(r"\1", text)
     text = _JWT.sub(TOKEN, text)
     text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {TOKEN}", text)
     text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
     text = _EMAIL.sub(EMAIL, text)
     return _LONG_TOKEN.sub(TOKEN, text)
+
+
+_scrub_short = lru_cache(maxsize=4096)(_scrub)  # at most 4096 x 512 characters kept
 
 
 @lru_cache(maxsize=8192)  # pages and endpoints repeat: most URLs are scrubbed once

@@ -39,7 +39,9 @@ class PostgresDatabase:
         )
 
     async def insert_rows(self, rows: list[tuple]) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        # One COPY statement is one transaction (all rows or none), committed when it returns:
+        # no BEGIN/COMMIT round trips around it.
+        async with self._pool.acquire() as conn:
             await conn.copy_records_to_table("rum_events", records=rows, columns=COLUMNS)
 
     async def fetch(self, sql: str, params: dict[str, object]) -> list[tuple]:

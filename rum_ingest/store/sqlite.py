@@ -5,10 +5,17 @@ Writes are serialised as SQLite requires: only the group-commit task (`writer.Gr
 writes, one transaction at a time, on the loop's thread. Handing each transaction to a thread
 cost more than it saved: binding rows is CPU work that needs the GIL the loop holds, and under
 load every hand-over waited for the GIL (the benchmark measured 3 ms per commit in the thread
-against 0.9 ms on the loop). What remains blocking is the commit's fsync, once per group of
-batches. The long disk work, checkpointing the WAL into the database, is not left to the
-committing connection (`wal_autocheckpoint=0`): the worker thread does it, beside the analytics
-queries and the readiness check, which may take long and so never run on the loop.
+against 0.9 ms on the loop). What blocks the loop is the commit's fsync, once per group of
+batches, and a wait of up to BUSY_TIMEOUT_MS should another process hold the write lock: run
+one ingest process per SQLite file (PostgreSQL for more).
+
+The worker thread runs the analytics queries, which may take long, and most of the long disk
+work: a passive checkpoint of the WAL into the database every CHECKPOINT_EVERY commits. The
+writing connection keeps SQLite's auto-checkpoint all the same: under steady writes, a
+checkpoint from another connection never finds the WAL between two commits, so the WAL never
+restarts and grows without bound (276 MB in 10 s of the benchmark); the writer's own
+checkpoint, right after a commit, finds little left to copy and lets the next transaction
+restart the WAL.
 """
 
 from __future__ import annotations
@@ -65,9 +72,7 @@ class SqliteDatabase:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _connect(self.path)
-        conn.execute("PRAGMA wal_autocheckpoint=0")  # the worker checkpoints, see above
-        self._conn = conn
+        self._conn = _connect(self.path)  # keeps SQLite's auto-checkpoint: see above
         self._reader = await self._run(_connect, self.path)
 
     async def _run(self, function, *args):
@@ -80,7 +85,9 @@ class SqliteDatabase:
                 chunk = rows[start : start + ROWS_PER_STATEMENT]
                 conn.execute(insert_statement(len(chunk)), list(chain.from_iterable(chunk)))
         self._commits += 1
-        if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+        if self._commits >= CHECKPOINT_EVERY and (
+            self._checkpoint is None or self._checkpoint.done()
+        ):
             self._commits = 0
             self._checkpoint = self._thread.submit(self._checkpoint_wal)
 
@@ -90,8 +97,6 @@ class SqliteDatabase:
             self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
             logger.warning("checkpointing the SQLite WAL failed: %s", exc)
-        finally:
-            self._checkpoint = None
 
     async def ping(self) -> None:
         """Raise unless the writing connection answers (`SELECT 1` reads no page: instant)."""
