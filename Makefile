@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint format os-deps venv clean
 
 demo: os-deps venv
-	$(BIN)/python scripts/demo.py
+	$(BIN)/signalcheck gameday --profile full
 
 test: os-deps venv
 	$(BIN)/ruff check .

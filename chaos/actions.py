@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from chaos import faultlog, signals
 from chaos.context import RunContext, run_context
 from chaos.targets import Target, TargetRefused, resolve
 from signalcheck.config import Config
+from signalcheck.ledger import LEDGER_FILE, Ledger
 from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
 
@@ -188,3 +190,11 @@ def _component(target: Target) -> str:
 def _would(what: str) -> dict[str, Any]:
     logger.info(f"dry run: would {what}")
     return {"dry": True, "would": what, "at": time.time()}
+
+
+def restore_run(config: Config, run_dir: Path) -> list[str]:
+    """Undo every fault the ledger in `run_dir` still has open (for a game day's Ctrl-C)."""
+    ledger = Ledger(run_dir / LEDGER_FILE)
+    if not ledger.path.exists():
+        return []
+    return restore_open_faults(RunContext(config, ledger, experiment="restore", dry=False))

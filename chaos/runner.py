@@ -29,6 +29,8 @@ class ChaosRun:
     run_dir: Path
     returncode: int
     problems: list[str]
+    interrupted: bool = False
+    """SIGINT or SIGTERM arrived and was passed on to `chaos` (which rolled back)."""
 
     @property
     def journal(self) -> Path:
@@ -44,21 +46,29 @@ class ChaosRun:
 
 
 def run_experiment(
-    config: Config, experiment: Path, *, dry: bool = False, timeout: float = RUN_TIMEOUT
+    config: Config,
+    experiment: Path,
+    *,
+    dry: bool = False,
+    timeout: float = RUN_TIMEOUT,
+    run_dir: Path | None = None,
 ) -> ChaosRun:
-    """Run `experiment` with `chaos run` in a new run directory and judge its journal.
+    """Run `experiment` with `chaos run` in `run_dir` (default: a new run directory) and judge
+    its journal.
 
     SIGINT and SIGTERM are passed on to `chaos`, which then rolls back; after `timeout`
     seconds it gets SIGTERM, and SIGKILL if it has not finished its rollbacks
     `ROLLBACK_GRACE` seconds later.
     """
-    run_dir = new_run_dir(config.runs_dir)
+    if run_dir is None:
+        run_dir = new_run_dir(config.runs_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         chaos_command(experiment, run_dir, dry=dry),
         env=chaos_env(config, run_dir, dry=dry),
         start_new_session=True,
     )
-    returncode, gave_up = _wait_passing_signals(process, timeout)
+    returncode, gave_up, interrupted = _wait_passing_signals(process, timeout)
     journal = run_dir / JOURNAL_FILE
     if journal.exists():
         problems = journal_problems(json.loads(journal.read_text()))
@@ -66,7 +76,7 @@ def run_experiment(
         problems = [f"chaos exited with {returncode} and wrote no journal"]
     if gave_up:
         problems.insert(0, f"gave up after {timeout:g}s waiting for chaos run {experiment}")
-    return ChaosRun(run_dir=run_dir, returncode=returncode, problems=problems)
+    return ChaosRun(run_dir, returncode, problems, interrupted)
 
 
 def chaos_command(experiment: Path, run_dir: Path, *, dry: bool) -> list[str]:
@@ -97,7 +107,11 @@ def journal_problems(journal: dict[str, Any]) -> list[str]:
         state = states.get(moment)
         if not state or not state.get("steady_state_met"):
             problems.append(f"steady state not met {moment} the method{_missed(state)}")
-    failed = [r["activity"]["name"] for r in journal.get("run") or [] if r["status"] != "succeeded"]
+    failed = [
+        run["activity"]["name"]
+        for run in journal.get("run") or []
+        if run.get("status") != "succeeded"
+    ]
     if failed:
         problems.append(f"method activities failed: {', '.join(failed)}")
     return problems
@@ -114,23 +128,26 @@ def _missed(state: dict[str, Any] | None) -> str:
     return f": {'; '.join(missed)}" if missed else ""
 
 
-def _wait_passing_signals(process: subprocess.Popen, timeout: float) -> tuple[int, bool]:
-    """Wait for `process`, passing SIGINT/SIGTERM on; (return code, whether we gave up)."""
+def _wait_passing_signals(process: subprocess.Popen, timeout: float) -> tuple[int, bool, bool]:
+    """Wait for `process`, passing SIGINT/SIGTERM on; (return code, whether we gave up,
+    whether a signal was passed on)."""
+    received: list[int] = []
 
     def pass_on(signum: int, _frame: object) -> None:
+        received.append(signum)
         process.send_signal(signum)
 
     previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            return process.wait(timeout=timeout), False
+            return process.wait(timeout=timeout), False, bool(received)
         except subprocess.TimeoutExpired:
             process.terminate()
             try:
-                return process.wait(timeout=ROLLBACK_GRACE), True
+                return process.wait(timeout=ROLLBACK_GRACE), True, bool(received)
             except subprocess.TimeoutExpired:
                 process.kill()
-                return process.wait(timeout=ROLLBACK_GRACE), True
+                return process.wait(timeout=ROLLBACK_GRACE), True, bool(received)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

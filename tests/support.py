@@ -18,6 +18,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def write_shipped_config(directory: Path) -> Path:
+    """The shipped signalcheck.yaml (checks, expectations, load profiles) on free ports, with
+    its state under `directory` and its rule/dashboard globs anchored at the repository."""
+    config = yaml.safe_load((REPO / "signalcheck.yaml").read_text())
+    config.update(yaml.safe_load(write_stack_config(directory).read_text()))
+    for rules in config.get("expectations", {}).get("rules", []):
+        for key in ("rule_files", "dashboards"):
+            rules[key] = [str(REPO / pattern) for pattern in rules.get(key, [])]
+    path = directory / "signalcheck.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
 def write_stack_config(directory: Path) -> Path:
     """A signalcheck.yaml for a local stack on free ports with its data under `directory`."""
     config = {

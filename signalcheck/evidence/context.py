@@ -35,13 +35,8 @@ class Context:
         ]
 
     def faults(self, action: str | None = None) -> list[Entry]:
-        """Fault entries, the latest entry per (action, region, start) (a restore rewrites
-        the entry with its `end`)."""
-        latest: dict[tuple[Any, Any, Any], Entry] = {}
-        for e in self.entries:
-            if e.kind == "fault" and (action is None or e.field("action") == action):
-                latest[(e.field("action"), e.field("region"), e.field("start"))] = e
-        return list(latest.values())
+        """Fault entries, the latest entry per (action, region, start)."""
+        return latest_faults(self.entries, action)
 
     def fault_active(self, region: str | None, at: float) -> bool:
         """Whether the ledger says a fault was active in `region` at time `at`."""
@@ -65,3 +60,13 @@ class Context:
             now = time.time()
             return now, now
         return min(times), max(times)
+
+
+def latest_faults(entries: list[Entry], action: str | None = None) -> list[Entry]:
+    """Fault entries, the latest per (action, region, start): a restore appends the entry
+    again with its `end`, since the ledger is append-only."""
+    latest: dict[tuple[Any, Any, Any], Entry] = {}
+    for e in entries:
+        if e.kind == "fault" and (action is None or e.field("action") == action):
+            latest[(e.field("action"), e.field("region"), e.field("start"))] = e
+    return list(latest.values())

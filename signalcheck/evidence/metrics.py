@@ -84,14 +84,31 @@ def _expected_counts(exp: MetricExpectation, ctx: Context) -> tuple[Counter[str]
     return counts, min(times, default=0.0), max(times, default=0.0)
 
 
+def _killed_regions(ctx: Context, start: float, end: float) -> set[str]:
+    """Regions whose service was killed (so its counters restarted) within [start, end]."""
+    return {
+        f.field("region")
+        for f in ctx.faults("kill")
+        if f.field("start") <= end and (f.field("end") or end) >= start
+    }
+
+
 def _by_region(result: list[dict[str, Any]], label: str) -> dict[str, float]:
     return {s["metric"].get(label, ""): float(s["value"][1]) for s in result}
 
 
 def _check_increase(exp: MetricExpectation, ctx: Context, prometheus: PrometheusClient) -> Outcome:
     counts, start, end = _expected_counts(exp, ctx)
+    restarted = _killed_regions(ctx, start, end)
+    counts = Counter({r: n for r, n in counts.items() if r not in restarted})
     if not counts:
         return Outcome.skip(f"the ledger has no {exp.increase_equals} entries to count")
+    note = (
+        f" (not counted: {', '.join(sorted(restarted))}, killed during the window: a restarted "
+        "counter loses what was not scraped yet)"
+        if restarted
+        else ""
+    )
     promql = f"sum by ({exp.region_label}) ({exp.query})"
     before = _by_region(prometheus.query(promql, time=start - 0.001), exp.region_label)
     baseline_request = prometheus.last_request
@@ -113,8 +130,11 @@ def _check_increase(exp: MetricExpectation, ctx: Context, prometheus: Prometheus
     look = polled.look
     return Outcome(
         passed=look.done,
-        summary=look.problem
-        or f"increase matches the ledger for {len(counts)} region(s) (±{exp.tolerance:g})",
+        summary=(
+            look.problem
+            or f"increase matches the ledger for {len(counts)} region(s) (±{exp.tolerance:g})"
+        )
+        + note,
         query=f"{promql} at window start {start:.3f} ({baseline_request}) and at its end "
         f"({prometheus.last_request})",
         observed=json.dumps({**look.observed, "expected": dict(counts), "baseline": before}),

@@ -1,4 +1,5 @@
-"""The game-day timeline as an inline SVG: phases, faults and alerts per region, probe latency."""
+"""The game-day timeline as an inline SVG: phases, faults and alerts per region, and each
+probe result's duration as a dot per region."""
 
 from __future__ import annotations
 
@@ -107,12 +108,13 @@ def _latency_panel(report, regions, x, y: int, parts: list[str]) -> int:
         if not series:
             continue
         colour = PALETTE[index % len(PALETTE)]
-        coords = " ".join(
-            f"{x(p.ts):.1f},{bottom - p.seconds / peak * LATENCY_HEIGHT:.1f}" for p in series
+        dots = "".join(
+            f'<circle cx="{x(p.ts):.1f}" cy="{bottom - p.seconds / peak * LATENCY_HEIGHT:.1f}" '
+            f'r="2.5"><title>{p.seconds * 1000:.0f} ms</title></circle>'
+            for p in series
         )
         parts.append(
-            f'<polyline class="latency" data-region={quoteattr(region)} points="{coords}" '
-            f'fill="none" stroke="{colour}" stroke-width="1.5"/>'
+            f'<g class="latency" data-region={quoteattr(region)} fill="{colour}">{dots}</g>'
         )
         parts.append(_text(8, top + 46 + 14 * index, region, size=10, colour=colour))
     return bottom + 6

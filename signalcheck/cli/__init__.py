@@ -1,0 +1,22 @@
+"""The `signalcheck` command line: one module per command family, joined here.
+
+Commands import their feature folder (probes/, rum_ingest/, loadtests/, chaos/) inside the
+command, so `signalcheck/` itself depends on none of them.
+"""
+
+import typer
+
+from signalcheck.cli import chaos, gameday, load, probe, rum, stack
+
+app = typer.Typer(
+    help="Prove that a system's observability works.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for commands in (stack.app, probe.app, load.app, gameday.app):
+    app.registered_commands += commands.registered_commands
+app.add_typer(rum.app, name="rum", no_args_is_help=True)
+app.add_typer(chaos.app, name="chaos", no_args_is_help=True)
+
+__all__ = ["app"]

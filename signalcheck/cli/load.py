@@ -1,0 +1,63 @@
+"""`signalcheck load`: Locust load profiles, headless or distributed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from signalcheck.cli.common import ConfigOption, console, fail, user_errors
+from signalcheck.config import ConfigError, load_config
+
+app = typer.Typer()
+
+
+@app.command()
+@user_errors
+def load(
+    config: ConfigOption = None,
+    profile: Annotated[str, typer.Option(help="Load profile of the config's `load:`.")] = "smoke",
+    region: Annotated[str | None, typer.Option(help="Region to send the load to.")] = None,
+    duration: Annotated[str | None, typer.Option(help="Run time, e.g. 60s or 5m.")] = None,
+    users: Annotated[int | None, typer.Option(help="Peak concurrent users.")] = None,
+    rate: Annotated[float | None, typer.Option(help="Users started per second.")] = None,
+    workers: Annotated[int, typer.Option(min=0, help="Local Locust workers (0: one process).")] = 0,
+    remote_workers: Annotated[
+        int, typer.Option(min=0, help="Workers started on other hosts to wait for.")
+    ] = 0,
+    master_bind: Annotated[
+        str, typer.Option(help="Address the Locust master listens on for workers.")
+    ] = "127.0.0.1",
+    master_port: Annotated[int | None, typer.Option(help="Port of the Locust master.")] = None,
+) -> None:
+    """Run a load profile headless with Locust against one region.
+
+    Reports (CSV, HTML, logs) and the ledger's `load` entry go to a new run directory.
+    Exits 0 (thresholds passed), 1 (a threshold broken), 2 (bad input or a target outside
+    the allowlist; nothing sent) or 3 (Locust failed; see the log named).
+    """
+    from loadtests.display import print_summary, progress_display
+    from loadtests.runner import Distribution, LoadRunError, run_plan
+    from signalcheck.ledger import new_run_dir
+    from signalcheck.load_profiles import LoadError, parse_duration, plan_for
+
+    loaded = load_config(config)
+    try:
+        plan = plan_for(
+            loaded, profile, region=region, users=users, spawn_rate=rate,
+            duration=parse_duration(duration) if duration else None,
+        )  # fmt: skip
+    except LoadError as exc:
+        raise ConfigError(str(exc)) from exc
+    distribution = Distribution(
+        local=workers, remote=remote_workers, bind_host=master_bind, bind_port=master_port
+    )
+    run_dir = new_run_dir(loaded.runs_dir)
+    try:
+        with progress_display(console, plan) as on_progress:
+            outcome = run_plan(plan, run_dir, distribution, on_progress)
+    except LoadRunError as exc:
+        fail(str(exc))
+        raise typer.Exit(3) from None
+    print_summary(console, outcome)
+    raise typer.Exit(0 if outcome.passed else 1)

@@ -1,0 +1,85 @@
+"""`signalcheck up | status | down | capture`: the local stack and the capture receiver."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from signalcheck.cli.common import ConfigOption, console, user_errors
+from signalcheck.config import Config, load_config
+from signalcheck.stack import LocalStack
+
+app = typer.Typer()
+
+
+def _stack(config_path: Path | None) -> tuple[Config, LocalStack]:
+    config = load_config(config_path)
+    return config, LocalStack(config, on_event=lambda line: console.print(f"  {line}"))
+
+
+@app.command()
+@user_errors
+def up(config: ConfigOption = None) -> None:
+    """Start the local stack on loopback and wait until every part is healthy."""
+    _, stack = _stack(config)
+    began = time.monotonic()
+    if stack.running():
+        console.print(f"stack already running in {stack.data_dir}")
+    else:
+        stack.up()
+        console.print(f"stack healthy in {time.monotonic() - began:.1f}s")
+    print_status(stack)
+
+
+@app.command()
+@user_errors
+def status(config: ConfigOption = None) -> None:
+    """Show each component of the local stack, its URL and health; exit 1 if any is unhealthy."""
+    _, stack = _stack(config)
+    if not print_status(stack):
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def down(config: ConfigOption = None) -> None:
+    """Stop exactly what `signalcheck up` started."""
+    _, stack = _stack(config)
+    stopped = stack.down()
+    console.print(f"stopped {len(stopped)} component(s)" if stopped else "no stack running")
+
+
+@app.command()
+@user_errors
+def capture(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4318,
+    db: Annotated[Path, typer.Option(help="SQLite file for what is captured.")] = Path(
+        "capture.db"
+    ),
+) -> None:
+    """Run the capture receiver: OTLP/HTTP traces and logs, Alertmanager webhooks."""
+    from signalcheck.capture import serve
+
+    serve(host=host, port=port, db_path=db)
+
+
+def print_status(stack: LocalStack) -> bool:
+    """Print the status table; True when every component is healthy."""
+    rows = stack.status()
+    if not rows:
+        console.print(f"no stack running in {stack.data_dir}")
+        return False
+    table = Table("component", "url", "pid", "health")
+    for row in rows:
+        health = (
+            "[green]healthy" if row.healthy else ("[red]unhealthy" if row.running else "[red]down")
+        )
+        table.add_row(row.name, row.url, str(row.pid or "-"), health)
+    console.print(table)
+    console.print(f"logs: {stack.logs_dir}", highlight=False)
+    return all(row.healthy for row in rows)

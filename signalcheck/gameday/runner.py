@@ -1,0 +1,169 @@
+"""Run a game day: stack, baseline, load, chaos, with validation after each phase."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from signalcheck.backends.base import BackendError
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.config import Config
+from signalcheck.evidence import Context, plan
+from signalcheck.evidence.backends import BackendSet
+from signalcheck.gameday.plan import GamedayPlan
+from signalcheck.gameday.report import build_report
+from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
+from signalcheck.report import ExpectationOutcome, GamedayReport
+from signalcheck.stack import LocalStack
+from signalcheck.stack.traffic import BackgroundTraffic
+
+BASELINE_PASSES = 3
+BASELINE_PAUSE = 2.0
+
+
+@dataclass(frozen=True)
+class Actors:
+    """What the game day drives; the CLI wires these to probes/, loadtests/ and chaos/."""
+
+    probe_pass: Callable[[Config, Path], bool]
+    """Run every check in every region once, appending to the ledger at the path."""
+    load: Callable[[Config, GamedayPlan, Path], bool]
+    """Run the plan's load profile; reports and the ledger go to the run directory."""
+    experiment: Callable[[Config, str, Path], tuple[list[str], bool]]
+    """Run the named chaos experiment in a run directory: (problems, interrupted)."""
+    restore: Callable[[Config, Path], list[str]]
+    """Undo every fault the ledger of a run directory still has open; the regions restored."""
+
+
+class Interrupted(Exception):
+    """The user stopped the game day; every fault was restored."""
+
+
+class Gameday:
+    def __init__(self, config: Config, gameday: GamedayPlan, actors: Actors, console: Console):
+        self.config = config
+        self.plan = gameday
+        self.actors = actors
+        self.console = console
+        self.run_dir = new_run_dir(config.runs_dir)
+        self.ledger = Ledger(self.run_dir / LEDGER_FILE)
+        self.outcomes: list[ExpectationOutcome] = []
+        self.chaos_dirs: list[Path] = []
+
+    def run(self) -> GamedayReport:
+        """The whole exercise; stops what it started and restores every fault, also on Ctrl-C."""
+        started = time.time()
+        stack = LocalStack(self.config, on_event=lambda line: None)
+        own_stack = False
+        progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=self.console,
+        )  # fmt: skip
+        try:
+            with progress:
+                with self._phase(progress, "stack"):
+                    own_stack = self._ensure_stack(stack)
+                baseline = time.time()
+                with self._phase(progress, "baseline"):
+                    self._baseline()
+                    self._validate("baseline", since=baseline)
+                load = time.time()
+                with self._phase(progress, f"load: {self.plan.load_profile}"):
+                    self.actors.load(self.config, self.plan, self.run_dir / "load")
+                    self._validate("load", since=load)
+                chaos = time.time()
+                with BackgroundTraffic(self.config):
+                    for name in self.plan.experiments:
+                        with self._phase(progress, f"chaos: {name}"):
+                            self._experiment(name)
+                with self._phase(progress, "validation"):
+                    self._validate("chaos", since=chaos)
+        except KeyboardInterrupt:
+            self.console.print("[yellow]interrupted: restoring every injected fault")
+            raise Interrupted(self._restore_all()) from None
+        finally:
+            if own_stack:
+                stack.down()
+        return build_report(self.config, self.plan, self.ledger, self.outcomes, started)
+
+    @contextmanager
+    def _phase(self, progress: Progress, name: str) -> Iterator[None]:
+        task = progress.add_task(name, total=None)
+        start = time.time()
+        try:
+            yield
+        finally:
+            end = time.time()
+            self.ledger.append("phase", name=name, start=start, end=end)
+            progress.update(task, description=f"{name} [dim]({end - start:.0f}s)", total=1)
+            progress.update(task, completed=1)
+
+    def _ensure_stack(self, stack: LocalStack) -> bool:
+        """Start the local stack unless the configured Prometheus already answers."""
+        with PrometheusClient(self.config.backends.prometheus) as prometheus:
+            try:
+                prometheus.check_reachable()
+                return False
+            except BackendError:
+                pass
+        stack.up()
+        return True
+
+    def _baseline(self) -> None:
+        for n in range(BASELINE_PASSES):
+            self.actors.probe_pass(self.config, self.ledger.path)
+            if n < BASELINE_PASSES - 1:
+                time.sleep(BASELINE_PAUSE)
+
+    def _experiment(self, name: str) -> None:
+        run_dir = self.run_dir / f"chaos-{name}"
+        self.chaos_dirs.append(run_dir)
+        problems, interrupted = self.actors.experiment(self.config, name, run_dir)
+        self._merge_ledger(run_dir)
+        if interrupted:
+            raise KeyboardInterrupt
+        for problem in problems:
+            self.console.print(f"[red]chaos {name}:[/] {problem}", highlight=False)
+
+    def _merge_ledger(self, run_dir: Path) -> None:
+        """Copy a sub-run's entries (faults, detections) into the game day's ledger."""
+        sub = Ledger(run_dir / LEDGER_FILE)
+        if sub.path.exists():
+            for entry in sub.entries():
+                self.ledger.append(entry.kind, **entry.model_dump(exclude={"kind"}))
+
+    def _validate(self, phase: str, since: float) -> None:
+        """Run every expectation against what the phase did (the ledger's entries since
+        `since`); each outcome joins the report under the phase's name."""
+        entries = [e for e in self.ledger.entries() if e.ts >= since]
+        backends = BackendSet(self.config.backends)
+        context = Context(config=self.config, entries=entries, backends=backends)
+        try:
+            for check in plan(self.config.expectations):
+                outcome = check.run(context)
+                if outcome.skipped:
+                    continue
+                self.outcomes.append(
+                    ExpectationOutcome(
+                        name=f"{phase} / {check.id}",
+                        kind=check.id.split(":", 1)[0],
+                        passed=outcome.passed,
+                        seconds_to_appear=outcome.time_to_appear,
+                        query=outcome.query,
+                        message="" if outcome.passed else outcome.summary,
+                    )
+                )
+        finally:
+            backends.close()
+
+    def _restore_all(self) -> list[str]:
+        restored: list[str] = []
+        for run_dir in self.chaos_dirs:
+            restored += self.actors.restore(self.config, run_dir)
+        return restored

@@ -1,0 +1,115 @@
+"""`signalcheck gameday` end to end against a real local stack: outputs, and Ctrl-C safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import httpx
+import psutil
+import pytest
+
+from signalcheck.config import Config, load_config
+from signalcheck.ledger import LEDGER_FILE, read_entries
+from signalcheck.stack import LocalStack
+from signalcheck.waiting import wait_for
+from tests.support import REPO, write_shipped_config
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> Config:
+    return load_config(write_shipped_config(tmp_path_factory.mktemp("gameday")), environ={})
+
+
+@pytest.fixture(scope="module")
+def stack(config) -> Iterator[LocalStack]:
+    """A stack the game day finds running (so it must not stop it, and must restore faults)."""
+    local = LocalStack(config)
+    local.up()
+    try:
+        yield local
+    finally:
+        local.down()
+
+
+def gameday(config: Config) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "signalcheck", "gameday", "--config", str(config.source),
+         "--profile", "quick"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def run_dirs(config: Config) -> set[Path]:
+    return set(config.runs_dir.glob("*")) if config.runs_dir.exists() else set()
+
+
+def test_quick_game_day_writes_every_output_and_detects_the_outage(config, stack):
+    before = run_dirs(config)
+    process = gameday(config)
+    output, _ = process.communicate(timeout=600)
+    (run_dir,) = run_dirs(config) - before
+    assert process.returncode == 0, output
+
+    report = (run_dir / "report.html").read_text()
+    assert 'class="timeline"' in report and 'class="detection"' in report
+    suite = ET.parse(run_dir / "junit.xml").getroot()
+    assert suite.get("failures") == "0"
+    assert int(suite.get("tests")) > 10
+    assert (run_dir / "chaos-region-outage" / "journal.json").exists()
+    assert list((run_dir / "load").glob("*.html")), "Locust's HTML report"
+
+    entries = list(read_entries(run_dir / LEDGER_FILE))
+    phases = [e.field("name") for e in entries if e.kind == "phase"]
+    assert phases == ["stack", "baseline", "load: ramp", "chaos: region-outage", "validation"]
+    (detection,) = [e for e in entries if e.kind == "detection"]
+    assert (detection.field("alert"), detection.field("region")) == ("ServiceDown", "eu-west-1")
+    assert detection.field("bound_seconds") <= detection.field("time_to_detect") + 2
+    assert "ServiceDown" in output and "game day PASSED" in output
+    assert all(row.healthy for row in stack.status()), "the game day stops only what it started"
+
+
+def test_interrupting_during_chaos_restores_the_region_and_leaves_no_process(config, stack):
+    before = run_dirs(config)
+    process = gameday(config)
+    try:
+
+        def killed_region() -> Path | None:
+            for run_dir in run_dirs(config) - before:
+                ledger = run_dir / "chaos-region-outage" / LEDGER_FILE
+                if ledger.exists() and any(e.kind == "fault" for e in read_entries(ledger)):
+                    return run_dir
+            return None
+
+        wait_for(killed_region, timeout=300, what="the game day to kill a region")
+        time.sleep(2)  # mid-method: the region is down, detection is being awaited
+        children = psutil.Process(process.pid).children(recursive=True)
+        os.kill(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, output
+    assert "faults restored" in output
+
+    base = str(config.regions["eu-west-1"].base_url).rstrip("/")
+    assert httpx.get(f"{base}/health/ready", timeout=5).status_code == 200
+    token = stack.admin_token_path.read_text().strip()
+    for region in config.regions.values():
+        faults = httpx.get(
+            f"{str(region.base_url).rstrip('/')}/admin/faults",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).json()
+        assert faults == {"latency_ms": 0, "error_rate": 0.0, "ready": True,
+                          "dependency_down": False}  # fmt: skip
+    left = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert not left, f"processes left running: {[c.cmdline() for c in left]}"
