@@ -11,6 +11,15 @@ import pytest
 from chaos.signals import deferred, ignored
 
 
+@pytest.fixture(autouse=True)
+def default_sigint():
+    """Python's own SIGINT handler, as in a terminal (a runner started in the background,
+    e.g. `nohup ... &`, inherits SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_sigint_during_a_deferred_block_arrives_after_it() -> None:
     finished = False
     with pytest.raises(KeyboardInterrupt), deferred():

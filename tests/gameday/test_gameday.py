@@ -45,7 +45,13 @@ def gameday(config: Config) -> subprocess.Popen:
         [sys.executable, "-m", "signalcheck", "gameday", "--config", str(config.source),
          "--profile", "quick"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_terminal_signals,
     )  # fmt: skip
+
+
+def _terminal_signals() -> None:
+    """SIGINT as a terminal delivers it, even when pytest runs with SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_dirs(config: Config) -> set[Path]:
