@@ -8,8 +8,9 @@ in the same mix):
 - the wall time minus the floor, and the 200/20 ratio.
 Goal (issue 5): within 2 s of the floor; 200 expectations in under twice the time of 20.
 
-Starts its own local stack on free loopback ports and stops it at the end. Probes are the
-validation tests' stand-in for `signalcheck probe` (tests/validation/support.py).
+Starts its own local stack on free loopback ports and stops it at the end. Each round's
+probe pass is the real `signalcheck probe --once` (probes.once.run_once) of the shipped checks,
+pushed to the stack's Pushgateway and written to the round's ledger.
 Run: .venv/bin/python bench/validation_latency.py [--rounds 3]
 """
 
@@ -30,11 +31,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from probes.once import EXIT_PASSED, run_once  # noqa: E402
 from signalcheck.config import Config, load_config  # noqa: E402
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir  # noqa: E402
 from signalcheck.stack import LocalStack  # noqa: E402
 from signalcheck.stack.launcher import EXPORT_DELAY_MS  # noqa: E402
-from tests.validation.support import probe_pass, without_probe_actor  # noqa: E402
 
 KINDS = ("metrics", "traces", "logs", "rules", "quiet", "alerts")
 
@@ -60,7 +61,7 @@ def stack_config(directory: Path) -> dict:
 
 def with_expectations(config: dict, count: int, directory: Path) -> Path:
     """`config` with its expectations padded, by numbered copies in the same mix, to `count`."""
-    shipped = without_probe_actor(config["expectations"])
+    shipped = config["expectations"]
     base = [(kind, item) for kind in KINDS for item in shipped.get(kind, [])]
     expectations: dict[str, list] = {kind: [] for kind in KINDS}
     for number, (kind, item) in zip(range(count), itertools.cycle(base), strict=False):
@@ -77,7 +78,10 @@ def with_expectations(config: dict, count: int, directory: Path) -> Path:
 def timed_suite(config_path: Path, config: Config) -> tuple[float, int]:
     """Probe pass, then `pytest validation/` at once; its wall time and exit code."""
     ledger = Ledger(new_run_dir(config.runs_dir) / LEDGER_FILE)
-    probe_pass(config, ledger)
+    summary, code = run_once(config, concurrency=8, ledger_path=ledger.path)
+    if code != EXIT_PASSED:
+        print(f"probe pass exited {code}: {summary['failed']} failed, push {summary['push']}",
+              file=sys.stderr)  # fmt: skip
     began = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "validation/", "-q", "-p", "no:cacheprovider",

@@ -30,7 +30,9 @@ class MetricExpectation(_Expectation):
     With `every_region` every configured region has a series (label `region_label`); every
     series carries the `labels`; with `min`/`max` every value is within bounds; with
     `increase_equals` the increase of the (counter) query per region over the ledger's
-    window equals the number of the ledger's entries of that kind, within `tolerance`.
+    window equals what the ledger counts, within `tolerance`: for `probes`, the successful
+    probe runs (of `check`: a workflow run that passed made each of its steps once); for
+    `load_requests`, the requests the load entries sent.
     """
 
     query: str

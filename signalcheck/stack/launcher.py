@@ -237,6 +237,9 @@ class LocalStack:
     def _check_ports_free(self, components: list[Component]) -> None:
         for component in components:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                # As the servers themselves bind: connections of a stack stopped a moment ago
+                # (TIME_WAIT) do not hold the port; a listening process does.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     sock.bind(("127.0.0.1", component.port))
                 except OSError as exc:

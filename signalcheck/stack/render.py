@@ -16,6 +16,8 @@ from signalcheck.config import Config
 
 COMPOSE_DIR = Path(__file__).resolve().parents[2] / "compose"
 PROMETHEUS_YML = COMPOSE_DIR / "prometheus" / "prometheus.yml"
+DEMO_JOB = "demo"
+"""The scrape job of the demo regions: the only job whose targets are the configured regions."""
 ALERTMANAGER_YML = COMPOSE_DIR / "alertmanager" / "alertmanager.yml"
 
 
@@ -52,7 +54,11 @@ def demo_targets(config: Config, compose_targets: Path) -> list[dict[str, Any]]:
 
 
 def render_prometheus(config: Config, out_dir: Path) -> Path:
-    """Write prometheus.yml and its file_sd target files into `out_dir`."""
+    """Write prometheus.yml and its file_sd target files into `out_dir`.
+
+    The `demo` job scrapes the configured regions; a job with a local backend (prometheus,
+    alertmanager, pushgateway, rum-ingest) scrapes it; any other job (a production target,
+    another file_sd job) has no local counterpart and is dropped."""
     source = yaml.safe_load(PROMETHEUS_YML.read_text())
     stack = config.stack
     targets_dir = out_dir / "targets"
@@ -63,12 +69,13 @@ def render_prometheus(config: Config, out_dir: Path) -> Path:
     for job in source.get("scrape_configs", []):
         name = job["job_name"]
         job = {k: v for k, v in job.items() if k not in ("scrape_interval", "scrape_timeout")}
-        if "file_sd_configs" in job:
+        if name == DEMO_JOB and "file_sd_configs" in job:
             target_file = targets_dir / f"{name}.json"
             shipped = PROMETHEUS_YML.parent / job["file_sd_configs"][0]["files"][0]
             target_file.write_text(json.dumps(demo_targets(config, shipped), indent=2))
             job["file_sd_configs"] = [{"files": [str(target_file)], "refresh_interval": "1s"}]
         elif name in static:
+            job.pop("file_sd_configs", None)
             job["static_configs"] = [{"targets": [static[name]]}]
         else:
             continue  # a production job with no local counterpart

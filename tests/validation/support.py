@@ -1,78 +1,59 @@
-"""Helpers of the validation tests: probe passes that write ledger entries, running
+"""Helpers of the validation tests: real probe passes that write the run ledger, running
 `pytest validation/` as a user would, and the rendered stack configs the breaks edit.
 
-Until `signalcheck probe` lands, `probe_pass` stands in for it: it sends real requests with a
-`traceparent` to the demo regions and writes kind="probe" entries exactly as the ledger
-contract describes them.
+`probe_pass` is the real `signalcheck probe --once` (probes.once.run_once): every check of the
+shipped config in every region, its results pushed to the stack's Pushgateway and its `probe`
+entries appended to the test's ledger, exactly as a user's probe pass leaves them.
 """
 
 from __future__ import annotations
 
-import copy
 import os
-import secrets
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
 import yaml
 
-from signalcheck.config import Config
+from probes.once import EXIT_PASSED, run_once
+from signalcheck.config import Config, Region
 from signalcheck.ledger import Ledger, new_run_dir
 from tests.support import REPO
 
-CHECK = "create-assignment"
 SUITE_TIMEOUT = 240.0
+PROBE_CONCURRENCY = 8
 
 
 def probe_pass(
     config: Config, ledger: Ledger, base_urls: dict[str, str] | None = None
-) -> list[dict]:
-    """One create-assignment workflow per region (token, then create), one trace id each."""
-    entries = []
-    with httpx.Client(timeout=5.0) as client:
-        for region, settings in config.regions.items():
-            base = (base_urls or {}).get(region) or str(settings.base_url).rstrip("/")
-            trace_id = secrets.token_hex(16)
-            start = time.time()
-            outcome, error_class = "success", None
-            try:
-                token = client.post(
-                    f"{base}/auth/token",
-                    json={"client_id": "signalcheck-probe", "client_secret": "demo-secret"},
-                    headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
-                )
-                token.raise_for_status()
-                created = client.post(
-                    f"{base}/v1/assignments",
-                    json={"title": "probe"},
-                    headers={
-                        "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
-                        "Authorization": f"Bearer {token.json()['access_token']}",
-                    },
-                )
-                created.raise_for_status()
-            except httpx.HTTPStatusError:
-                outcome, error_class = "failure", "http_status"
-            entry = ledger.append(
-                "probe",
-                check=CHECK,
-                check_type="workflow",
-                region=region,
-                endpoint=f"{base}/v1/assignments",
-                trace_id=trace_id,
-                start=start,
-                end=time.time(),
-                outcome=outcome,
-                error_class=error_class,
-                attempts=1,
-            )
-            entries.append(entry)
-    return entries
+) -> dict[str, Any]:
+    """One real probe pass (`signalcheck probe --once --ledger`) of `config`'s checks in every
+    region, pushed to the Pushgateway; `base_urls` points regions elsewhere (a broken demo).
+
+    Every check must pass: the breaks these tests make are telemetry defects, invisible to
+    the probes themselves, so a failing probe means the stack itself is unhealthy.
+    """
+    assert config.checks, f"{config.source}: no checks to probe with"
+    if base_urls:
+        regions = {
+            name: Region(base_url=base_urls[name]) if name in base_urls else region
+            for name, region in config.regions.items()
+        }
+        config = config.model_copy(update={"regions": regions})
+    summary, code = run_once(
+        config, concurrency=PROBE_CONCURRENCY, ledger_path=ledger.path, push=True
+    )
+    failed = [
+        f"{r['check']} ({r['region']}): {r['error_class']}: {r['error']}"
+        for r in summary["results"]
+        if r["outcome"] != "success"
+    ]
+    assert code == EXIT_PASSED, f"probe pass exited {code}: {failed} push={summary['push']}"
+    return summary
 
 
 def new_ledger(config: Config) -> Ledger:
@@ -144,31 +125,21 @@ def _junit_results(path: Path) -> dict[str, Result]:
     return results
 
 
-def without_probe_actor(expectations: dict) -> dict:
-    """The expectations with the probe actor's own signals not judged: these tests and the
-    benchmark stand in for `signalcheck probe` without pushing its synthetic_* results (and
-    on a machine shared with other stacks, stray pushes have been seen to fire its alerts)."""
-    expectations = copy.deepcopy(expectations)
-    for item in expectations.get("rules", []):
-        item["ignore"] = [*item.get("ignore", []), "synthetic_*"]
-    for item in expectations.get("quiet", []):
-        item["allow"] = [*item.get("allow", []), "Synthetic*"]
-    return expectations
-
-
 def write_suite_config(stack_config_path: Path, budget: float = 6.0) -> Path:
-    """The stack's config plus the repo's expectations (`without_probe_actor`), rule and
+    """The stack's config plus the repo's checks and expectations as shipped, rule and
     dashboard globs made absolute, and the arrival budgets of metrics, traces, logs and
     rules cut to `budget` (so a deliberately broken signal fails fast)."""
     config = yaml.safe_load(stack_config_path.read_text())
-    expectations = yaml.safe_load((REPO / "signalcheck.yaml").read_text())["expectations"]
+    shipped = yaml.safe_load((REPO / "signalcheck.yaml").read_text())
+    expectations = shipped["expectations"]
     for kind in ("metrics", "traces", "logs", "rules"):
         for item in expectations.get(kind, []):
             item["budget"] = min(item.get("budget", budget), budget)
     for item in expectations.get("rules", []):
         for key in ("rule_files", "dashboards"):
             item[key] = [str(REPO / pattern) for pattern in item.get(key, [])]
-    config["expectations"] = without_probe_actor(expectations)
+    config["checks"] = shipped["checks"]
+    config["expectations"] = expectations
     path = stack_config_path.with_name("suite.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

@@ -2,6 +2,12 @@
 purpose fails in the test naming that signal, with a message pointing at the cause; the
 healthy stack passes again afterwards; twenty runs in a row are not flaky.
 
+Every ledger's probe entries come from a real probe pass (`signalcheck probe --once`, the
+shipped checks, pushed to the stack's Pushgateway), so the shipped expectations are judged
+against real probe evidence: workflow traces, logs and counts, browser traces and the
+synthetic_* series. The stack's Pushgateway keeps no state between stacks (no persistence
+file), and each pass PUTs every region's group, so only this stack's results are judged.
+
 The tests run in file order on one stack; the alert test runs last because the alerts it
 fires outlive it.
 """
@@ -23,6 +29,7 @@ import yaml
 
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.config import Config, load_config
 from signalcheck.waiting import wait_for
 from tests.support import REPO, free_port
 from tests.validation.support import (
@@ -42,9 +49,15 @@ def suite_config(stack, stack_config) -> Path:
     return write_suite_config(stack_config.source)
 
 
-def _healthy_run(stack_config, suite_config):
-    ledger = new_ledger(stack_config)
-    probe_pass(stack_config, ledger)
+@pytest.fixture(scope="module")
+def probe_config(suite_config) -> Config:
+    """The stack's config with the shipped checks: what `signalcheck probe --once` runs."""
+    return load_config(suite_config, environ={})
+
+
+def _healthy_run(probe_config, suite_config):
+    ledger = new_ledger(probe_config)
+    probe_pass(probe_config, ledger)
     return run_suite(suite_config, ledger.path)
 
 
@@ -53,14 +66,15 @@ def assert_all_passed(run) -> None:
     assert run.failed() == set(), run.output[-4000:]
 
 
-def test_healthy_stack_passes_after_a_probe_pass(stack_config, suite_config):
-    run = _healthy_run(stack_config, suite_config)
+def test_healthy_stack_passes_after_a_probe_pass(probe_config, suite_config):
+    run = _healthy_run(probe_config, suite_config)
     assert_all_passed(run)
     passed = {name for name, r in run.results.items() if r.outcome == "passed"}
     assert {
         "metrics:demo-requests-every-region",
         "metrics:probe-assignments-counted",
         "traces:probe-traces-complete",
+        "traces:browser-traces-complete",
         "logs:probe-logs-carry-trace-ids",
         "logs:no-error-logs-outside-faults",
         "rules:rule-metrics-exist",
@@ -70,9 +84,9 @@ def test_healthy_stack_passes_after_a_probe_pass(stack_config, suite_config):
     assert float(trace.properties["time_to_appear_s"]) < 15
 
 
-def test_unreachable_backend_fails_fast_once_naming_it(stack_config, suite_config):
-    ledger = new_ledger(stack_config)
-    probe_pass(stack_config, ledger)
+def test_unreachable_backend_fails_fast_once_naming_it(probe_config, suite_config):
+    ledger = new_ledger(probe_config)
+    probe_pass(probe_config, ledger)
     dead = f"http://127.0.0.1:{free_port()}"
     run = run_suite(suite_config, ledger.path, env={"SIGNALCHECK_PROMETHEUS_URL": dead})
     prometheus_checks = {
@@ -85,6 +99,9 @@ def test_unreachable_backend_fails_fast_once_naming_it(stack_config, suite_confi
 
 
 # ---------------------------------------------------------------- broken on purpose
+# Each break is made with a helper (an edited target file, a demo process with a telemetry
+# defect, an extra rule file, a misrouting Alertmanager route); the evidence judged is a real
+# probe pass's. Only the alert test writes its `fault` entries itself (see its docstring).
 
 
 def _demo_targets(stack) -> Path:
@@ -187,7 +204,7 @@ def _assert_fails_only(run, failing: set[str], named: str, cause: str) -> None:
 
 
 def test_scrape_target_removed_fails_the_metric_tests_naming_the_region(
-    stack, stack_config, suite_config
+    stack, stack_config, probe_config, suite_config
 ):
     with _scrape_target(stack, stack_config, "eu-west-1", None):
         with PrometheusClient(stack_config.backends.prometheus) as prometheus:
@@ -196,8 +213,8 @@ def test_scrape_target_removed_fails_the_metric_tests_naming_the_region(
                 timeout=20,
                 what="the eu-west-1 series to go stale",
             )
-        ledger = new_ledger(stack_config)
-        probe_pass(stack_config, ledger)
+        ledger = new_ledger(probe_config)
+        probe_pass(probe_config, ledger)
         run = run_suite(suite_config, ledger.path)
     assert run.returncode == 1
     assert run.failed() == {
@@ -211,40 +228,49 @@ def test_scrape_target_removed_fails_the_metric_tests_naming_the_region(
     assert (
         "eu-west-1: counter rose by 0" in run.results["metrics:probe-assignments-counted"].message
     )
-    assert_all_passed(_healthy_run(stack_config, suite_config))
+    assert_all_passed(_healthy_run(probe_config, suite_config))
 
 
-def test_trace_context_not_propagated_fails_the_trace_test(stack, stack_config, suite_config):
+def test_trace_context_not_propagated_fails_the_trace_test(
+    stack, stack_config, probe_config, suite_config
+):
     with _broken_demo(stack, stack_config, "traceparent", "eu-west-1") as url:
-        ledger = new_ledger(stack_config)
-        probe_pass(stack_config, ledger, base_urls={"eu-west-1": url})
+        ledger = new_ledger(probe_config)
+        probe_pass(probe_config, ledger, base_urls={"eu-west-1": url})
         run = run_suite(suite_config, ledger.path)
-    # Logs carry the service's new trace ids instead of the probe's: they fail too, by cause.
+    # Both checks' traces (workflow and browser) are lost; logs carry the service's new trace
+    # ids instead of the probe's: they fail too, by cause.
     _assert_fails_only(
         run,
-        {"traces:probe-traces-complete", "logs:probe-logs-carry-trace-ids"},
+        {
+            "traces:probe-traces-complete",
+            "traces:browser-traces-complete",
+            "logs:probe-logs-carry-trace-ids",
+        },
         "traces:probe-traces-complete",
         "trace context was not propagated",
     )
+    for name in ("traces:browser-traces-complete", "logs:probe-logs-carry-trace-ids"):
+        assert "trace context was not propagated" in run.results[name].message, name
     assert (
-        "trace context was not propagated" in run.results["logs:probe-logs-carry-trace-ids"].message
-    )
-    assert (
-        "(create-assignment, eu-west-1): not found"
+        "(assignment-lifecycle, eu-west-1): not found"
         in run.results["traces:probe-traces-complete"].message
     )
-    assert_all_passed(_healthy_run(stack_config, suite_config))
+    assert (
+        "(home-page, eu-west-1): not found" in run.results["traces:browser-traces-complete"].message
+    )
+    assert_all_passed(_healthy_run(probe_config, suite_config))
 
 
-def test_logs_without_trace_ids_fail_the_log_test(stack, stack_config, suite_config):
+def test_logs_without_trace_ids_fail_the_log_test(stack, stack_config, probe_config, suite_config):
     with _broken_demo(stack, stack_config, "log_trace_ids", "eu-west-1") as url:
-        ledger = new_ledger(stack_config)
-        probe_pass(stack_config, ledger, base_urls={"eu-west-1": url})
+        ledger = new_ledger(probe_config)
+        probe_pass(probe_config, ledger, base_urls={"eu-west-1": url})
         run = run_suite(suite_config, ledger.path)
     logs = "logs:probe-logs-carry-trace-ids"
     _assert_fails_only(run, {logs}, logs, "logs do not carry the trace context")
     assert "eu-west-1" in run.results["logs:probe-logs-carry-trace-ids"].message
-    assert_all_passed(_healthy_run(stack_config, suite_config))
+    assert_all_passed(_healthy_run(probe_config, suite_config))
 
 
 MISSPELLED_RULE = {
@@ -269,7 +295,7 @@ def _reload(url: str) -> None:
 
 
 def test_rule_with_misspelled_metric_fails_the_rules_test(
-    stack, stack_config, suite_config, tmp_path
+    stack, stack_config, probe_config, suite_config, tmp_path
 ):
     rule_file = tmp_path / "misspelled.yml"
     rule_file.write_text(yaml.safe_dump(MISSPELLED_RULE))
@@ -281,8 +307,8 @@ def test_rule_with_misspelled_metric_fails_the_rules_test(
     prometheus_url = stack_config.backends.prometheus.base_url
     try:
         _reload(prometheus_url)
-        ledger = new_ledger(stack_config)
-        probe_pass(stack_config, ledger)
+        ledger = new_ledger(probe_config)
+        probe_pass(probe_config, ledger)
         run = run_suite(suite_config, ledger.path)
     finally:
         prometheus_yml.write_text(original)
@@ -292,12 +318,13 @@ def test_rule_with_misspelled_metric_fails_the_rules_test(
     message = run.results["rules:rule-metrics-exist"].message
     assert "uses http_request_total, which no series in Prometheus has" in message
     assert "did you mean http_requests_total?" in message
-    assert_all_passed(_healthy_run(stack_config, suite_config))
+    assert_all_passed(_healthy_run(probe_config, suite_config))
 
 
-def test_twenty_consecutive_runs_on_the_healthy_stack_pass(stack_config, suite_config):
-    ledger = new_ledger(stack_config)
-    probe_pass(stack_config, ledger)
+def test_twenty_consecutive_runs_on_the_healthy_stack_pass(probe_config, suite_config):
+    """One real probe pass, then twenty `pytest validation/` runs judging its ledger."""
+    ledger = new_ledger(probe_config)
+    probe_pass(probe_config, ledger)
     durations = []
     for number in range(20):
         run = run_suite(suite_config, ledger.path)
@@ -338,15 +365,18 @@ def _fault(ledger, admin, region: str, start: float | None = None) -> float:
 
 
 def test_fault_alert_fires_routes_resolves_and_a_misroute_fails(
-    stack, stack_config, suite_config, admin, traffic
+    stack, stack_config, probe_config, suite_config, admin, traffic
 ):
+    """A real probe pass, then an errors fault through the demo's admin API. The `fault`
+    entries are written by the `_fault` helper, not by `signalcheck chaos` (its room is
+    still being built): the ledger fields are the contract's, the fault itself is real."""
     capture = CaptureClient(stack_config.backends.capture)
     alertmanager_url = stack_config.backends.alertmanager.base_url
     original_routes = _route_region_p0_to(stack, "ap-south-1", "chat")
     _reload(alertmanager_url)
     try:
-        healthy = new_ledger(stack_config)
-        probe_pass(stack_config, healthy)
+        healthy = new_ledger(probe_config)
+        probe_pass(probe_config, healthy)
         start_h = _fault(healthy, admin, "eu-west-1")
         wait_for(
             lambda: capture.notifications(alertname="HighErrorRate", since=start_h),
