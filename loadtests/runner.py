@@ -25,6 +25,7 @@ from typing import Any
 from loadtests.plan import PLAN_OPTION, SHAPE_ENV
 from signalcheck.ledger import LEDGER_FILE
 from signalcheck.load_profiles import LoadPlan
+from signalcheck.stack.processes import last_line
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 RESULT_FILE = "load-result.json"
@@ -100,7 +101,7 @@ def run_plan(
     if not plan.result.exists():
         raise LoadRunError(
             f"locust exited with code {master.returncode} without a result; see {master_log}: "
-            f"{_last_line(master_log)}"
+            f"{last_line(master_log)}"
         )
     return LoadOutcome(run_dir=run_dir, entry=json.loads(plan.result.read_text()))
 
@@ -204,11 +205,3 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _last_line(log: Path) -> str:
-    try:
-        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return ""
-    return lines[-1][-300:] if lines else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
 
@@ -11,20 +10,8 @@ from prometheus_client import start_http_server
 
 from probes.metrics import ProbeMetrics
 from probes.runner import require_checks, run_pass, select_regions
-from signalcheck.config import Config, ConfigError
+from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_interval(text: str) -> float:
-    """'30s', '2m', '500ms', '1h' or plain seconds -> seconds (a ConfigError otherwise)."""
-    match = _DURATION.match(text.strip())
-    seconds = float(match[1]) * _UNIT_SECONDS[match[2] or "s"] if match else 0.0
-    if seconds <= 0:
-        raise ConfigError(f"--interval: {text!r} is not a positive duration like 30s, 2m or 500ms")
-    return seconds
 
 
 def serve(

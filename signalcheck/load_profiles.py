@@ -8,7 +8,6 @@ the Locust processes need, as one JSON document (secrets stay in the environment
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
@@ -22,9 +21,6 @@ Seconds = Annotated[float, Field(gt=0, description="seconds")]
 ShapeName = Literal["smoke", "ramp", "spike", "soak"]
 UserKind = Literal["workflow", "browse", "health", "rum"]
 SHAPES: tuple[ShapeName, ...] = ("smoke", "ramp", "spike", "soak")
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class LoadError(ValueError):
@@ -149,15 +145,6 @@ class LoadPlan(_Model):
 
     def user_kinds(self) -> list[UserKind]:
         return [kind for kind, weight in self.user_mix.items() if weight > 0]
-
-
-def parse_duration(text: str, option: str = "--duration") -> float:
-    """'60s', '2m', '500ms', '1h' or plain seconds -> seconds (a LoadError otherwise)."""
-    match = _DURATION.match(text.strip())
-    seconds = float(match[1]) * _UNIT_SECONDS[match[2] or "s"] if match else 0.0
-    if seconds <= 0:
-        raise LoadError(f"{option}: {text!r} is not a positive duration like 60s, 2m or 500ms")
-    return seconds
 
 
 def plan_for(

@@ -38,14 +38,15 @@ def load(
     """
     from loadtests.display import print_summary, progress_display
     from loadtests.runner import Distribution, LoadRunError, run_plan
+    from signalcheck.durations import parse_duration
     from signalcheck.ledger import new_run_dir
-    from signalcheck.load_profiles import LoadError, parse_duration, plan_for
+    from signalcheck.load_profiles import LoadError, plan_for
 
     loaded = load_config(config)
     try:
         plan = plan_for(
             loaded, profile, region=region, users=users, spawn_rate=rate,
-            duration=parse_duration(duration) if duration else None,
+            duration=parse_duration(duration, "--duration") if duration else None,
         )  # fmt: skip
     except LoadError as exc:
         raise ConfigError(str(exc)) from exc

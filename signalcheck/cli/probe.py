@@ -41,17 +41,22 @@ def probe(
     import json
 
     from probes.once import run_once
-    from probes.serve import parse_interval
     from probes.serve import serve as serve_forever
+    from signalcheck.durations import parse_duration
 
     if once == serve:
         raise ConfigError("probe: give exactly one of --once or --serve")
     loaded = load_config(config)
     if serve:
         serve_forever(
-            loaded, region=region, interval=parse_interval(interval), host=host, port=port,
-            concurrency=concurrency, on_pass=lambda line: errors.print(line, markup=False),
-        )  # fmt: skip
+            loaded,
+            region=region,
+            interval=parse_duration(interval, "--interval"),
+            host=host,
+            port=port,
+            concurrency=concurrency,
+            on_pass=lambda line: errors.print(line, markup=False),
+        )
         return
     summary, code = run_once(
         loaded, region=region, concurrency=concurrency, ledger_path=ledger, push=push

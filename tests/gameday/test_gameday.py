@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -15,29 +14,12 @@ import httpx
 import psutil
 import pytest
 
-from signalcheck.config import Config, load_config
+from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, read_entries
-from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
-from tests.support import REPO, write_shipped_config
+from tests.support import REPO
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def config(tmp_path_factory) -> Config:
-    return load_config(write_shipped_config(tmp_path_factory.mktemp("gameday")), environ={})
-
-
-@pytest.fixture(scope="module")
-def stack(config) -> Iterator[LocalStack]:
-    """A stack the game day finds running (so it must not stop it, and must restore faults)."""
-    local = LocalStack(config)
-    local.up()
-    try:
-        yield local
-    finally:
-        local.down()
 
 
 def gameday(config: Config) -> subprocess.Popen:

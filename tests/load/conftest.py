@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import yaml
 
 from signalcheck.config import Config, load_config
 from signalcheck.ledger import Entry, read_entries
-from signalcheck.stack import LocalStack
+from tests.stack.conftest import stack  # noqa: F401 - the package's stack, on stack_config
 from tests.support import REPO, write_stack_config
 
 REGION = "eu-west-1"
@@ -46,16 +45,6 @@ def load_config_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="package")
 def stack_config(load_config_path) -> Config:
     return load_config(load_config_path, environ={})
-
-
-@pytest.fixture(scope="package")
-def stack(stack_config) -> Iterator[LocalStack]:
-    local = LocalStack(stack_config)
-    local.up()
-    try:
-        yield local
-    finally:
-        local.down()
 
 
 def signalcheck_load(

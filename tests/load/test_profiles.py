@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from signalcheck.config import ConfigError, load_config
-from signalcheck.load_profiles import LoadError, Thresholds, parse_duration, plan_for
+from signalcheck.load_profiles import LoadError, Thresholds, plan_for
 from tests.support import REPO
 
 REGIONS = {
@@ -77,17 +77,6 @@ def test_rum_users_post_to_the_rum_ingest_only_when_it_is_allowlisted(tmp_path):
     )
     with pytest.raises(LoadError, match=r"refusing to send load to 'rum\.example\.com'"):
         plan_for(remote, "rum")
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("2m", 120), ("500ms", 0.5), ("7", 7)])
-def test_durations(text, seconds):
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "0s", "-1s", "ten", "5d"])
-def test_bad_durations(text):
-    with pytest.raises(LoadError, match="--duration"):
-        parse_duration(text)
 
 
 def test_thresholds_pass_at_the_limit_and_fail_above_it():

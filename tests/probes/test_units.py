@@ -12,10 +12,8 @@ from probes.errors import ErrorType, ProbeFailure
 from probes.metrics import ProbeMetrics
 from probes.push import group_path
 from probes.results import CheckResult
-from probes.serve import parse_interval
 from probes.templates import names_in, render, render_json
 from probes.tracecontext import CHECK_HEADER, TraceContext
-from signalcheck.config import ConfigError
 
 DOCUMENT = {"a": {"b": [{"id": 7}, {"id": 8}]}, "odd-key": {"x": None}}
 
@@ -113,16 +111,3 @@ def test_group_path_encodes_odd_values() -> None:
         "/metrics/job/synthetic-probes/region/eu"
     )
     assert group_path("j", region="a/b") == "/metrics/job/j/region@base64/YS9i"
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("2m", 120), ("500ms", 0.5), ("15", 15)]
-)
-def test_parse_interval(text, seconds) -> None:
-    assert parse_interval(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "0s", "-1s", "1d", "soon"])
-def test_parse_interval_rejects(text) -> None:
-    with pytest.raises(ConfigError):
-        parse_interval(text)
