@@ -22,7 +22,7 @@ MUTATIONS = {
         "== 0\n        for: 30s",
         "== 0\n        for: 5m",
     ),
-    "latency threshold 2s": (") > 1\n", ") > 2\n"),
+    "latency threshold 3s": (") > 2\n", ") > 3\n"),
     "latency reads the pushed histogram": ('{job!="synthetic-probes", ', "{"),
     "latency counts browser checks": (
         'synthetic_check_duration_seconds{job="synthetic-probes", check_type!="browser"}',
