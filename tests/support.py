@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -49,18 +50,9 @@ def write_stack_config(directory: Path) -> Path:
     return path
 
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
 def launch_chromium(playwright):
-    """Debian's Chromium, headless, with the flags this machine needs (no `playwright install`)."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    """Debian's Chromium, headless, launched the way the browser probes launch it."""
+    from probes.browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV
+
+    executable = os.environ.get(CHROMIUM_ENV, CHROMIUM)
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)

@@ -14,15 +14,10 @@ from signalcheck.backends.capture import CaptureClient
 from signalcheck.config import Config, load_config
 from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
-from tests.support import write_stack_config
+from tests.support import launch_chromium, write_stack_config
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
 REGION = "us-east-1"
 ARRIVAL_TIMEOUT = 20.0  # the SDK flushes every 3 s; the demo exports spans every 0.2 s
 
@@ -41,9 +36,7 @@ def stack(tmp_path_factory) -> Iterator[tuple[Config, LocalStack]]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:
