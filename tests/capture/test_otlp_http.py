@@ -327,7 +327,7 @@ def test_retried_export_does_not_duplicate_spans(capture: Capture) -> None:
         ),
         (
             "/v1/traces",
-            gzip.compress(b"x" * 100)[:-8],
+            gzip.compress(b"x" * 100, mtime=0)[:-8],
             {**PROTOBUF, "Content-Encoding": "gzip"},
             400,
             "malformed gzip",
