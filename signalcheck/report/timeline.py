@@ -23,9 +23,25 @@ def render_timeline(report: GamedayReport) -> str:
     plot_width = WIDTH - LABEL_WIDTH - 20
 
     def x(ts: float) -> float:
-        return LABEL_WIDTH + (
-            min(max(ts, report.started), report.ended) - report.started
-        ) / span * (plot_width)
+        clamped = min(max(ts, report.started), report.ended)
+        return LABEL_WIDTH + (clamped - report.started) / span * plot_width
+
+    def bar(
+        start: float,
+        end: float | None,
+        y: int,
+        colour: str,
+        label: str,
+        title: str,
+        text_colour: str,
+    ) -> list[str]:
+        """A bar from `start` to `end` (or the end of the run), labelled and titled."""
+        end = end or report.ended
+        return [
+            _rect(x(start), y, max(x(end) - x(start), 2), ROW_HEIGHT, colour,
+                  f"{title}: {end - start:.1f}s"),
+            _text(x(start) + 3, y + 15, label, size=10, colour=text_colour),
+        ]  # fmt: skip
 
     regions = sorted(
         {f.region for f in report.faults}
@@ -52,33 +68,13 @@ def render_timeline(report: GamedayReport) -> str:
     for region in regions:
         parts.append(_text(8, y + 15, f"{region} faults", bold=True))
         for fault in (f for f in report.faults if f.region == region):
-            end = fault.end or report.ended
-            parts.append(
-                _rect(
-                    x(fault.start),
-                    y,
-                    max(x(end) - x(fault.start), 2),
-                    ROW_HEIGHT,
-                    FAULT_COLOUR,
-                    f"{fault.action} in {region}: {end - fault.start:.1f}s",
-                )
-            )
-            parts.append(_text(x(fault.start) + 3, y + 15, fault.action, size=10, colour="#fff"))
+            parts += bar(fault.start, fault.end, y, FAULT_COLOUR, fault.action,
+                         f"{fault.action} in {region}", "#fff")  # fmt: skip
         y += ROW_HEIGHT + 2
         parts.append(_text(8, y + 15, f"{region} alerts", bold=True))
         for alert in (a for a in report.alerts if a.region == region):
-            end = alert.resolved_at or report.ended
-            parts.append(
-                _rect(
-                    x(alert.firing_at),
-                    y,
-                    max(x(end) - x(alert.firing_at), 2),
-                    ROW_HEIGHT,
-                    ALERT_COLOUR,
-                    f"{alert.alert} for {region}: {end - alert.firing_at:.1f}s",
-                )
-            )
-            parts.append(_text(x(alert.firing_at) + 3, y + 15, alert.alert, size=10))
+            parts += bar(alert.firing_at, alert.resolved_at, y, ALERT_COLOUR, alert.alert,
+                         f"{alert.alert} for {region}", "#222")  # fmt: skip
         y += ROW_HEIGHT + 10
 
     y = _latency_panel(report, regions, x, y, parts)
