@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from starlette.middleware.cors import CORSMiddleware
 
 from rum_ingest.edge import Rejected, authenticate, check_rate, invalid, parse, read_body
-from rum_ingest.faro import FaroPayload, to_events
+from rum_ingest.faro import FARO_PAYLOAD, to_events
 from rum_ingest.metrics import RumMetrics
-from rum_ingest.models import Batch
+from rum_ingest.models import BATCH, Batch
 from rum_ingest.ratelimit import RateLimiter
 from rum_ingest.routes import RouteFolder
 from rum_ingest.rows import to_rows
@@ -86,20 +86,20 @@ def create_app(settings: Settings) -> FastAPI:
     async def ingest(request: Request) -> JSONResponse:
         app_name = authenticate(request, settings.api_keys)
         check_rate(limiter, app_name)
-        return await store_batch(parse(Batch, await read_body(request)), app_name)
+        return await store_batch(parse(BATCH, await read_body(request)), app_name)
 
     @app.post("/collect", status_code=202, summary="Grafana Faro Web SDK payloads")
     @app.post("/collect/{api_key}", status_code=202, include_in_schema=False)
     async def faro_collect(request: Request, api_key: str | None = None) -> JSONResponse:
         app_name = authenticate(request, settings.api_keys, api_key)
         check_rate(limiter, app_name)
-        payload = parse(FaroPayload, await read_body(request))
+        payload = parse(FARO_PAYLOAD, await read_body(request))
         try:
             events = to_events(payload)
             if not events:
                 metrics.answered(202)
                 return JSONResponse({"accepted": 0}, status_code=202)
-            batch = Batch.model_validate(
+            batch = BATCH.validate_python(
                 {"events": events, "app": {"version": payload.meta.app.version}}
             )
         except ValidationError as exc:

@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from rum_ingest.models import MAX_EVENTS_PER_BATCH, VITAL_NAMES
 
@@ -88,6 +88,9 @@ class FaroPayload(_Model):
     events: list[FaroEvent] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
+FARO_PAYLOAD = TypeAdapter(FaroPayload)
+
+
 def _millis(timestamp: str | None) -> int:
     """Faro's ISO 8601 timestamps as unix ms (now when absent); ValueError when malformed."""
     if not timestamp:
@@ -105,7 +108,7 @@ def _stack(exception: FaroException) -> str | None:
 
 
 def to_events(payload: FaroPayload) -> list[dict[str, Any]]:
-    """The payload's storable items as event dicts for `Batch` (which validates them)."""
+    """The payload's storable items as event dicts for `BATCH` (which validates them)."""
     meta = payload.meta
     events: list[dict[str, Any]] = []
 

