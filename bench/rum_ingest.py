@@ -2,9 +2,9 @@
 
 Run from the repository root:  .venv/bin/python -m bench.rum_ingest [--seconds 6]
 
-Measured in one run, one server process at a time, all on 127.0.0.1, same load generator:
-  null        the same server stack (FastAPI + uvicorn) answering 202 after parsing the JSON body:
-              the ceiling
+Measured in one run, one server at a time, all on 127.0.0.1, same load generator:
+  null        the same server stack (uvicorn, FastAPI, the ingest's CORS middleware and process
+              tuning) answering 202 after parsing the JSON body: the ceiling
   signalcheck `signalcheck rum serve` on SQLite (default) and on PostgreSQL: validation,
               scrubbing, route folding, metrics, and a commit before every 202
   reference   a faithful re-implementation of the reference design's ingest
@@ -14,6 +14,12 @@ Measured in one run, one server process at a time, all on 127.0.0.1, same load g
               leaks them and exhausts PostgreSQL's connections within seconds), and the JSON
               columns are passed as text (asyncpg refuses a dict for jsonb).
 PostgreSQL is a throwaway cluster started from the OS packages (as in the tests).
+
+The load keeps CONCURRENCY connections busy, each sending its next batch when the last is
+answered. A RUM ingest serves many browsers at once, each sending now and then; 32 connections
+keep every target busy however long it makes a batch wait for its commit (with 8, the commit's
+round trip rather than the CPU set the ingest's pace). CPU is the server's, with its children
+(the SQLite writer process), per batch: the ingest spends the second core the null leaves idle.
 """
 
 import argparse
@@ -34,7 +40,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 BATCH_SIZE = 20
 API_KEY = "bench-key-0123456789abcdef"
-CONCURRENCY = 8
+CONCURRENCY = 32
 WARMUP = 1.0
 READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 30.0
@@ -98,7 +104,10 @@ def null_app():
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
+    from rum_ingest.app import allow_cross_origin
+
     app = FastAPI()
+    allow_cross_origin(app, ())
 
     @app.post("/v1/events")
     async def ingest(request: Request) -> JSONResponse:
@@ -201,15 +210,12 @@ CREATE TABLE IF NOT EXISTS rum_events (
 
 
 def serve_app(kind: str, port: int) -> None:
-    import gc
-
     import uvicorn
 
+    from rum_ingest.server import tune_garbage_collection
+
     app = null_app() if kind == "null" else reference_app()
-    # The process tuning `signalcheck rum serve` has (rum_ingest.server.freeze_startup_objects),
-    # so that the ceiling runs under the same conditions.
-    gc.collect()
-    gc.freeze()
+    tune_garbage_collection()  # as `signalcheck rum serve` does: the same process conditions
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -222,6 +228,7 @@ class Result:
     seconds: float
     latencies: list[float]
     statuses: Counter
+    cpu_per_batch: float  # seconds of the server and its children, warm-up included
 
     @property
     def ok(self) -> int:
@@ -238,7 +245,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _connection(port, request, start, stop, latencies, statuses) -> None:
+async def _connection(port, request, start, stop, latencies, statuses, completed) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < stop:
@@ -248,6 +255,7 @@ async def _connection(port, request, start, stop, latencies, statuses) -> None:
             match = _CONTENT_LENGTH.search(head)
             await reader.readexactly(int(match.group(1)) if match else 0)
             ended = time.perf_counter()
+            completed[0] += 1
             if start <= ended <= stop:  # completions inside the window, however long they took
                 latencies.append(ended - began)
                 statuses[int(head[9:12])] += 1
@@ -255,7 +263,8 @@ async def _connection(port, request, start, stop, latencies, statuses) -> None:
         writer.close()
 
 
-async def load(port: int, seconds: float, concurrency: int) -> tuple[list[float], Counter]:
+async def load(port: int, seconds: float, concurrency: int) -> tuple[list[float], Counter, int]:
+    """Latencies and statuses of the answers inside the window, and all answers counted."""
     body = batch_body()
     request = (
         b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -264,10 +273,11 @@ async def load(port: int, seconds: float, concurrency: int) -> tuple[list[float]
     )
     latencies: list[float] = []
     statuses: Counter = Counter()
+    completed = [0]
     start = time.perf_counter() + WARMUP
     stop = start + seconds
     tasks = [
-        asyncio.create_task(_connection(port, request, start, stop, latencies, statuses))
+        asyncio.create_task(_connection(port, request, start, stop, latencies, statuses, completed))
         for _ in range(concurrency)
     ]
     done, pending = await asyncio.wait(tasks, timeout=WARMUP + seconds + REQUEST_TIMEOUT)
@@ -276,7 +286,18 @@ async def load(port: int, seconds: float, concurrency: int) -> tuple[list[float]
     errors = [t.exception() for t in done if t.exception() is not None]
     if errors and not statuses:
         raise RuntimeError(f"load failed: {errors[0]!r}")
-    return latencies, statuses
+    return latencies, statuses, completed[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and its children so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def measure(
@@ -296,8 +317,10 @@ def measure(
                 raise RuntimeError(f"{name}: server not ready; see {log.name}")
             time.sleep(0.1)
         seconds = seconds or args.seconds
-        latencies, statuses = asyncio.run(load(port, seconds, args.concurrency))
-        return Result(name, seconds, latencies, statuses)
+        cpu = cpu_seconds(server.pid)
+        latencies, statuses, completed = asyncio.run(load(port, seconds, args.concurrency))
+        cpu_per_batch = (cpu_seconds(server.pid) - cpu) / max(completed, 1)
+        return Result(name, seconds, latencies, statuses, cpu_per_batch)
     finally:
         server.terminate()
         try:
@@ -386,11 +409,14 @@ def report(results: list[Result], args) -> None:
         f"{WARMUP:g} s warm-up, 127.0.0.1, "
         f"{os.cpu_count()} cores"
     )
-    print(f"{'target':<24}{'events/s':>10}{'batches':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    print(
+        f"{'target':<24}{'events/s':>10}{'batches':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'CPU us/batch':>14}  statuses"
+    )
     for r in results:
         print(
             f"{r.name:<24}{r.events_per_second:>10.0f}{r.ok:>9}{r.percentile(0.5) * 1000:>9.1f}"
-            f"{r.percentile(0.99) * 1000:>9.1f}  {dict(r.statuses)}"
+            f"{r.percentile(0.99) * 1000:>9.1f}{r.cpu_per_batch * 1e6:>14.0f}  {dict(r.statuses)}"
         )
     by_name = {r.name: r for r in results}
     null, reference = by_name["null"], by_name["reference postgresql"]
@@ -400,7 +426,8 @@ def report(results: list[Result], args) -> None:
         vs_reference = ours.events_per_second / max(reference.events_per_second, 1e-9)
         print(
             f"{name}: {vs_null:.0%} of the null endpoint (goal >= 50%), "
-            f"{vs_reference:.1f}x the reference design (goal >= 10x)"
+            f"{vs_reference:.1f}x the reference design (goal >= 10x); "
+            f"{ours.cpu_per_batch / null.cpu_per_batch:.1f}x the null's CPU per batch"
         )
 
 

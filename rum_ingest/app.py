@@ -37,6 +37,18 @@ Until = Annotated[float | None, Query(ge=0, description="unix seconds; default n
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
+def allow_cross_origin(app: FastAPI, origins: tuple[str, ...]) -> None:
+    """CORS for the configured origins: browsers send beacons from the sites they load."""
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "X-API-Key", "X-Faro-Session-Id"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the service; the store is opened (schema migrated) when the app starts."""
     store = EventStore(settings.database_url)
@@ -56,14 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="signalcheck RUM ingest", lifespan=lifespan)
     app.state.store = store
     app.state.metrics = metrics
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.allowed_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "X-API-Key", "X-Faro-Session-Id"],
-        expose_headers=["Retry-After"],
-        max_age=600,
-    )
+    allow_cross_origin(app, settings.allowed_origins)
 
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected) -> JSONResponse:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter as CounterOf
+from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
 from rum_ingest.routes import LabelCap
 from rum_ingest.rows import Row
+
+_TYPE_AND_PAGE = attrgetter("event_type", "page")
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,8 @@ def observe_all(child: Histogram, amounts: list[float]) -> None:
     """`child.observe(amount)` for each amount, with one increment per bucket hit.
 
     Histogram.observe walks the bucket bounds in Python for every value; here a bisection
-    finds the bucket (the first bound >= the amount, as observe picks it). The sum is still
-    increased value by value, so it is the same float observe would give. A prometheus_client
+    finds the bucket (the first bound >= the amount, as observe picks it), and the sum grows
+    once by the amounts' sum (equal to one-by-one up to float rounding). A prometheus_client
     whose histograms lack these attributes gets the public call.
     """
     try:
@@ -77,11 +81,8 @@ def observe_all(child: Histogram, amounts: list[float]) -> None:
         for amount in amounts:
             child.observe(amount)
         return
-    hits: CounterOf[int] = CounterOf()
-    for amount in amounts:
-        total.inc(amount)
-        hits[bisect_left(bounds, amount)] += 1
-    for index, count in hits.items():
+    total.inc(sum(amounts))
+    for index, count in CounterOf(bisect_left(bounds, amount) for amount in amounts).items():
         buckets[index].inc(count)
 
 
@@ -147,30 +148,25 @@ class RumMetrics:
     def observe(self, rows: list[Row]) -> None:
         """Count and time the events of a stored batch: counts are summed per label set and
         each histogram child gets its batch's values at once."""
-        counts: CounterOf[tuple[str, str]] = CounterOf()
-        errors: CounterOf[str] = CounterOf()
-        values: dict[tuple[Histogram, tuple[str, ...]], list[float]] = {}
-        pages = self.pages
+        pages, child = self.pages, self._child
+        for (event_type, page), count in CounterOf(map(_TYPE_AND_PAGE, rows)).items():
+            page = pages(page)
+            child(self.events, event_type, page).inc(count)
+            if event_type == "error":
+                child(self.js_errors, page).inc(count)
+        values: defaultdict[tuple[Histogram, tuple[str, ...]], list[float]] = defaultdict(list)
         for row in rows:
             event_type = row.event_type
-            page = pages(row.page)
-            counts[(event_type, page)] += 1
             if event_type == "page_load":
-                values.setdefault((self.page_load, (page,)), []).append(row.duration_us / 1e6)
+                values[self.page_load, (pages(row.page),)].append(row.duration_us / 1e6)
             elif event_type == "api_call":
                 labels = (self.endpoints(row.name), status_class(row.status))
-                values.setdefault((self.api_call, labels), []).append(row.duration_us / 1e6)
+                values[self.api_call, labels].append(row.duration_us / 1e6)
             elif event_type == "web_vital":
-                vital = (self.vitals[row.name], (page,))
-                values.setdefault(vital, []).append(row.value * VITALS[row.name].scale)
-            elif event_type == "error":
-                errors[page] += 1
+                spec = VITALS[row.name]
+                values[self.vitals[row.name], (pages(row.page),)].append(row.value * spec.scale)
         for (histogram, labels), amounts in values.items():
-            observe_all(self._child(histogram, *labels), amounts)
-        for page, count in errors.items():
-            self._child(self.js_errors, page).inc(count)
-        for labels, count in counts.items():
-            self._child(self.events, *labels).inc(count)
+            observe_all(child(histogram, *labels), amounts)
 
     def answered(self, status: int) -> None:
         self._child(self.batches, str(status)).inc()

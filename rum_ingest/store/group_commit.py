@@ -20,8 +20,19 @@ class StoreClosed(RuntimeError):
 
 
 class GroupCommit:
-    def __init__(self, insert: Callable[[list[tuple]], Awaitable[None]]):
+    """Groups of at most `max_rows` rows, up to `in_flight` of them being committed at once;
+    the next forms meanwhile."""
+
+    def __init__(
+        self,
+        insert: Callable[[list[tuple]], Awaitable[None]],
+        in_flight: int = 1,
+        max_rows: int = MAX_ROWS_PER_COMMIT,
+    ):
         self._insert = insert
+        self._max_rows = max_rows
+        self._slots = asyncio.Semaphore(in_flight)
+        self._committing: set[asyncio.Task[None]] = set()
         self._pending: deque[Pending] = deque()
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -56,12 +67,20 @@ class GroupCommit:
                 # Let the requests the loop has already read reach the queue first: they join
                 # this commit instead of waiting for the next one.
                 await asyncio.sleep(0)
-                await self._commit(self._take_group())
+                await self._slots.acquire()
+                task = asyncio.create_task(self._commit(self._take_group()))
+                self._committing.add(task)
+                task.add_done_callback(self._committed)
+        await asyncio.gather(*self._committing)
+
+    def _committed(self, task: asyncio.Task[None]) -> None:
+        self._committing.discard(task)
+        self._slots.release()
 
     def _take_group(self) -> list[Pending]:
         first = self._pending.popleft()
         group, size = [first], len(first[0])
-        while self._pending and size + len(self._pending[0][0]) <= MAX_ROWS_PER_COMMIT:
+        while self._pending and size + len(self._pending[0][0]) <= self._max_rows:
             item = self._pending.popleft()
             group.append(item)
             size += len(item[0])

@@ -33,6 +33,7 @@ WRITER_COMMAND = (
 )
 # A commit may wait BUSY_TIMEOUT for the write lock, then fsync: 30 s means the writer is stuck.
 COMMIT_TIMEOUT = 30.0
+WATCH_INTERVAL = 1.0  # how often the oldest unacknowledged batch is checked against the timeout
 STOP_TIMEOUT = 10.0
 
 
@@ -45,7 +46,8 @@ class WriterChannel(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.pending: deque[asyncio.Future[None]] = deque()  # in the order the frames went out
+        # (monotonic time sent, future), in the order the frames went out
+        self.pending: deque[tuple[float, asyncio.Future[None]]] = deque()
         self._acks = FrameReader()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -57,8 +59,9 @@ class WriterChannel(asyncio.Protocol):
 
     def send(self, rows: list[tuple]) -> asyncio.Future[None]:
         """Send one batch's rows; the future resolves when the writer has committed them."""
-        done = asyncio.get_running_loop().create_future()
-        self.pending.append(done)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.pending.append((loop.time(), done))
         self.transport.write(frame([tuple(row) for row in rows]))  # a Row pickles 3x slower
         return done
 
@@ -67,20 +70,24 @@ class WriterChannel(asyncio.Protocol):
         while self._acks.frames:
             count, error = self._acks.frames.popleft()
             for _ in range(count):
-                done = self.pending.popleft()
-                if done.done():  # its caller gave up waiting
+                _, done = self.pending.popleft()
+                if done.done():  # failed already by the watchdog
                     continue
                 if error is None:
                     done.set_result(None)
                 else:
                     done.set_exception(WriterFailed(error))
 
+    def fail_all(self, reason: str) -> None:
+        """Answer every batch still waiting with WriterFailed(reason)."""
+        while self.pending:
+            _, done = self.pending.popleft()
+            if not done.done():
+                done.set_exception(WriterFailed(reason))
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport.close()
-        while self.pending:
-            done = self.pending.popleft()
-            if not done.done():
-                done.set_exception(WriterFailed("the SQLite writer stopped before committing"))
+        self.fail_all("the SQLite writer stopped before committing")
 
 
 class SqliteDatabase:
@@ -94,11 +101,13 @@ class SqliteDatabase:
         self._channel: WriterChannel | None = None
         self._starting = asyncio.Lock()
         self._closed = False
+        self._watchdog: asyncio.TimerHandle | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = await self._run(connect, self.path)
         await self._running_channel()
+        self._watch()
 
     async def _run(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
@@ -126,14 +135,24 @@ class SqliteDatabase:
 
     async def add(self, rows: list[tuple]) -> None:
         """Return once the writer has committed `rows`; WriterFailed if it did not."""
-        channel = await self._running_channel()
-        try:
-            await asyncio.wait_for(channel.send(rows), COMMIT_TIMEOUT)
-        except TimeoutError:
-            await self._stop(kill=True)  # stuck: fail everything it holds, start afresh
-            raise WriterFailed(
-                f"the SQLite writer did not commit in {COMMIT_TIMEOUT:g} s"
-            ) from None
+        channel = self._channel
+        if channel is None or not channel.open or self._writer.returncode is not None:
+            channel = await self._running_channel()
+        await channel.send(rows)
+
+    def _watch(self) -> None:
+        """Every WATCH_INTERVAL: a writer holding a batch for over COMMIT_TIMEOUT is stuck;
+        fail what it holds and kill it. One timer for all batches: a timeout per batch cost
+        the loop more than the rest of the hand-over."""
+        channel, loop = self._channel, asyncio.get_running_loop()
+        if channel is not None and channel.pending:
+            sent_at, _ = channel.pending[0]
+            if loop.time() - sent_at > COMMIT_TIMEOUT:
+                channel.fail_all(f"the SQLite writer did not commit in {COMMIT_TIMEOUT:g} s")
+                channel.transport.close()  # the next batch starts another writer
+                if self._writer.returncode is None:
+                    self._writer.kill()
+        self._watchdog = loop.call_later(WATCH_INTERVAL, self._watch)
 
     async def ping(self) -> None:
         """Raise unless the writer runs and the reading connection answers."""
@@ -170,6 +189,8 @@ class SqliteDatabase:
 
     async def close(self) -> None:
         self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         await self._stop()
         self._writer = self._channel = None
         if self._conn is not None:

@@ -3,7 +3,8 @@ cached scrubbing."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+import pytest
+from prometheus_client import CollectorRegistry, Histogram
 
 from rum_ingest.metrics import observe_all
 from rum_ingest.privacy import CACHED_TEXT_CHARS, scrub_text
@@ -12,13 +13,17 @@ BUCKETS = (0.1, 0.5, 1.0, 2.5)
 AMOUNTS = [0.0, 0.1, 0.1000001, 0.3, 0.5, 0.7, 1.0, 2.5, 2.6, 1e9, 0.05, 1 / 3]
 
 
-def exposition(observe) -> str:
+def samples(observe) -> dict[str, float]:
+    """The histogram's bucket, count and sum samples after `observe`."""
     registry = CollectorRegistry()
     histogram = Histogram("h_seconds", "h", ["page"], buckets=BUCKETS, registry=registry)
     observe(histogram.labels("/"))
-    return "\n".join(
-        line for line in generate_latest(registry).decode().splitlines() if "_created" not in line
-    )
+    return {
+        f"{sample.name}{sample.labels.get('le', '')}": sample.value
+        for metric in registry.collect()
+        for sample in metric.samples
+        if not sample.name.endswith("_created")
+    }
 
 
 def test_batched_histogram_observations_equal_one_by_one():
@@ -26,7 +31,9 @@ def test_batched_histogram_observations_equal_one_by_one():
         for amount in AMOUNTS:
             child.observe(amount)
 
-    assert exposition(lambda child: observe_all(child, AMOUNTS)) == exposition(one_by_one)
+    batched, expected = samples(lambda child: observe_all(child, AMOUNTS)), samples(one_by_one)
+    assert batched.pop("h_seconds_sum") == pytest.approx(expected.pop("h_seconds_sum"), rel=1e-12)
+    assert batched == expected and expected["h_seconds_count"] == len(AMOUNTS)
 
 
 def test_scrubbing_gives_the_same_text_cached_or_not():

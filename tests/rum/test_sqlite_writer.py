@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 
 from rum_ingest.store import EventStore, StoreClosed
+from rum_ingest.store import sqlite as sqlite_store
 from rum_ingest.store.sqlite import WriterFailed
 from rum_ingest.store.sqlite_writer import ROWS_PER_STATEMENT
 from tests.rum.test_store import row
@@ -97,3 +98,18 @@ def test_a_closed_store_refuses_writes(tmp_path):
             await store.add([row("error")])
 
     asyncio.run(main())
+
+
+def test_a_stuck_writer_times_out_and_is_replaced(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "COMMIT_TIMEOUT", 0.3)
+    monkeypatch.setattr(sqlite_store, "WATCH_INTERVAL", 0.05)
+    path = tmp_path / "rum.db"
+
+    async def scenario(store: EventStore) -> None:
+        os.kill(store.database._writer.pid, signal.SIGSTOP)  # alive, but commits nothing
+        with pytest.raises(WriterFailed, match=r"did not commit in 0\.3 s"):
+            await asyncio.wait_for(store.add([row("error", session="stuck")]), 5)
+        await store.add([row("error", session="after")])
+
+    run(path, scenario)
+    assert stored(path) == ["after"]
