@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pickle
 import select
+import signal
 import socket
 import sqlite3
 import struct
@@ -129,6 +130,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: ... sqlite_writer PATH   (stdin: a socket from the ingest)", file=sys.stderr)
         return 2
+    # Ctrl-C reaches the whole process group: let the ingest shut down first; the writer
+    # stops when its input ends, with everything it was sent committed and answered.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = connect(Path(argv[1]))
     channel = socket.socket(fileno=sys.stdin.fileno())
     try:
