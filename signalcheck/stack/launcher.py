@@ -171,6 +171,10 @@ class LocalStack:
             [
                 str(find_binary("pushgateway")),
                 f"--web.listen-address=127.0.0.1:{ports.pushgateway}",
+                # In memory: Debian's binary defaults to /var/lib/prometheus/pushgateway.data,
+                # which every stack on the machine would load and overwrite, so a check pushed
+                # slow or failing by one stack went on alerting in the next.
+                "--persistence.file=",
             ],
             ports.pushgateway,
             "/-/ready",

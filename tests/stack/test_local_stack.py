@@ -30,6 +30,14 @@ def test_prometheus_reports_every_target_up(stack, stack_config):
     assert set(health.values()) == {"up"}
 
 
+def test_the_pushgateway_keeps_pushes_in_memory_only(stack, stack_config):
+    """Debian's Pushgateway persists to one machine-wide file by default: every stack loaded
+    the groups the last one pushed, so a region pushed slow in one test alerted in the next
+    stack's. The stack's Pushgateway starts empty and writes nothing."""
+    status = httpx.get(f"{stack_config.backends.pushgateway.base_url}/api/v1/status", timeout=5)
+    assert status.json()["data"]["flags"]["persistence.file"] == ""
+
+
 def _named(alerts, name, region=None):
     return [
         a

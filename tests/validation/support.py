@@ -138,11 +138,6 @@ def write_suite_config(stack_config_path: Path, budget: float = 6.0) -> Path:
     for item in expectations.get("rules", []):
         for key in ("rule_files", "dashboards"):
             item[key] = [str(REPO / pattern) for pattern in item.get(key, [])]
-    # In full `make test` runs (never alone) SyntheticHighLatency has fired for ap-south-1's
-    # workflow on this stack although every probe run the ledgers hold took < 0.2 s; until
-    # its source is found, the steady-state check tolerates that one alert (see the notes).
-    for item in expectations.get("quiet", []):
-        item["allow"] = [*item.get("allow", []), "SyntheticHighLatency"]
     config["checks"] = shipped["checks"]
     config["expectations"] = expectations
     path = stack_config_path.with_name("suite.yaml")
