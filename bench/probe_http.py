@@ -37,7 +37,7 @@ from probes.metrics import ProbeMetrics
 from probes.runner import run_pass
 from signalcheck.config import load_config
 from signalcheck.ledger import Ledger
-from signalcheck.stack.binaries import find_binary
+from signalcheck.stack.launcher import pushgateway_command
 from signalcheck.waiting import wait_for
 from tests.support import free_port
 
@@ -199,7 +199,7 @@ def main() -> None:
         )
         with (
             started(
-                [str(find_binary("pushgateway")), f"--web.listen-address=127.0.0.1:{target_port}"],
+                pushgateway_command(target_port),
                 f"{target}/-/healthy",
                 work / "target.log",
             ),

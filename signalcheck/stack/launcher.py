@@ -55,6 +55,17 @@ class ComponentStatus:
     log: Path
 
 
+def pushgateway_command(port: int) -> list[str]:
+    """A Pushgateway on loopback that keeps pushes in memory. Debian's binary defaults to
+    /var/lib/prometheus/pushgateway.data, which every Pushgateway on the machine would load and
+    overwrite: a check pushed slow or failing by one stack went on alerting in the next."""
+    return [
+        str(find_binary("pushgateway")),
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--persistence.file=",
+    ]
+
+
 class LocalStack:
     def __init__(self, config: Config, on_event: Callable[[str], None] | None = None):
         self.config = config
@@ -168,14 +179,7 @@ class LocalStack:
         )  # fmt: skip
         pushgateway = Component(
             "pushgateway",
-            [
-                str(find_binary("pushgateway")),
-                f"--web.listen-address=127.0.0.1:{ports.pushgateway}",
-                # In memory: Debian's binary defaults to /var/lib/prometheus/pushgateway.data,
-                # which every stack on the machine would load and overwrite, so a check pushed
-                # slow or failing by one stack went on alerting in the next.
-                "--persistence.file=",
-            ],
+            pushgateway_command(ports.pushgateway),
             ports.pushgateway,
             "/-/ready",
         )
