@@ -24,6 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.processes import cpu_seconds
 from loadtests.runner import Distribution, LoadOutcome, run_plan
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config, load_config
@@ -56,17 +57,6 @@ def bench_config(directory: Path, duration: float, users: int) -> Config:
     }
     path.write_text(yaml.safe_dump(raw))
     return load_config(path, environ={})
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def locust_processes() -> list[psutil.Process]:

@@ -18,12 +18,9 @@ import argparse
 import asyncio
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,13 +29,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.processes import cpu_seconds, started
 from probes.client import PHASES
 from probes.metrics import ProbeMetrics
 from probes.runner import run_pass
 from signalcheck.config import load_config
 from signalcheck.ledger import Ledger
 from signalcheck.stack.launcher import pushgateway_command
-from signalcheck.waiting import wait_for
 from tests.support import free_port
 
 BLACKBOX = "prometheus-blackbox-exporter"
@@ -46,37 +43,6 @@ CONCURRENCY = 8
 CHECKS_PER_PASS = 50
 _SAMPLE = re.compile(r'^(probe_duration_seconds|probe_http_duration_seconds|probe_success)'
                      r'(?:\{phase="(\w+)"\})? (\S+)$', re.M)  # fmt: skip
-
-
-@contextmanager
-def started(argv: list[str], ready_url: str, log: Path) -> Iterator[psutil.Process]:
-    """Start `argv`, wait until `ready_url` answers 200, stop it by PID afterwards."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(
-            lambda: _answers(ready_url), timeout=15, what=f"{argv[0]} at {ready_url} (log {log})"
-        )
-        yield psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def cpu_seconds(proc: psutil.Process | None = None) -> float:
-    times = (proc or psutil.Process()).cpu_times()
-    return times.user + times.system
 
 
 def parse_probe(text: str) -> tuple[bool, float, dict[str, float]]:
@@ -102,10 +68,10 @@ def blackbox_throughput(exporter: psutil.Process, probe_url: str, checks: int) -
                 ok += parse_probe(client.get(probe_url).text)[0]
         return ok
 
-    before = cpu_seconds(exporter)
+    before = cpu_seconds([exporter])
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         ok = sum(pool.map(worker, [checks // CONCURRENCY] * CONCURRENCY))
-    used = cpu_seconds(exporter) - before
+    used = cpu_seconds([exporter]) - before
     assert ok == checks // CONCURRENCY * CONCURRENCY, f"blackbox: only {ok} probes succeeded"
     return ok / used
 
@@ -148,7 +114,7 @@ def signalcheck_run(config_path: Path, ledger: Ledger, checks: int, concurrency:
     config = load_config(config_path, environ={})
     metrics = ProbeMetrics()
     results = []
-    before = cpu_seconds()
+    before = cpu_seconds([psutil.Process()])
 
     async def passes() -> None:
         for _ in range(checks // len(config.checks)):
@@ -157,7 +123,7 @@ def signalcheck_run(config_path: Path, ledger: Ledger, checks: int, concurrency:
                 results.append(result)
 
     asyncio.run(passes())
-    used = cpu_seconds() - before
+    used = cpu_seconds([psutil.Process()]) - before
     failed = [r.error for r in results if not r.passed]
     assert not failed, f"signalcheck: {len(failed)} checks failed, e.g. {failed[0]}"
     return results, used

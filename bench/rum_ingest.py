@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,9 +34,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from bench.processes import cpu_seconds, started
 
-REPO = Path(__file__).resolve().parents[1]
 BATCH_SIZE = 20
 API_KEY = "bench-key-0123456789abcdef"
 CONCURRENCY = 32
@@ -289,46 +287,18 @@ async def load(port: int, seconds: float, concurrency: int) -> tuple[list[float]
     return latencies, statuses, completed[0]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU of a process and its children so far (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0
-    for process in [pid, *map(int, children)]:
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
-
-
 def measure(
     name: str, argv: list[str], env: dict[str, str], port: int, args, seconds=None
 ) -> Result:
-    log = open(Path(args.workdir) / f"{name.replace(' ', '_')}.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(argv, env={**os.environ, **env}, cwd=REPO, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"{name}: server not ready; see {log.name}")
-            time.sleep(0.1)
+    log = Path(args.workdir) / f"{name.replace(' ', '_')}.log"
+    ready = f"http://127.0.0.1:{port}/health/ready"
+    with started(argv, ready, log, env=env, timeout=READY_TIMEOUT) as server:
         seconds = seconds or args.seconds
-        cpu = cpu_seconds(server.pid)
+        tree = [server, *server.children(recursive=True)]  # the SQLite writer is a child
+        cpu = cpu_seconds(tree)
         latencies, statuses, completed = asyncio.run(load(port, seconds, args.concurrency))
-        cpu_per_batch = (cpu_seconds(server.pid) - cpu) / max(completed, 1)
+        cpu_per_batch = (cpu_seconds(tree) - cpu) / max(completed, 1)
         return Result(name, seconds, latencies, statuses, cpu_per_batch)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-        log.close()
 
 
 async def _create_databases(server_url: str) -> tuple[str, str]:
