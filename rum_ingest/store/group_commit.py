@@ -9,10 +9,23 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 MAX_ROWS_PER_COMMIT = 5000
 
 Pending = tuple[list[tuple], asyncio.Future[None]]
+T = TypeVar("T")
+
+
+def take_group(queue: deque[T], max_rows: int, rows_of: Callable[[T], list[tuple]]) -> list[T]:
+    """As many waiting items, oldest first, as fit in one commit of `max_rows` rows; always
+    at least one, however many rows it holds."""
+    group = [queue.popleft()]
+    size = len(rows_of(group[0]))
+    while queue and size + len(rows_of(queue[0])) <= max_rows:
+        group.append(queue.popleft())
+        size += len(rows_of(group[-1]))
+    return group
 
 
 class StoreClosed(RuntimeError):
@@ -68,7 +81,9 @@ class GroupCommit:
                 # this commit instead of waiting for the next one.
                 await asyncio.sleep(0)
                 await self._slots.acquire()
-                task = asyncio.create_task(self._commit(self._take_group()))
+                task = asyncio.create_task(
+                    self._commit(take_group(self._pending, self._max_rows, lambda item: item[0]))
+                )
                 self._committing.add(task)
                 task.add_done_callback(self._committed)
         await asyncio.gather(*self._committing)
@@ -76,15 +91,6 @@ class GroupCommit:
     def _committed(self, task: asyncio.Task[None]) -> None:
         self._committing.discard(task)
         self._slots.release()
-
-    def _take_group(self) -> list[Pending]:
-        first = self._pending.popleft()
-        group, size = [first], len(first[0])
-        while self._pending and size + len(self._pending[0][0]) <= self._max_rows:
-            item = self._pending.popleft()
-            group.append(item)
-            size += len(item[0])
-        return group
 
     async def _commit(self, group: list[Pending]) -> None:
         try:

@@ -29,7 +29,7 @@ from itertools import chain
 from pathlib import Path
 
 from rum_ingest.rows import COLUMNS
-from rum_ingest.store.group_commit import MAX_ROWS_PER_COMMIT
+from rum_ingest.store.group_commit import MAX_ROWS_PER_COMMIT, take_group
 
 HEADER = struct.Struct("!I")
 BUSY_TIMEOUT_MS = 10_000
@@ -94,16 +94,6 @@ def insert_rows(conn: sqlite3.Connection, rows: list[tuple]) -> None:
             conn.execute(insert_statement(len(chunk)), list(chain.from_iterable(chunk)))
 
 
-def _take_group(frames: deque[list[tuple]]) -> tuple[int, list[tuple]]:
-    """As many waiting frames as fit in one commit (at least one): their count and rows."""
-    rows = list(frames.popleft())
-    count = 1
-    while frames and len(rows) + len(frames[0]) <= MAX_ROWS_PER_COMMIT:
-        rows += frames.popleft()
-        count += 1
-    return count, rows
-
-
 def serve(conn: sqlite3.Connection, channel: socket.socket) -> None:
     """Commit and acknowledge frames of rows until the ingest closes the channel."""
     reader = FrameReader()
@@ -117,9 +107,10 @@ def serve(conn: sqlite3.Connection, channel: socket.socket) -> None:
             reader.feed(data)
             waiting = waiting and not reader.frames
         if reader.frames:
-            count, rows = _take_group(reader.frames)
+            group = take_group(reader.frames, MAX_ROWS_PER_COMMIT, lambda rows: rows)
+            count = len(group)
             try:
-                insert_rows(conn, rows)
+                insert_rows(conn, list(chain.from_iterable(group)))
                 error = None
             except Exception as exc:  # the ingest answers 503: its clients send the batch again
                 error = f"{type(exc).__name__}: {exc}"
