@@ -28,8 +28,9 @@ from bench.processes import cpu_seconds
 from loadtests.runner import Distribution, LoadOutcome, run_plan
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config, load_config
+from signalcheck.evidence.load import load_accuracy
+from signalcheck.expectations import LoadExpectation
 from signalcheck.ledger import Entry, new_run_dir
-from signalcheck.load_accuracy import load_accuracy
 from signalcheck.load_profiles import plan_for
 from signalcheck.stack import LocalStack
 from tests.support import write_stack_config
@@ -95,7 +96,10 @@ def measure(config: Config, stack: LocalStack, workers: int) -> None:
     entry = Entry(ts=time.time(), kind="load", **outcome[0].entry)
     window = entry.field("end") - entry.field("start")
     with PrometheusClient(config.backends.prometheus) as prometheus:
-        accuracy = load_accuracy(prometheus, entry, settle=2 * config.stack.scrape_interval)
+        settings = LoadExpectation(
+            name="capacity", settle=2 * config.stack.scrape_interval, tolerance=0.01
+        )
+        accuracy = load_accuracy(prometheus, entry, settings)
     cores = psutil.cpu_count()
     locust_cpu = sum(last_cpu.values())
     mode = "1 process" if not workers else f"master + {workers} workers"

@@ -7,17 +7,21 @@ in the same mix):
   telemetry export delay of the configured signals (data cannot be there sooner),
 - the wall time minus the floor, and the 200/20 ratio.
 Goal (issue 5): within 2 s of the floor; 200 expectations in under twice the time of 20.
+Beside it, the baseline: the same measure of the validation suite at `--baseline REV` (a git
+worktree of that commit, its own shipped expectations, the same stack and probe passes), and
+the ratio new/baseline for 20 and for 200 expectations (goal of issue 12: at most 1.2).
 
 Starts its own local stack on free loopback ports and stops it at the end. Each round's
 probe pass is the real `signalcheck probe --once` (probes.once.run_once) of the shipped checks,
 pushed to the stack's Pushgateway and written to the round's ledger.
-Run: .venv/bin/python bench/validation_latency.py [--rounds 3]
+Run: .venv/bin/python bench/validation_latency.py [--rounds 3] [--baseline 06a5655]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import socket
 import statistics
 import subprocess
@@ -37,7 +41,8 @@ from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir  # noqa: E402
 from signalcheck.stack import LocalStack  # noqa: E402
 from signalcheck.stack.launcher import EXPORT_DELAY_MS  # noqa: E402
 
-KINDS = ("metrics", "traces", "logs", "rules", "quiet", "alerts")
+BASELINE = "06a5655"
+"""The last commit before issue 12 (the evidence engine that could skip)."""
 
 
 def free_port() -> int:
@@ -46,9 +51,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def stack_config(directory: Path) -> dict:
-    """The shipped config on free loopback ports, its state under `directory`."""
-    shipped = yaml.safe_load((REPO / "signalcheck.yaml").read_text())
+def stack_config(directory: Path, repo: Path = REPO) -> dict:
+    """`repo`'s shipped config on free loopback ports, its state under `directory`."""
+    shipped = yaml.safe_load((repo / "signalcheck.yaml").read_text())
     regions = {name: {"base_url": f"http://127.0.0.1:{free_port()}"} for name in shipped["regions"]}
     ports = {name: free_port() for name in shipped["stack"]["ports"]}
     return {
@@ -59,24 +64,26 @@ def stack_config(directory: Path) -> dict:
     }
 
 
-def with_expectations(config: dict, count: int, directory: Path) -> Path:
+def with_expectations(
+    config: dict, count: int, directory: Path, repo: Path = REPO, label: str = ""
+) -> Path:
     """`config` with its expectations padded, by numbered copies in the same mix, to `count`."""
     shipped = config["expectations"]
-    base = [(kind, item) for kind in KINDS for item in shipped.get(kind, [])]
-    expectations: dict[str, list] = {kind: [] for kind in KINDS}
+    base = [(kind, item) for kind, items in shipped.items() for item in items]
+    expectations: dict[str, list] = {kind: [] for kind in shipped}
     for number, (kind, item) in zip(range(count), itertools.cycle(base), strict=False):
         copy = {**item, "name": f"{item['name']}-{number}"}
         for key in ("rule_files", "dashboards"):
             if key in copy:
-                copy[key] = [str(REPO / pattern) for pattern in copy[key]]
+                copy[key] = [str(repo / pattern) for pattern in copy[key]]
         expectations[kind].append(copy)
-    path = directory / f"bench-{count}.yaml"
+    path = directory / f"bench-{label}{count}.yaml"
     path.write_text(yaml.safe_dump({**config, "expectations": expectations}, sort_keys=False))
     return path
 
 
-def timed_suite(config_path: Path, config: Config) -> tuple[float, int]:
-    """Probe pass, then `pytest validation/` at once; its wall time and exit code."""
+def timed_suite(config_path: Path, config: Config, repo: Path = REPO) -> tuple[float, int]:
+    """Probe pass, then `pytest validation/` of `repo` at once; its wall time and exit code."""
     ledger = Ledger(new_run_dir(config.runs_dir) / LEDGER_FILE)
     summary, code = run_once(config, concurrency=8, ledger_path=ledger.path)
     if code != EXIT_PASSED:
@@ -86,7 +93,7 @@ def timed_suite(config_path: Path, config: Config) -> tuple[float, int]:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "validation/", "-q", "-p", "no:cacheprovider",
          f"--signalcheck-config={config_path}", f"--ledger={ledger.path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=repo, env=_importing(repo), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     seconds = time.monotonic() - began
     if proc.returncode != 0:
@@ -94,15 +101,36 @@ def timed_suite(config_path: Path, config: Config) -> tuple[float, int]:
     return seconds, proc.returncode
 
 
+def _importing(repo: Path) -> dict[str, str]:
+    """The environment in which `python -m pytest` imports signalcheck from `repo`."""
+    return {**os.environ, "PYTHONPATH": str(repo)}
+
+
+def _worktree(rev: str, directory: Path) -> Path:
+    """A detached git worktree of `rev` under `directory` (removed by the caller)."""
+    path = directory / f"baseline-{rev}"
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(path), rev], cwd=REPO,
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="signalcheck-bench-") as tmp:
         directory = Path(tmp)
+        baseline = _worktree(args.baseline, directory)
         raw = stack_config(directory)
+        old = {**stack_config(directory, baseline), **{k: raw[k] for k in ("regions", "stack")}}
         small = with_expectations(raw, 20, directory)
         large = with_expectations(raw, 200, directory)
+        suites = [
+            ("20", small, REPO), ("200", large, REPO),
+            ("20 baseline", with_expectations(old, 20, directory, baseline, "old"), baseline),
+            ("200 baseline", with_expectations(old, 200, directory, baseline, "old"), baseline),
+        ]  # fmt: skip
         config = load_config(small, environ={})
         stack = LocalStack(config)
         stack.up()
@@ -112,14 +140,19 @@ def main() -> int:
                 + config.stack.evaluation_interval
                 + int(EXPORT_DELAY_MS) / 1000
             )
-            startup, _ = _pytest_startup(small)
-            results = {}
-            for label, path in (("20", small), ("200", large)):
-                runs = [timed_suite(path, config) for _ in range(args.rounds)]
-                failed = [code for _, code in runs if code != 0]
-                results[label] = (statistics.median(s for s, _ in runs), runs, failed)
+            startup, _ = _pytest_startup(small, config)
+            runs: dict[str, list[tuple[float, int]]] = {label: [] for label, _, _ in suites}
+            for _ in range(args.rounds):  # interleaved, so drift hits both sides alike
+                for label, path, repo in suites:
+                    runs[label].append(timed_suite(path, config, repo))
+            results = {
+                label: (statistics.median(s for s, _ in done), done, [c for _, c in done if c])
+                for label, done in runs.items()
+            }
         finally:
             stack.down()
+            subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=REPO,
+                           capture_output=True, timeout=60)  # fmt: skip
     print(f"floor (scrape {config.stack.scrape_interval:g}s + evaluation "
           f"{config.stack.evaluation_interval:g}s + export {int(EXPORT_DELAY_MS) / 1000:g}s): "
           f"{floor:.2f}s")  # fmt: skip
@@ -130,14 +163,20 @@ def main() -> int:
               f"{median - floor:+.2f}s vs floor; failed runs: {len(failed)}")  # fmt: skip
     ratio = results["200"][0] / results["20"][0]
     print(f"200/20 wall-time ratio: {ratio:.2f} (goal < 2)")
+    for count in ("20", "200"):
+        against = results[count][0] / results[f"{count} baseline"][0]
+        print(f"{count} expectations vs baseline {args.baseline}: {against:.2f}x (goal <= 1.2)")
     return 0 if not any(r[2] for r in results.values()) else 1
 
 
-def _pytest_startup(config_path: Path) -> tuple[float, int]:
+def _pytest_startup(config_path: Path, config: Config) -> tuple[float, int]:
+    ledger = Ledger(new_run_dir(config.runs_dir) / LEDGER_FILE)
+    ledger.append("probe", check="none", region="none")  # an actor entry: the suite starts
     began = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "validation/", "-q", "--collect-only",
-         "-p", "no:cacheprovider", f"--signalcheck-config={config_path}", "--ledger=/dev/null"],
+         "-p", "no:cacheprovider", f"--signalcheck-config={config_path}",
+         f"--ledger={ledger.path}"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     return time.monotonic() - began, proc.returncode

@@ -7,6 +7,10 @@ Declare it in an experiment as
 Whatever ends the run — success, a failed hypothesis, SIGINT, SIGTERM, a failing rollback —
 `after_experiment_control` restores every fault the run's ledger still has open, with
 SIGINT and SIGTERM ignored until it is done.
+
+Before anything runs (and never in a dry run), every fault the method will inject is written
+to the ledger as `planned`: a planned fault that never happens fails the run and its alert
+expectations instead of letting them skip.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import signal
 import time
 from typing import Any
 
-from chaos import signals
+from chaoslib import substitute
+
+from chaos import faultlog, signals
 from chaos.actions import restore_open_faults
 from chaos.context import EXPERIMENT_ENV, RunContext, run_context
-from chaos.targets import TargetRefused, check_experiment
+from chaos.targets import ACTIONS_MODULE, TargetRefused, check_experiment
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -66,6 +72,23 @@ def before_experiment_control(
         logger.critical(f"signalcheck refused the experiment, nothing was done: {exc}")
         raise SystemExit(EXIT_WITHOUT_ROLLBACKS) from exc
     _begin(ctx, "experiment")
+    if not ctx.dry:
+        for action, region in planned_faults(context, configuration or {}):
+            faultlog.plan_fault(ctx.ledger, action, region, ctx.experiment)
+
+
+def planned_faults(
+    experiment: dict[str, Any], configuration: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(action, region) of every fault the experiment's method injects, in order."""
+    planned = []
+    for activity in experiment.get("method") or []:
+        provider = activity.get("provider") or {}  # none for a {"ref": ...} activity
+        action = faultlog.INJECTIONS.get(provider.get("func", ""))
+        if provider.get("module") == ACTIONS_MODULE and action is not None:
+            arguments = substitute(provider.get("arguments") or {}, configuration, {})
+            planned.append((action, str(arguments.get("region"))))
+    return planned
 
 
 def after_experiment_control(

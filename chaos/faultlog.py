@@ -1,4 +1,5 @@
-"""The run ledger's `fault` entries: opened at injection, rewritten with `end` at restore.
+"""The run ledger's `fault` entries: opened at injection, rewritten with `end` at restore;
+and the `planned` fault entries written before the method, which they must match.
 
 A fault is identified by (action, region, start); its latest entry holds its `end`
 (null while the fault is active).
@@ -7,12 +8,28 @@ A fault is identified by (action, region, start); its latest entry holds its `en
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from signalcheck.ledger import Entry, Ledger
 
 ADMIN_ACTIONS = ("latency", "errors", "not_ready", "dependency_down")
 KILL = "kill"
+INJECTIONS = {
+    "inject_latency": "latency",
+    "inject_errors": "errors",
+    "inject_not_ready": "not_ready",
+    "inject_dependency_outage": "dependency_down",
+    "kill_region": KILL,
+}
+"""`chaos.actions` function -> the fault action it opens in the ledger."""
+
+
+def plan_fault(ledger: Ledger, action: str, region: str, experiment: str) -> Entry:
+    """Record, before the method runs, a fault the experiment means to inject."""
+    return ledger.append(
+        "planned", actor="fault", action=action, region=region, experiment=experiment
+    )
 
 
 def open_fault(ledger: Ledger, action: str, region: str, params: dict[str, Any]) -> Entry:
@@ -49,3 +66,28 @@ def last_fault(ledger: Ledger, region: str | None) -> Entry | None:
     """The most recently injected fault of `region` (of any region when None)."""
     matching = [f for f in faults(ledger) if region is None or f.field("region") == region]
     return matching[-1] if matching else None
+
+
+def unmet_plans(ledger: Ledger) -> list[str]:
+    """What one chaos run's ledger says went wrong with its faults: a planned fault that was
+    never injected, a fault that was never restored. Empty when the ledger does not exist."""
+    if not ledger.path.exists():
+        return []
+    injected = Counter((f.field("action"), f.field("region")) for f in faults(ledger))
+    problems = []
+    for plan in ledger.entries("planned"):
+        if plan.field("actor") != "fault":
+            continue
+        key = (plan.field("action"), plan.field("region"))
+        if injected[key]:
+            injected[key] -= 1
+        else:
+            problems.append(
+                f"planned {key[0]} fault in {key[1]} ({plan.field('experiment')}) "
+                "was never injected"
+            )
+    problems += [
+        f"{f.field('action')} fault in {f.field('region')} was never restored"
+        for f in open_faults(ledger)
+    ]
+    return problems

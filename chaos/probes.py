@@ -20,6 +20,7 @@ from typing import Any
 from chaos import faultlog
 from chaos.context import RunContext, run_context
 from chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
+from probes.push import PushError, push_results
 from probes.runner import require_checks, run_pass, select_regions
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
@@ -189,12 +190,19 @@ def probe_checks_pass(
     """True when the configured synthetic checks (or those named in `checks`) all pass in
     `region` (in every region when None), run once by the probe runner.
 
-    Each result is a `probe` entry in this run's ledger, as `signalcheck probe --once` writes.
+    Each result is a `probe` entry in this run's ledger and, when the pass ran every
+    configured check, pushed to the region's Pushgateway group, as `signalcheck probe --once`
+    does (a subset is not pushed: its PUT would drop the other checks' series).
     """
     ctx = run_context(configuration)
     config = _with_checks(ctx.config, checks)
     require_checks(config)
     results = asyncio.run(run_pass(config, select_regions(config, region), ctx.ledger))
+    if len(config.checks) == len(ctx.config.checks):
+        try:
+            push_results(config.backends.pushgateway, results)
+        except PushError as exc:
+            logger.warning(f"probe results not pushed: {exc}")
     failing = [f"{r.check} in {r.region}: {r.error}" for r in results if not r.passed]
     if failing:
         logger.warning(f"checks failing: {'; '.join(failing)}")

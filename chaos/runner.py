@@ -1,6 +1,6 @@
 """`signalcheck chaos run`: the stock `chaos run` with the stack's configuration, the journal
 in a new run directory, and a verdict that also fails a steady state not met before the
-method (stock `chaos run` exits 0 then).
+method (stock `chaos run` exits 0 then), and a planned fault never injected or never restored.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from chaos.context import DRY_ENV, RUN_DIR_ENV
+from chaos.faultlog import unmet_plans
 from signalcheck.config import CONFIG_ENV, Config
-from signalcheck.ledger import LEDGER_FILE, new_run_dir
+from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 
 JOURNAL_FILE = "journal.json"
 CHAOS_LOG_FILE = "chaostoolkit.log"
@@ -54,7 +55,7 @@ def run_experiment(
     run_dir: Path | None = None,
 ) -> ChaosRun:
     """Run `experiment` with `chaos run` in `run_dir` (default: a new run directory) and judge
-    its journal.
+    its journal and its ledger's faults.
 
     SIGINT and SIGTERM are passed on to `chaos`, which then rolls back; after `timeout`
     seconds it gets SIGTERM, and SIGKILL if it has not finished its rollbacks
@@ -74,6 +75,7 @@ def run_experiment(
         problems = journal_problems(json.loads(journal.read_text()))
     else:
         problems = [f"chaos exited with {returncode} and wrote no journal"]
+    problems += unmet_plans(Ledger(run_dir / LEDGER_FILE))
     if gave_up:
         problems.insert(0, f"gave up after {timeout:g}s waiting for chaos run {experiment}")
     return ChaosRun(run_dir, returncode, problems, interrupted)

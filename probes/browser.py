@@ -1,8 +1,11 @@
 """The `browser` check: a page in headless Chromium (Playwright), or the user's own script.
 
-The page's same-origin requests carry the check run's trace id. Web vitals (LCP, CLS, FCP,
-TTFB) and navigation timing are read from the page; on failure a screenshot and the console
-errors go to the run directory.
+The page's same-origin requests carry the check run's trace id, except those the page's own
+tracing (a RUM SDK) already gave a `traceparent`: overwriting it would tie the browser's record
+of the call to a trace that does not exist. Web vitals (LCP, CLS, FCP, TTFB) and navigation
+timing are read from the page; on failure a screenshot and the console errors go to the run
+directory. When the page runs the signalcheck RUM SDK, its session id is recorded
+(`rum_session_id`) and its queued events are sent before the browser closes.
 """
 
 from __future__ import annotations
@@ -49,8 +52,24 @@ NET_ERRORS = {
     "ERR_TIMED_OUT": ErrorType.TIMEOUT,
 }
 
+RUM_FLUSH_TIMEOUT = 5.0
+"""Seconds to wait for the RUM SDK's last reports to be answered before the browser closes."""
+
 VITALS_OBSERVER_JS = """
 (() => {
+  // Requests in flight, so the RUM SDK's reports can be waited for before the browser closes
+  // (the SDK keeps the fetch it finds at start-up: this one).
+  const fetch = window.fetch;
+  window.__signalcheckInFlight = 0;
+  if (fetch) {
+    window.fetch = function () {
+      window.__signalcheckInFlight += 1;
+      const done = () => { window.__signalcheckInFlight -= 1; };
+      const pending = fetch.apply(this, arguments);
+      pending.then(done, done);
+      return pending;
+    };
+  }
   const vitals = { lcp: null, cls: 0 };
   window.__signalcheckVitals = vitals;
   try {
@@ -86,6 +105,19 @@ async () => {
       load: nav.loadEventEnd,
     } : {},
   };
+}
+"""
+
+RUM_FLUSH_JS = """
+async (timeoutMs) => {
+  const rum = window.signalcheckRum;
+  if (!rum) return null;
+  rum.flush();
+  const until = Date.now() + timeoutMs;
+  while (window.__signalcheckInFlight > 0 && Date.now() < until) {
+    await new Promise((done) => setTimeout(done, 20));
+  }
+  return rum.sessionId;
 }
 """
 
@@ -159,7 +191,8 @@ async def _attempt(
 
     async def with_trace(route: Route, request: PlaywrightRequest) -> None:
         if _origin(request.url) == origin:
-            await route.continue_(headers={**request.headers, **trace.headers()})
+            # the page's own traceparent (its RUM SDK's) wins over the probe's
+            await route.continue_(headers={**trace.headers(), **request.headers})
         else:
             await route.continue_()
 
@@ -174,6 +207,7 @@ async def _attempt(
         else:
             await _load_page(check, page)
         evidence.update(await _measure(page))
+        evidence["rum_session_id"] = await page.evaluate(RUM_FLUSH_JS, RUM_FLUSH_TIMEOUT * 1000)
     except BaseException as exc:
         evidence["screenshot"] = await _screenshot(page, artifacts, check.name, trace)
         if isinstance(exc, ProbeFailure | asyncio.CancelledError | KeyboardInterrupt):

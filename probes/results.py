@@ -31,6 +31,9 @@ class CheckResult(BaseModel):
     navigation: dict[str, float] = Field(default_factory=dict)
     screenshot: str | None = None
     console_errors: list[str] = Field(default_factory=list)
+    rum_session_id: str | None = Field(
+        None, description="browser checks: the session the page's RUM SDK reported under"
+    )
 
     @property
     def passed(self) -> bool:
@@ -42,5 +45,6 @@ class CheckResult(BaseModel):
             include={
                 "check", "check_type", "region", "endpoint", "trace_id", "start", "end",
                 "outcome", "error_class", "attempts", "failed_step", "duration", "error",
+                "rum_session_id",
             }
         )  # fmt: skip

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
@@ -24,7 +25,7 @@ from rum_ingest.ratelimit import RateLimiter
 from rum_ingest.routes import RouteFolder
 from rum_ingest.rows import to_rows
 from rum_ingest.settings import Settings
-from rum_ingest.store import EventStore, analytics
+from rum_ingest.store import EventStore, analytics, sessions
 
 logger = logging.getLogger("rum_ingest")
 
@@ -35,6 +36,7 @@ DAY = 86_400.0
 Window = Annotated[float, Query(gt=0, le=90 * DAY, description="seconds back from `until`")]
 Until = Annotated[float | None, Query(ge=0, description="unix seconds; default now")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+SessionId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 
 
 def allow_cross_origin(app: FastAPI, origins: tuple[str, ...]) -> None:
@@ -148,6 +150,20 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> list[analytics.PageErrors]:
         app_name, since, end = time_window(request, window, until)
         return await analytics.errors_by_page(store.database, app_name, since, end, limit)
+
+    @app.get("/v1/analytics/web-vitals", summary="Samples, p75 and share rated good per vital")
+    async def web_vitals(
+        request: Request, window: Window = DAY, until: Until = None
+    ) -> list[analytics.VitalStats]:
+        app_name, since, end = time_window(request, window, until)
+        return await analytics.web_vitals(store.database, app_name, since, end)
+
+    @app.get("/v1/sessions/{session_id}/events", summary="One session's events, as received")
+    async def session_events(
+        request: Request, session_id: SessionId
+    ) -> list[sessions.SessionEvent]:
+        app_name = authenticate(request, settings.api_keys)
+        return await sessions.session_events(store.database, app_name, session_id)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

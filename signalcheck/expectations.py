@@ -24,6 +24,16 @@ class _Expectation(BaseModel):
     budget: Seconds = 30.0
 
 
+class _Conditional(_Expectation):
+    """An expectation that judges one actor's entries (a fault, a load run) and may skip, saying
+    so, when `conditional` and this run planned no such actor; a planned actor that left no
+    entry always fails."""
+
+    conditional: bool = Field(
+        False, description="skip (and say so) when this run planned no such actor"
+    )
+
+
 class MetricExpectation(_Expectation):
     """A PromQL selector that must return series.
 
@@ -54,6 +64,9 @@ class TraceExpectation(_Expectation):
     cross_boundary: bool = True
     check: str | None = Field(None, description="only the probes of this check")
     backend: TraceBackend | None = None
+    region_attribute: str | None = Field(
+        "cloud.region", description="resource attribute every span must carry = probe's region"
+    )
     settle: Seconds = Field(
         0.5, description="a trace is complete once its span count has not grown for this long"
     )
@@ -72,9 +85,14 @@ class LogExpectation(_Expectation):
     )
     backend: LogBackend | None = None
     settle: Seconds = Field(1.0, description="export delay to wait out after the window")
+    region_attribute: str | None = Field(
+        "cloud.region",
+        description="resource or record attribute every record must carry = the probe's "
+        "region (from Loki also the label forms: cloud_region, region); None: no check",
+    )
 
 
-class AlertExpectation(_Expectation):
+class AlertExpectation(_Conditional):
     """For each of the ledger's faults with action `fault`: `alert` fires for the faulted
     region only within `budget`, with `labels`, reaches `receiver`, and resolves within
     `resolve_budget` after the restore. With `suppressed_by` it must be inhibited instead:
@@ -93,6 +111,78 @@ class AlertExpectation(_Expectation):
         if self.receiver and self.suppressed_by:
             raise ValueError("an alert is either routed to a receiver or suppressed, not both")
         return self
+
+
+class ProbeResultsExpectation(_Expectation):
+    """The ledger's probe results reached Prometheus (pushed or scraped): for every (check,
+    region) of its probe entries, `success_metric` equals the outcome of the latest run and
+    `last_run_metric` its end time, so the series judged are this run's, not a stale push."""
+
+    check: str | None = Field(None, description="only the probes of this check")
+    success_metric: str = "synthetic_check_success"
+    last_run_metric: str = "synthetic_check_last_run_timestamp_seconds"
+    check_label: str = "check"
+    region_label: str = "region"
+
+
+class LoadExpectation(_Conditional):
+    """For each of the ledger's load runs: the service's `counter` rose, per route and status
+    class, by exactly the requests the load got an answer for (routes the service does not
+    count left out), within `tolerance` (a share)."""
+
+    counter: str = 'http_requests_total{job="demo"}'
+    uncounted_routes: list[str] = Field(
+        default_factory=lambda: ["/health", "/health/ready", "/metrics"]
+    )
+    tolerance: float = Field(0.0, ge=0)
+    region_label: str = "region"
+    settle: Seconds = Field(2.0, description="seconds after the run for the last scrape")
+
+
+class RumExpectation(_Expectation):
+    """Each browser probe's RUM session (its ledger entry's `rum_session_id`) is in the RUM
+    store with the `events` kinds and the `vitals`, and each of its api_calls carrying a trace
+    id (at least one) has that trace's SERVER span in the trace backend; every `metrics`
+    selector (summed) rose between the first browser probe and the check."""
+
+    check: str | None = Field(None, description="only the browser probes of this check")
+    events: list[str] = Field(
+        default_factory=lambda: ["page_load", "web_vital", "api_call"], min_length=1
+    )
+    vitals: list[Literal["LCP", "INP", "CLS", "FCP", "TTFB"]] = Field(
+        default_factory=lambda: ["TTFB", "FCP"],
+        description="sent while the page is open (LCP, CLS and INP only when it is hidden)",
+    )
+    metrics: list[str] = Field(
+        default_factory=lambda: ["rum_events_total"], description="PromQL selectors"
+    )
+    trace_backend: TraceBackend | None = None
+
+
+class TargetsExpectation(_Expectation):
+    """Every scrape target of `job` is up (one per configured region with `every_region`),
+    and every series of the job carries the `identity_labels` the rules group by."""
+
+    job: str
+    every_region: bool = True
+    identity_labels: list[str] = Field(default_factory=lambda: ["region"])
+    region_label: str = "region"
+
+
+class LabelLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_values: int | None = Field(None, ge=1)
+    pattern: str | None = Field(None, description="a regex every value must match in full")
+
+
+class CardinalityExpectation(_Expectation):
+    """`selector` returns at most `max_series` series, and each label in `labels` has at most
+    `max_values` values, every one matching its `pattern` (route templates, not raw paths)."""
+
+    selector: str
+    max_series: int | None = Field(None, ge=1)
+    labels: dict[str, LabelLimit] = Field(default_factory=dict)
 
 
 class QuietExpectation(_Expectation):
@@ -118,6 +208,11 @@ class Expectations(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metrics: list[MetricExpectation] = Field(default_factory=list)
+    probes: list[ProbeResultsExpectation] = Field(default_factory=list)
+    targets: list[TargetsExpectation] = Field(default_factory=list)
+    cardinality: list[CardinalityExpectation] = Field(default_factory=list)
+    load: list[LoadExpectation] = Field(default_factory=list)
+    rum: list[RumExpectation] = Field(default_factory=list)
     traces: list[TraceExpectation] = Field(default_factory=list)
     logs: list[LogExpectation] = Field(default_factory=list)
     alerts: list[AlertExpectation] = Field(default_factory=list)

@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 LEDGER_FILE = "ledger.jsonl"
+ACTOR_KINDS = frozenset({"probe", "load", "fault"})
+"""Entry kinds written by an actor that touched the system (a dry run writes none)."""
 
 
 class Entry(BaseModel):
@@ -92,8 +94,20 @@ def new_run_dir(runs_dir: Path | str) -> Path:
 
 
 def newest_ledger(runs_dir: Path | str) -> Path:
-    """The ledger of the most recent run under `runs_dir`."""
-    ledgers = sorted(Path(runs_dir).glob(f"*/{LEDGER_FILE}"), key=lambda p: p.parent.name)
+    """The ledger of the most recently started run under `runs_dir`: by the time its first
+    entry records (folder names are only a tie-break, and a ledger with no readable first
+    entry comes first)."""
+    ledgers = list(Path(runs_dir).glob(f"*/{LEDGER_FILE}"))
     if not ledgers:
         raise LedgerError(f"{runs_dir}: no run ledger found (expected */{LEDGER_FILE})")
-    return ledgers[-1]
+    return max(ledgers, key=lambda p: (_started(p), p.parent.name))
+
+
+def _started(path: Path) -> float:
+    """The `ts` of a ledger's first entry; -inf when it has none or it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+        return Entry.model_validate_json(first).ts
+    except (OSError, ValueError):
+        return float("-inf")

@@ -17,10 +17,11 @@ import pytest
 from signalcheck.config import Config, ConfigError, load_config
 from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.ledger import Ledger, LedgerError, newest_ledger
+from signalcheck.ledger import ACTOR_KINDS, Entry, Ledger, LedgerError, newest_ledger
 
 CONFIG_KEY = pytest.StashKey[Config]()
 LEDGER_KEY = pytest.StashKey[Path]()
+ENTRIES_KEY = pytest.StashKey[list[Entry]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +61,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LEDGER_KEY] = _ledger_path(config, signalcheck)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Read the ledger once; stop with exit 2 when it cannot be read, when no actor touched
+    the system in its run, or when the config expects nothing: there is nothing to judge."""
+    config = session.config
+    path = config.stash[LEDGER_KEY]
+    try:
+        entries = Ledger(path).entries()
+    except LedgerError as exc:
+        pytest.exit(f"signalcheck: {exc}", returncode=2)
+    if not any(e.kind in ACTOR_KINDS for e in entries):
+        pytest.exit(
+            f"signalcheck: {path}: no actor touched the system in this run (no "
+            f"{', '.join(sorted(ACTOR_KINDS))} entry): run the probes (or load, or a chaos "
+            "experiment that is not --dry) first",
+            returncode=2,
+        )
+    if not plan(config.stash[CONFIG_KEY].expectations):
+        pytest.exit(
+            f"signalcheck: {config.stash[CONFIG_KEY].source}: expectations: none configured",
+            returncode=2,
+        )
+    config.stash[ENTRIES_KEY] = entries
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     signalcheck = config.stash[CONFIG_KEY]
     return [f"signalcheck config: {signalcheck.source}", f"ledger: {config.stash[LEDGER_KEY]}"]
@@ -75,11 +100,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def evidence(pytestconfig: pytest.Config) -> Iterator[Context]:
     """The config, the ledger's entries and the backends, shared by every check of the run."""
     config = pytestconfig.stash[CONFIG_KEY]
-    path = pytestconfig.stash[LEDGER_KEY]
-    try:
-        entries = Ledger(path).entries()
-    except LedgerError as exc:
-        pytest.exit(f"signalcheck: {exc}", returncode=2)
     backends = BackendSet(config.backends)
-    yield Context(config=config, entries=entries, backends=backends)
+    yield Context(config=config, entries=pytestconfig.stash[ENTRIES_KEY], backends=backends)
     backends.close()

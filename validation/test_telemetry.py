@@ -17,6 +17,8 @@ def test_signal(check: Check, evidence: Context, record_property) -> None:
     record_property("waited_s", round(outcome.waited, 3))
     if outcome.time_to_appear is not None:
         record_property("time_to_appear_s", round(outcome.time_to_appear, 3))
+    if outcome.appeared_within is not None:
+        record_property("appeared_within_s", round(outcome.appeared_within, 3))
     if outcome.skipped:
         pytest.skip(outcome.skipped)
     if not outcome.passed:

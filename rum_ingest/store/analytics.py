@@ -1,4 +1,5 @@
-"""The reference design's three RUM questions, as SQL that SQLite and PostgreSQL answer alike.
+"""The reference design's three RUM questions, and the web vitals summary, as SQL that SQLite
+and PostgreSQL answer alike.
 
 Durations are integer microseconds and averages are computed here from exact integer sums, and
 p95 is the nearest-rank percentile from window functions, so both databases give equal numbers.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from rum_ingest.models import VITAL_NAMES
 from rum_ingest.store.schema import Migratable
 
 _WINDOW = (
@@ -41,6 +43,21 @@ ORDER BY COUNT(*) DESC, page
 LIMIT :limit
 """
 
+_VITAL = f"""
+WITH ranked AS (
+    SELECT value, ROW_NUMBER() OVER (ORDER BY value) AS nth, COUNT(*) OVER () AS n
+    FROM rum_events
+    WHERE {_WINDOW} AND name = :name AND value IS NOT NULL
+)
+SELECT COUNT(*), MIN(CASE WHEN nth * 100 >= n * 75 THEN value END),
+       SUM(CASE WHEN value <= :good THEN 1 ELSE 0 END)
+FROM ranked
+"""
+
+GOOD_VITALS = {"LCP": 2500.0, "INP": 200.0, "CLS": 0.1, "FCP": 1800.0, "TTFB": 800.0}
+"""The upper bound of a "good" value per vital, in the browser's unit (ms; CLS unitless), as
+web.dev rates them (https://web.dev/articles/vitals)."""
+
 
 class PageLoadStats(BaseModel):
     page: str
@@ -54,6 +71,16 @@ class EndpointStats(BaseModel):
     calls: int
     avg_duration_seconds: float
     p95_duration_seconds: float
+
+
+class VitalStats(BaseModel):
+    vital: str
+    unit: str
+    """"s", or "" for CLS (unitless)."""
+    samples: int
+    p75: float
+    good_share: float
+    """The share of samples web.dev rates "good"."""
 
 
 class PageErrors(BaseModel):
@@ -113,3 +140,29 @@ async def errors_by_page(
     rows = await database.fetch(_ERRORS, params)
     result = [PageErrors(page=p, errors=int(e), affected_sessions=int(s)) for p, e, s in rows]
     return sorted(result, key=lambda r: (-r.errors, r.page))
+
+
+async def web_vitals(
+    database: Migratable, app: str, since: float, until: float
+) -> list[VitalStats]:
+    """Per web vital received in the window: samples, nearest-rank p75 and the share rated
+    good; vitals with no sample are left out."""
+    stats = []
+    for vital in VITAL_NAMES:
+        params = {
+            "app": app, "event_type": "web_vital", "since": since, "until": until,
+            "name": vital, "good": GOOD_VITALS[vital],
+        }  # fmt: skip
+        [(samples, p75, good)] = await database.fetch(_VITAL, params)
+        if samples:
+            scale = 1.0 if vital == "CLS" else 0.001
+            stats.append(
+                VitalStats(
+                    vital=vital,
+                    unit="" if vital == "CLS" else "s",
+                    samples=int(samples),
+                    p75=round(float(p75) * scale, 6),
+                    good_share=int(good) / int(samples),
+                )
+            )
+    return stats

@@ -1,4 +1,8 @@
-"""The capture receiver's read API: traces, logs and alert notifications it received."""
+"""The capture receiver's read API: traces, logs and alert notifications it received.
+
+Every span and log record carries `received_at` (unix seconds): when the receiver stored it,
+the arrival time that time-to-appear is measured from.
+"""
 
 from __future__ import annotations
 

@@ -1,27 +1,45 @@
 """Loki HTTP API: LogQL over `/loki/api/v1/query_range` and `/loki/api/v1/query`.
 
 Times go to Loki as integer nanoseconds since the epoch; results are `streams` (log lines)
-or `matrix` / `vector` (metric queries such as `count_over_time`).
+or `matrix` / `vector` (metric queries such as `count_over_time`). A log query's answer holds
+at most `limit` lines: `lines` pages through a longer one and never returns a cut result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from signalcheck.backends.base import BackendClient, BackendError
 
 Direction = Literal["forward", "backward"]
+LineKey = tuple[tuple[tuple[str, str], ...], int, str]
+
+
+class LokiTruncated(BackendError):
+    """A log query whose answer was still cut at `limit` when paging had to stop."""
 
 
 @dataclass(frozen=True)
 class LogLine:
-    """One log line of a stream: its labels, its time (unix seconds) and the raw line."""
+    """One log line of a stream: its labels, its time (integer nanoseconds) and the raw line,
+    with the entry's structured metadata and parsed labels when Loki sends them apart (the
+    `categorize-labels` encoding)."""
 
     labels: dict[str, str]
-    time: float
+    ns: int
     line: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def time(self) -> float:
+        """Unix seconds."""
+        return self.ns / 1e9
+
+    def key(self) -> LineKey:
+        return tuple(sorted(self.labels.items())), self.ns, self.line
 
 
 def to_nanoseconds(seconds: float) -> int:
@@ -29,16 +47,23 @@ def to_nanoseconds(seconds: float) -> int:
     return int(Decimal(repr(seconds)) * 1_000_000_000)
 
 
+def _metadata(extra: list[Any]) -> dict[str, str]:
+    """The third element of a categorized entry: `structuredMetadata` and `parsed` merged."""
+    if not extra or not isinstance(extra[0], dict):
+        return {}
+    return {**extra[0].get("structuredMetadata", {}), **extra[0].get("parsed", {})}
+
+
 def log_lines(data: dict[str, Any]) -> list[LogLine]:
     """The lines of a `streams` result, oldest first."""
     if data.get("resultType") != "streams":
         raise BackendError(f"loki: expected a streams result, got {data.get('resultType')}")
     lines = [
-        LogLine(labels=stream["stream"], time=int(ns) / 1e9, line=line)
+        LogLine(labels=stream["stream"], ns=int(ns), line=line, metadata=_metadata(extra))
         for stream in data["result"]
-        for ns, line, *_ in stream["values"]
+        for ns, line, *extra in stream["values"]
     ]
-    return sorted(lines, key=lambda item: item.time)
+    return sorted(lines, key=lambda item: item.ns)
 
 
 class LokiClient(BackendClient):
@@ -64,11 +89,24 @@ class LokiClient(BackendClient):
         """`data` of a range query: `resultType` streams or matrix, and `result`.
 
         `start` and `end` are unix seconds, sent as nanoseconds."""
+        return self._range(
+            logql, to_nanoseconds(start), to_nanoseconds(end), limit, direction, step
+        )
+
+    def _range(
+        self,
+        logql: str,
+        start_ns: int,
+        end_ns: int,
+        limit: int,
+        direction: Direction = "forward",
+        step: float | None = None,
+    ) -> dict[str, Any]:
         return self._data(
             "/loki/api/v1/query_range",
             query=logql,
-            start=to_nanoseconds(start),
-            end=to_nanoseconds(end),
+            start=start_ns,
+            end=end_ns,
             limit=limit,
             direction=direction,
             step=step,
@@ -91,6 +129,39 @@ class LokiClient(BackendClient):
             direction=direction,
         )
 
-    def lines(self, logql: str, start: float, end: float, *, limit: int = 1000) -> list[LogLine]:
-        """The log lines a LogQL log query selects between `start` and `end`, oldest first."""
-        return log_lines(self.query_range(logql, start, end, limit=limit))
+    def lines(
+        self,
+        logql: str,
+        start: float,
+        end: float,
+        *,
+        limit: int = 1000,
+        max_pages: int = 50,
+        deadline: float | None = None,
+    ) -> list[LogLine]:
+        """Every log line a LogQL log query selects between `start` and `end`, oldest first.
+
+        A page of `limit` lines may be cut: the next page starts at its last timestamp (Loki's
+        `start` is inclusive, so the lines already seen there are dropped). `LokiTruncated`
+        when the answer is still cut after `max_pages` pages or at `deadline`
+        (`time.monotonic()`), or when more than `limit` lines share one nanosecond."""
+        seen: set[LineKey] = set()
+        found: list[LogLine] = []
+        page_start, end_ns = to_nanoseconds(start), to_nanoseconds(end)
+        for page in range(1, max_pages + 1):
+            batch = log_lines(self._range(logql, page_start, end_ns, limit))
+            new = [line for line in batch if line.key() not in seen]
+            seen.update(line.key() for line in batch)
+            found.extend(new)
+            if len(batch) < limit:
+                return found
+            cut = f"loki: {logql!r} from {page_start} to {end_ns} ns was cut at limit={limit}"
+            if not new:
+                raise LokiTruncated(f"{cut}: more than {limit} lines share timestamp {page_start}")
+            if deadline is not None and time.monotonic() >= deadline:
+                raise LokiTruncated(f"{cut} on page {page} when the deadline passed")
+            page_start = batch[-1].ns
+        raise LokiTruncated(
+            f"loki: {logql!r} still cut at limit={limit} after {max_pages} pages "
+            f"({len(found)} lines): narrow the query or the window"
+        )

@@ -112,6 +112,8 @@ class SpanRecord(BaseModel):
     status_code: Literal["UNSET", "OK", "ERROR"] = "UNSET"
     attributes: dict[str, Any] = Field(default_factory=dict)
     resource: dict[str, Any] = Field(default_factory=dict)
+    received_at: float | None = None
+    """Unix seconds when the receiver stored the span (its first copy); None until stored."""
 
 
 class LogRecord(BaseModel):
@@ -126,6 +128,8 @@ class LogRecord(BaseModel):
     service: str
     attributes: dict[str, Any] = Field(default_factory=dict)
     resource: dict[str, Any] = Field(default_factory=dict)
+    received_at: float | None = None
+    """Unix seconds when the receiver stored the record; None until stored."""
 
 
 # --------------------------------------------------------------------------- HTTP helpers

@@ -5,7 +5,8 @@ is one transaction, so a request's records are stored all together or not at all
 Attributes are stored as JSON and filtered with SQLite's JSON functions.
 
 Query results are in chronological order; when more rows match than ``limit``, the most
-recent ``limit`` rows are returned.
+recent ``limit`` rows are returned. Spans and log records come back with ``received_at``, the
+time the receiver stored them: the arrival time the validators measure from.
 """
 
 from __future__ import annotations
@@ -289,12 +290,14 @@ class CaptureStore:
             status_code=row["status_code"],
             attributes=json.loads(row["attributes"]),
             resource=json.loads(row["resource"]),
+            received_at=row["received_at"],
         )
 
     def get_trace(self, trace_id: str) -> list[SpanRecord]:
         """All spans of one trace (lowercase hex id), ordered by start time; [] if none."""
         rows = self._select(
-            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_time, id",
+            f"SELECT {_SPAN_COLUMNS}, received_at FROM spans WHERE trace_id = ? "
+            "ORDER BY start_time, id",
             [trace_id.lower()],
         )
         return [self._span(r) for r in rows]
@@ -331,7 +334,7 @@ class CaptureStore:
             params.append(end)
         _attr_clauses("spans", attrs, where, params)
         sql = (
-            f"SELECT * FROM (SELECT id, {_SPAN_COLUMNS} FROM spans"
+            f"SELECT * FROM (SELECT id, {_SPAN_COLUMNS}, received_at FROM spans"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY start_time DESC, id DESC LIMIT ?) ORDER BY start_time, id"
         )
@@ -387,7 +390,7 @@ class CaptureStore:
                 params.append(sev)
         _attr_clauses("logs", attrs, where, params)
         sql = (
-            f"SELECT * FROM (SELECT id, {_LOG_COLUMNS} FROM logs"
+            f"SELECT * FROM (SELECT id, {_LOG_COLUMNS}, received_at FROM logs"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY time DESC, id DESC LIMIT ?) ORDER BY time, id"
         )
@@ -403,6 +406,7 @@ class CaptureStore:
                 service=r["service"],
                 attributes=json.loads(r["attributes"]),
                 resource=json.loads(r["resource"]),
+                received_at=r["received_at"],
             )
             for r in self._select(sql, params)
         ]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
 from signalcheck.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from signalcheck.gameday import Actors, GamedayPlan
+    from signalcheck.report import GamedayReport
 
 app = typer.Typer()
 
@@ -24,48 +30,65 @@ def gameday(
     """Run baseline probes, a load profile and chaos experiments; validate and report.
 
     Writes runs/<timestamp>/: report.html, junit.xml, the ledger, the chaos journals and
-    Locust's reports. Exit 0 when every expectation passed and every expected alert was
-    detected, 1 otherwise, 130 when interrupted (every injected fault is restored).
+    Locust's reports. Exit 0 when every expectation passed, every expected alert was
+    detected and every actor did what was planned (baseline probes passed, no load
+    threshold crossed, steady states met, planned faults injected and restored), 1
+    otherwise, 130 when interrupted (every injected fault is restored).
     """
     from signalcheck.gameday import PROFILES, Gameday
     from signalcheck.gameday.runner import Interrupted
-    from signalcheck.report.console import print_summary
-    from signalcheck.report.html import write_html
-    from signalcheck.report.junit import write_junit
 
     if profile not in PROFILES:
         raise ConfigError(f"--profile: expected one of {', '.join(PROFILES)}, got {profile!r}")
     loaded = load_config(config)
-    run = Gameday(loaded, PROFILES[profile], _actors(), console)
+    run = Gameday(loaded, PROFILES[profile], actors(), console)
     console.print(f"game day [bold]{profile}[/] in {run.run_dir}", highlight=False)
     try:
         report = run.run()
     except Interrupted as stopped:
         fail(f"interrupted; faults restored in: {', '.join(stopped.args[0]) or 'none open'}")
         raise typer.Exit(130) from None
-    print_summary(report, console)
-    write_html(report, run.run_dir / "report.html")
-    write_junit(report, run.run_dir / "junit.xml")
-    console.print(f"report: {run.run_dir / 'report.html'}", highlight=False)
+    publish(report, run.run_dir, console)
     raise typer.Exit(0 if report.passed else 1)
 
 
-def _actors():
-    """The feature folders, imported here so that signalcheck/gameday depends on none."""
+def publish(report: GamedayReport, run_dir: Path, out: Console) -> None:
+    """The summary on `out`, report.html and junit.xml in `run_dir`."""
+    from signalcheck.report.console import print_summary
+    from signalcheck.report.html import write_html
+    from signalcheck.report.junit import write_junit
+
+    print_summary(report, out)
+    write_html(report, run_dir / "report.html")
+    write_junit(report, run_dir / "junit.xml")
+    out.print(f"report: {run_dir / 'report.html'}", highlight=False)
+
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
+
+
+def actors(experiments: Path = EXPERIMENTS) -> Actors:
+    """The feature folders, imported here so that signalcheck/gameday depends on none; the
+    game day's experiments are `<name>.json` files in `experiments`."""
     from chaos.actions import restore_run
     from chaos.runner import run_experiment
-    from loadtests.runner import run_plan
+    from loadtests.runner import LoadRunError, run_plan
     from probes.once import run_once
     from signalcheck.gameday import Actors
     from signalcheck.load_profiles import plan_for
 
-    experiments = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
+    def probe_pass(config: Config, ledger: Path) -> list[str]:
+        summary, _ = run_once(config, concurrency=8, ledger_path=ledger)
+        failures = [
+            f"{r['check']} in {r['region']}: {r['error_class']}: {r['error']}"
+            for r in summary["results"]
+            if r["outcome"] != "success"
+        ]
+        if not summary["push"]["ok"]:
+            failures.append(f"results not pushed: {summary['push']['error']}")
+        return failures
 
-    def probe_pass(config: Config, ledger: Path) -> bool:
-        _, code = run_once(config, concurrency=8, ledger_path=ledger)
-        return code == 0
-
-    def load(config: Config, gameday_plan, run_dir: Path) -> bool:
+    def load(config: Config, gameday_plan: GamedayPlan, run_dir: Path) -> list[str]:
         run_dir.mkdir(parents=True, exist_ok=True)
         plan = plan_for(
             config,
@@ -73,10 +96,23 @@ def _actors():
             region=gameday_plan.load_region,
             duration=gameday_plan.load_seconds,
         )
-        return run_plan(plan, run_dir).passed
+        try:
+            entry = run_plan(plan, run_dir).entry
+        except LoadRunError as exc:
+            return [f"the load run did not finish: {exc}"]
+        return [crossed(t) for t in entry["thresholds"] if not t["passed"]]
 
     def experiment(config: Config, name: str, run_dir: Path) -> tuple[list[str], bool]:
         outcome = run_experiment(config, experiments / f"{name}.json", run_dir=run_dir)
         return outcome.problems, outcome.interrupted
 
     return Actors(probe_pass=probe_pass, load=load, experiment=experiment, restore=restore_run)
+
+
+def crossed(threshold: dict[str, Any]) -> str:
+    """'threshold p95_ms crossed: measured 812, limit 500' (a `load` entry's threshold)."""
+    actual = threshold["actual"]
+    measured = "nothing (no request answered)" if actual is None else f"{actual:g}"
+    return (
+        f"threshold {threshold['name']} crossed: measured {measured}, limit {threshold['limit']:g}"
+    )

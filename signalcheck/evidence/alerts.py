@@ -6,19 +6,26 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import time
 from typing import Any
 
-from signalcheck.backends.capture import CaptureClient
+import yaml
+
+from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.evidence.backends import BackendUnavailable
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.expectations import AlertExpectation, QuietExpectation
 from signalcheck.ledger import Entry
 
-NOTIFY_GRACE = 10.0
-"""Seconds a notification may follow the firing alert (Alertmanager's group_wait)."""
+DEFAULT_GROUP_WAIT = 30.0
+DEFAULT_GROUP_INTERVAL = 300.0
+"""Alertmanager's own defaults, for a route tree that sets neither."""
+NOTIFY_SLACK = 2.0
+"""Seconds for the webhook round trip on top of Alertmanager's timers."""
 MAX_POINTS = 1000
 SPREAD_WINDOW = 15.0
 """An alert of another region that started firing between the fault and this many seconds
@@ -26,6 +33,8 @@ after the faulted region's counts as caused by the fault (a later one has anothe
 
 
 MIN_STEP = 1.0
+PRIOR = 2 * MIN_STEP
+"""Seconds before the fault that `fires` looks at too: an alert firing then predates it."""
 
 
 def _step(start: float, end: float) -> float:
@@ -48,6 +57,47 @@ def firing_series(
     ]
 
 
+_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def prometheus_duration(text: str) -> float:
+    """Seconds of a Prometheus/Alertmanager duration like '30s', '1h30m' or '500ms'."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def _route_timers(
+    route: dict[str, Any], inherited: tuple[float, float]
+) -> list[tuple[float, float]]:
+    """(group_wait, group_interval) of a route and of every route below it."""
+    wait = prometheus_duration(str(route["group_wait"])) if "group_wait" in route else inherited[0]
+    interval = (
+        prometheus_duration(str(route["group_interval"]))
+        if "group_interval" in route
+        else inherited[1]
+    )
+    timers = [(wait, interval)]
+    for child in route.get("routes") or []:
+        timers += _route_timers(child, (wait, interval))
+    return timers
+
+
+def notification_grace(ctx: Context) -> float:
+    """Seconds a notification may follow the alert that caused it, from the Alertmanager
+    config in use: a new group waits `group_wait`, an alert joining a group that already
+    notified waits up to `group_interval` (the longest of the route tree), plus slack."""
+    try:
+        status = ctx.backends.alertmanager().status()
+        route = yaml.safe_load(status["config"]["original"]).get("route") or {}
+        timers = _route_timers(route, (DEFAULT_GROUP_WAIT, DEFAULT_GROUP_INTERVAL))
+    except (BackendUnavailable, BackendError, KeyError, AttributeError, ValueError, yaml.YAMLError):
+        timers = [(DEFAULT_GROUP_WAIT, DEFAULT_GROUP_INTERVAL)]
+    return max(max(wait, interval) for wait, interval in timers) + NOTIFY_SLACK
+
+
 def _faulted_regions(ctx: Context) -> set[str]:
     return {f.field("region") for f in ctx.faults()}
 
@@ -66,7 +116,8 @@ class _AlertCheck:
         self.fault = fault
         self.region = fault.field("region")
         self.start = fault.field("start")
-        self.prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
+        self.prometheus = ctx.backends.prometheus()
+        self.grace = notification_grace(ctx)
         self.queries: list[str] = []
         self.observed: dict[str, Any] = {}
         self.problems: list[str] = []
@@ -81,7 +132,7 @@ class _AlertCheck:
 
         def observe() -> Look:
             end = min(time.time(), self.start + exp.budget)
-            series = firing_series(self.prometheus, exp.alert, self.start, end)
+            series = firing_series(self.prometheus, exp.alert, self.start - PRIOR, end)
             mine = [s for s in series if self._region_of(s["metric"]) == self.region]
             return Look(done=bool(mine), observed=series, details={"mine": mine})
 
@@ -95,14 +146,16 @@ class _AlertCheck:
                 f"{self.fault.field('action')} fault at {self.start:.3f}"
             )
             return
-        self.times["time_to_fire"] = max(0.0, mine[0]["first"] - self.start)
-        labels = mine[0]["metric"]
-        wrong = {k: labels.get(k) for k, v in exp.labels.items() if labels.get(k) != v}
-        if wrong:
-            expected = {k: exp.labels[k] for k in wrong}
+        already = [s for s in mine if s["first"] < self.start]
+        if already:
             self.problems.append(
-                f"{exp.alert} for {self.region} has labels {wrong}, expected {expected}"
+                f"{exp.alert} for {self.region} was already firing when the "
+                f"{self.fault.field('action')} fault started at {self.start:.3f}: it cannot "
+                "count as this fault's detection"
             )
+            return
+        self.times["time_to_fire"] = max(0.0, mine[0]["first"] - self.start)
+        self._labels_match([s["metric"] for s in mine], "alert")
         allowed = _faulted_regions(self.ctx)
         spread_until = mine[0]["first"] + SPREAD_WINDOW
         others = sorted(
@@ -118,10 +171,22 @@ class _AlertCheck:
                 f"{exp.alert} also fired for region(s) {others}, which the ledger did not fault"
             )
 
+    def _labels_match(self, label_sets: list[dict[str, str]], what: str) -> None:
+        """Every one of the matching alerts (or notifications) carries the expected labels."""
+        for labels in label_sets:
+            wrong = {k: labels.get(k) for k, v in self.exp.labels.items() if labels.get(k) != v}
+            if wrong:
+                expected = {k: self.exp.labels[k] for k in wrong}
+                self.problems.append(
+                    f"{self.exp.alert} for {self.region}: a matching {what} has labels {wrong}, "
+                    f"expected {expected}"
+                )
+                return
+
     def _notifications(self, alert: str, status: str, since: float) -> list[dict[str, Any]]:
         """Notifications of `alert` for the faulted region since `since`, as stored by the
         capture receiver (Alertmanager's webhook target)."""
-        capture: CaptureClient = self.ctx.backends.client("capture")  # type: ignore[assignment]
+        capture = self.ctx.backends.capture()
         label = f"{self.exp.region_label}={self.region}"
         found = capture.notifications(alertname=alert, status=status, since=since, label=label)
         self.last_capture_request = capture.last_request
@@ -140,7 +205,7 @@ class _AlertCheck:
 
     def routed(self) -> None:
         exp = self.exp
-        deadline = self.start + exp.budget + NOTIFY_GRACE
+        deadline = self.start + exp.budget + self.grace
         notes = self._await_notifications(exp.alert, "firing", self.start, deadline)
         receivers = sorted({n["receiver"] for n in notes})
         self.observed["notifications"] = [(n["receiver"], n["labels"]) for n in notes]
@@ -152,10 +217,11 @@ class _AlertCheck:
             )
         else:
             self.times["time_to_notify"] = notes[0]["received_at"] - self.start
+            self._labels_match([n["labels"] for n in notes], "notification")
 
     def suppressed(self) -> None:
         exp = self.exp
-        deadline = self.start + exp.budget + NOTIFY_GRACE
+        deadline = self.start + exp.budget + self.grace
         inhibitor = self._await_notifications(exp.suppressed_by, "firing", self.start, deadline)
         if not inhibitor:
             self.problems.append(f"{exp.suppressed_by} (the inhibiting alert) never notified")
@@ -172,6 +238,10 @@ class _AlertCheck:
         exp = self.exp
         end = self.fault.field("end")
         if end is None:
+            self.problems.append(
+                f"the {self.fault.field('action')} fault in {self.region} was never restored "
+                "(the ledger has no end for it): its alert's resolution cannot be judged"
+            )
             return
 
         def observe() -> Look:
@@ -194,7 +264,7 @@ class _AlertCheck:
             return
         self.times["time_to_resolve"] = max(0.0, polled.look.observed - end)
         if exp.receiver:
-            deadline = end + exp.resolve_budget + NOTIFY_GRACE
+            deadline = end + exp.resolve_budget + self.grace
             notes = self._await_notifications(exp.alert, "resolved", end, deadline)
             if exp.receiver not in {n["receiver"] for n in notes}:
                 self.problems.append(
@@ -205,8 +275,13 @@ class _AlertCheck:
 
 def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
     faults = ctx.faults(exp.fault)
+    planned = ctx.planned("fault", exp.fault)
     if not faults:
-        return Outcome.skip(f"the ledger has no fault entry with action {exp.fault!r}")
+        return ctx.without_evidence(
+            f"{exp.fault} fault", conditional=exp.conditional, planned=planned
+        )
+    injected = {f.field("region") for f in faults}
+    never = sorted({str(p.field("region")) for p in planned} - {str(r) for r in injected})
     began = time.monotonic()
     checks = [_AlertCheck(exp, ctx, fault) for fault in faults]
     for check in checks:
@@ -218,6 +293,8 @@ def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
                 check.suppressed()
             check.resolves()
     problems = [p for c in checks for p in c.problems]
+    if never:
+        problems.append(f"the {exp.fault} fault planned for {', '.join(never)} was never injected")
     times = {k: v for c in checks for k, v in c.times.items()}
     return Outcome(
         passed=not problems,
@@ -231,7 +308,7 @@ def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
 
 
 def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
-    prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
+    prometheus = ctx.backends.prometheus()
     start, end = ctx.window()
     series = firing_series(prometheus, None, start, end)
     faulted = _faulted_regions(ctx)

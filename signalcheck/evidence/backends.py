@@ -61,6 +61,21 @@ class BackendSet:
             self._clients[name] = client
         return self._clients[name]
 
+    def prometheus(self) -> PrometheusClient:
+        client = self.client("prometheus")
+        assert isinstance(client, PrometheusClient)
+        return client
+
+    def alertmanager(self) -> AlertmanagerClient:
+        client = self.client("alertmanager")
+        assert isinstance(client, AlertmanagerClient)
+        return client
+
+    def capture(self) -> CaptureClient:
+        client = self.client("capture")
+        assert isinstance(client, CaptureClient)
+        return client
+
     def first_configured(self, names: tuple[str, ...], chosen: str | None = None) -> str:
         """`chosen`, else the first of `names` with a configured backend."""
         if chosen:

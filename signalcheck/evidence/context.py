@@ -8,7 +8,8 @@ from typing import Any
 
 from signalcheck.config import Config
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.ledger import Entry
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.ledger import ACTOR_KINDS, Entry
 
 REACHED_SERVICE = frozenset({None, "http_status", "assertion", "invalid_json"})
 """Probe error classes whose request still reached the service (so it left telemetry)."""
@@ -33,6 +34,30 @@ class Context:
             and (check is None or e.field("check") == check)
             and (e.field("outcome") == "success" or e.field("error_class") in REACHED_SERVICE)
         ]
+
+    def actor_entries(self) -> list[Entry]:
+        """What the actors did (probe, load, fault entries); empty for a dry or empty run."""
+        return [e for e in self.entries if e.kind in ACTOR_KINDS]
+
+    def planned(self, actor: str, action: str | None = None) -> list[Entry]:
+        """`planned` entries of `actor` (and fault `action`): what the run meant to do."""
+        return [
+            e
+            for e in self.entries
+            if e.kind == "planned"
+            and e.field("actor") == actor
+            and (action is None or e.field("action") == action)
+        ]
+
+    def without_evidence(self, what: str, *, conditional: bool, planned: list[Entry]) -> Outcome:
+        """The outcome when the ledger holds no `what` to judge: a failure, unless nothing of
+        the kind was planned and the expectation is conditional (then a skip that says so)."""
+        if planned:
+            plans = ", ".join(sorted({_plan_text(e) for e in planned}))
+            return Outcome.nothing_to_judge(f"{what} was planned ({plans}) but never happened")
+        if conditional:
+            return Outcome.not_planned(f"conditional: this run planned no {what}")
+        return Outcome.nothing_to_judge(f"no {what} in this run")
 
     def faults(self, action: str | None = None) -> list[Entry]:
         """Fault entries, the latest entry per (action, region, start)."""
@@ -70,3 +95,13 @@ def latest_faults(entries: list[Entry], action: str | None = None) -> list[Entry
         if e.kind == "fault" and (action is None or e.field("action") == action):
             latest[(e.field("action"), e.field("region"), e.field("start"))] = e
     return list(latest.values())
+
+
+def no_probe_reached(check: str | None) -> str:
+    """'no assignment-lifecycle probe reached the service in this run'."""
+    return f"no {check + ' ' if check else ''}probe reached the service in this run"
+
+
+def _plan_text(entry: Entry) -> str:
+    parts = [entry.field("action"), entry.field("region"), entry.field("experiment")]
+    return " ".join(str(p) for p in parts if p) or str(entry.field("actor"))

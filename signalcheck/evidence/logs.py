@@ -1,9 +1,21 @@
-"""Log expectations: records carrying each probe's trace id exist with the required fields;
-no error-level records outside the ledger's fault windows.
+"""Log expectations: records carrying each probe's trace id exist, with the required fields and
+the probe's region; no error-level records outside the ledger's fault windows.
 
 Records are compared in the capture receiver's shape (`time`, `severity_text`,
-`severity_number`, `body`, `trace_id`, `span_id`, `service`, `attributes`, `resource`);
-Loki lines are parsed as JSON when they are JSON, with the stream labels as `resource`.
+`severity_number`, `body`, `trace_id`, `span_id`, `service`, `attributes`, `resource`,
+`received_at`); Loki lines are parsed as JSON when they are JSON, with the stream labels and
+structured metadata as `resource`.
+
+Nothing a backend returns is trusted: a record counts for a probe only when it carries the
+probe's trace id (as a field or in its text), whatever the query matched; its severity is the
+highest that its number and its level names (`severity_text`, `level`, `detected_level`, any
+case; syslog and Python names such as CRITICAL, crit, emerg and alert included) map to.
+
+Timing: `time_to_appear` is the receive time the capture receiver recorded for the latest
+record judged of a probe, minus the probe's end (the last request it made, so the records of
+the whole run exist only after it). Loki records no arrival: there `appeared_within` is when
+the check saw the records, minus the probe's end, an upper bound never held against a budget.
+Records that arrived after the budget fail the check.
 """
 
 from __future__ import annotations
@@ -14,16 +26,48 @@ from typing import Any
 
 from signalcheck.backends.base import BackendClient
 from signalcheck.backends.capture import CaptureClient
-from signalcheck.backends.loki import LogLine, LokiClient
+from signalcheck.backends.loki import LogLine, LokiClient, LokiTruncated
+from signalcheck.capture.store import MAX_LIMIT
 from signalcheck.evidence.backends import LOG_BACKENDS
-from signalcheck.evidence.context import Context
-from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.context import Context, no_probe_reached
+from signalcheck.evidence.outcome import Outcome, late
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.expectations import LogExpectation
 from signalcheck.ledger import Entry
 
 MAX_LISTED = 3
-LOKI_SEVERITY = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "WARNING": 13, "ERROR": 17}
+DEFAULT_REGION_ATTRIBUTE = "cloud.region"
+SEVERITY_NUMBERS = {
+    "TRACE": 1,
+    "DEBUG": 5,
+    "DBG": 5,
+    "INFO": 9,
+    "INFORMATION": 9,
+    "INFORMATIONAL": 9,
+    "NOTICE": 10,
+    "WARN": 13,
+    "WARNING": 13,
+    "ERR": 17,
+    "ERROR": 17,
+    "EROR": 17,
+    "CRIT": 18,
+    "CRITICAL": 18,
+    "ALERT": 21,
+    "FATAL": 21,
+    "PANIC": 21,
+    "EMERG": 22,
+    "EMERGENCY": 22,
+}
+"""Level names -> OTel severity numbers (17 ERROR .. 24 FATAL4); the syslog names as in
+opentelemetry-php's PSR-3 mapping (critical 18, alert 21, emergency 22)."""
+LEVEL_KEYS = ("severity_text", "level", "severity", "detected_level", "loglevel")
+
+
+def severity_number(number: Any, *levels: Any) -> int:
+    """The highest severity that `number` and the level names say."""
+    numbers = [int(number)] if str(number or "").strip().isdigit() else []
+    numbers += [SEVERITY_NUMBERS.get(str(level or "").strip().upper(), 0) for level in levels]
+    return max(numbers, default=0)
 
 
 def field_value(record: dict[str, Any], path: str) -> Any:
@@ -42,20 +86,45 @@ def _from_loki(line: LogLine) -> dict[str, Any]:
     except ValueError:
         parsed = {}
     parsed = parsed if isinstance(parsed, dict) else {}
-    labels = line.labels
-    level = str(parsed.get("level") or labels.get("level") or labels.get("detected_level") or "")
-    level = level.upper()
+    labels = {**line.labels, **line.metadata}
+
+    def first(*keys: str) -> Any:
+        return next(
+            (s[k] for k in keys for s in (parsed, labels) if s.get(k) not in (None, "")), ""
+        )
+
+    levels = [s.get(k) for k in LEVEL_KEYS for s in (parsed, labels)]
     return {
         "time": line.time,
-        "severity_text": level,
-        "severity_number": LOKI_SEVERITY.get(level, 21 if level == "FATAL" else 0),
+        "severity_text": str(first(*LEVEL_KEYS)).upper(),
+        "severity_number": severity_number(first("severity_number"), *levels),
         "body": parsed.get("message", line.line),
-        "trace_id": parsed.get("trace_id") or line.labels.get("trace_id"),
-        "span_id": parsed.get("span_id") or line.labels.get("span_id"),
-        "service": parsed.get("service") or line.labels.get("service_name", ""),
+        "trace_id": str(first("trace_id", "traceid", "traceID")).lower() or None,
+        "span_id": str(first("span_id", "spanid", "spanID")).lower() or None,
+        "service": first("service", "service_name"),
         "attributes": parsed,
-        "resource": line.labels,
+        "resource": labels,
+        "received_at": None,
     }
+
+
+def carries(record: dict[str, Any], trace_id: str) -> bool:
+    """Whether a record carries `trace_id`: as its trace id field or in its text."""
+    return str(record.get("trace_id") or "").lower() == trace_id or trace_id in str(
+        record.get("body")
+    )
+
+
+def record_region(record: dict[str, Any], attribute: str, loki: bool) -> str | None:
+    """The region a record names: `attribute` in its resource or attributes; from Loki also
+    the label forms (`cloud_region`, Loki's OTLP naming, and `region`)."""
+    keys = [attribute] + ([attribute.replace(".", "_"), "region"] if loki else [])
+    for key in keys:
+        for part in ("resource", "attributes"):
+            value = record.get(part, {}).get(key)
+            if value not in (None, ""):
+                return str(value)
+    return None
 
 
 def _lacking(records: list[dict[str, Any]], fields: list[str]) -> str:
@@ -68,30 +137,45 @@ def _lacking(records: list[dict[str, Any]], fields: list[str]) -> str:
 
 
 def _records(
-    client: BackendClient, exp: LogExpectation, start: float, end: float, trace_id: str = ""
+    client: BackendClient,
+    exp: LogExpectation,
+    start: float,
+    end: float,
+    trace_id: str = "",
+    deadline: float | None = None,
 ) -> list[dict[str, Any]]:
     if isinstance(client, LokiClient):
         if not exp.logql:
             raise ValueError(f"logs expectation {exp.name}: Loki needs `logql`")
         logql = exp.logql.replace("{trace_id}", trace_id)
-        return [_from_loki(line) for line in client.lines(logql, start, end)]
+        return [_from_loki(line) for line in client.lines(logql, start, end, deadline=deadline)]
     assert isinstance(client, CaptureClient)
     if trace_id:
         return client.logs(trace_id=trace_id, start=start, end=end)
-    return client.logs(start=start, end=end, severity=str(exp.min_severity))
+    return client.logs(start=start, end=end, severity=str(exp.min_severity), limit=MAX_LIMIT)
 
 
 def check_logs(exp: LogExpectation, ctx: Context) -> Outcome:
     backend = ctx.backends.first_configured(LOG_BACKENDS, exp.backend)
     client = ctx.backends.client(backend)
-    if exp.evidence == "no_errors":
-        return _check_no_errors(exp, ctx, client)
+    try:
+        if exp.evidence == "no_errors":
+            return _check_no_errors(exp, ctx, client)
+        return _check_trace_ids(exp, ctx, client)
+    except LokiTruncated as exc:
+        return Outcome(passed=False, summary=str(exc), query=client.last_request)
+
+
+def _check_trace_ids(exp: LogExpectation, ctx: Context, client: BackendClient) -> Outcome:
     probes = ctx.probes(exp.check)
     if not probes:
-        return Outcome.skip("the ledger has no probe entries with a trace id")
+        return Outcome.nothing_to_judge(no_probe_reached(exp.check))
+    loki = isinstance(client, LokiClient)
     found: dict[str, list[dict[str, Any]]] = {}
+    returned: dict[str, int] = {}
     requests: dict[str, str] = {}
     seen_at: dict[str, float] = {}
+    deadline = time.monotonic() + exp.budget
 
     def observe() -> Look:
         for probe in probes:
@@ -99,28 +183,48 @@ def check_logs(exp: LogExpectation, ctx: Context) -> Outcome:
             if trace_id in seen_at:
                 continue
             records = _records(
-                client, exp, probe.field("start") - 1, probe.field("end") + exp.budget, trace_id
+                client,
+                exp,
+                probe.field("start") - 1,
+                probe.field("end") + exp.budget,
+                trace_id,
+                deadline,
             )
-            found[trace_id] = records
+            returned[trace_id] = len(records)
+            found[trace_id] = [r for r in records if carries(r, trace_id)]
             requests[trace_id] = client.last_request
-            if records and not _lacking(records, exp.fields):
+            if found[trace_id] and not _lacking(found[trace_id], exp.fields):
                 seen_at[trace_id] = time.time()
         return Look(done=len(seen_at) == len(probes))
 
     polled = poll(observe, exp.budget)
     problems = []
     failed: list[str] = []
+    arrivals: list[float] = []
+    looked: list[float] = []
     for probe in probes:
         trace_id = probe.field("trace_id")
         records = found.get(trace_id, [])
         where = f"trace {trace_id} ({probe.field('check')}, {probe.field('region')})"
-        if trace_id not in seen_at:
+        wrong = _wrong_region(exp, probe, records, loki) if trace_id in seen_at else ""
+        arrived = _arrival(records)
+        took = None if arrived is None else arrived - probe.field("end")
+        too_late = "" if took is None else late(f"log records of {where}", took, exp.budget)
+        if trace_id not in seen_at or wrong or too_late:
             failed.append(trace_id)
         if not records:
-            hint = _untraced_hint(client, probe)
+            hint = _other_lines(returned.get(trace_id, 0)) or _untraced_hint(client, probe)
             problems.append(f"{where}: no log record carries this trace id{hint}")
         elif trace_id not in seen_at:
             problems.append(f"{where}: {_lacking(records, exp.fields)}")
+        elif wrong:
+            problems.append(f"{where}: {wrong}")
+        elif took is not None:
+            if too_late:
+                problems.append(too_late)
+            arrivals.append(took)
+        else:
+            looked.append(seen_at[trace_id] - probe.field("end"))
     listed = problems[:MAX_LISTED] + (
         [f"... and {len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED else []
     )
@@ -132,15 +236,42 @@ def check_logs(exp: LogExpectation, ctx: Context) -> Outcome:
         query=f"{requests.get(shown, '')} (one such request per trace id, {len(probes)} in all)",
         observed=json.dumps(found.get(shown, [])[:3], default=str),
         waited=polled.waited,
-        time_to_appear=max(
-            (
-                seen_at[p.field("trace_id")] - p.field("end")
-                for p in probes
-                if p.field("trace_id") in seen_at
-            ),
-            default=None,
-        ),
+        time_to_appear=max(arrivals, default=None),
+        appeared_within=max(looked, default=None),
     )
+
+
+def _arrival(records: list[dict[str, Any]]) -> float | None:
+    """When the latest record arrived by the receiver's clock; None when the backend records
+    no arrival (Loki) or there are no records."""
+    received = [r.get("received_at") for r in records]
+    if not received or None in received:
+        return None
+    return max(received)
+
+
+def _wrong_region(
+    exp: LogExpectation, probe: Entry, records: list[dict[str, Any]], loki: bool
+) -> str:
+    """What is wrong with the records' region ("" when each names the probe's region)."""
+    if exp.region_attribute is None:
+        return ""
+    expected = probe.field("region")
+    regions = [record_region(r, exp.region_attribute, loki) for r in records]
+    wrong = [region for region in regions if region != expected]
+    if not wrong:
+        return ""
+    named = sorted({str(region) if region else "none" for region in wrong})
+    return (
+        f"{len(wrong)} of {len(records)} record(s) carry {exp.region_attribute} "
+        f"{', '.join(named)}, expected the probe's region {expected}"
+    )
+
+
+def _other_lines(returned: int) -> str:
+    if not returned:
+        return ""
+    return f" — the query returned {returned} line(s), none of them with this trace id"
 
 
 def _untraced_hint(client: BackendClient, probe: Entry) -> str:
@@ -151,7 +282,7 @@ def _untraced_hint(client: BackendClient, probe: Entry) -> str:
     during = [
         r
         for r in client.logs(start=probe.field("start") - 0.5, end=probe.field("end") + 0.5)
-        if _region(r) in (None, probe.field("region"))
+        if record_region(r, DEFAULT_REGION_ATTRIBUTE, False) in (None, probe.field("region"))
     ]
     untraced = [r for r in during if not r["trace_id"]]
     if untraced:
@@ -169,25 +300,33 @@ def _untraced_hint(client: BackendClient, probe: Entry) -> str:
     return ""
 
 
-def _region(record: dict[str, Any]) -> str | None:
-    return record.get("resource", {}).get("cloud.region") or record.get("attributes", {}).get(
-        "region"
-    )
-
-
 def _check_no_errors(exp: LogExpectation, ctx: Context, client: BackendClient) -> Outcome:
+    if not ctx.actor_entries():
+        return Outcome.nothing_to_judge(
+            "no probe, load or fault entry in this run: no window of activity to look at"
+        )
+    loki = isinstance(client, LokiClient)
+    attribute = exp.region_attribute or DEFAULT_REGION_ATTRIBUTE
     start, end = ctx.window()
     wait = end + exp.settle - time.time()
     if wait > 0:
         time.sleep(min(wait, exp.budget))
-    records = _records(client, exp, start, end)
+    records = _records(client, exp, start, end, deadline=time.monotonic() + exp.budget)
+    if len(records) >= MAX_LIMIT:
+        return Outcome(
+            passed=False,
+            summary=f"the answer was cut at {MAX_LIMIT} records: the window cannot be judged",
+            query=client.last_request,
+        )
     unexplained = [
         r
         for r in records
-        if r["severity_number"] >= exp.min_severity and not ctx.fault_active(_region(r), r["time"])
+        if severity_number(r["severity_number"], r["severity_text"]) >= exp.min_severity
+        and not ctx.fault_active(record_region(r, attribute, loki), r["time"])
     ]
     examples = "; ".join(
-        f"{r['severity_text']} {_region(r) or ''} {r['body']!r} trace={r['trace_id']}"
+        f"{r['severity_text']} {record_region(r, attribute, loki) or ''} {r['body']!r} "
+        f"trace={r['trace_id']}"
         for r in unexplained[:MAX_LISTED]
     )
     return Outcome(
@@ -195,7 +334,8 @@ def _check_no_errors(exp: LogExpectation, ctx: Context, client: BackendClient) -
         summary=(
             f"{len(unexplained)} error-level record(s) in the healthy window: {examples}"
             if unexplained
-            else f"no error-level records between {start:.3f} and {end:.3f} outside faults"
+            else f"no error-level records between {start:.3f} and {end:.3f} outside faults "
+            f"({len(records)} record(s) looked at)"
         ),
         query=client.last_request,
         observed=json.dumps(unexplained[:MAX_LISTED], default=str),

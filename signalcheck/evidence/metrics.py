@@ -9,8 +9,8 @@ from collections import Counter
 from typing import Any
 
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.evidence.context import Context
-from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.context import Context, no_probe_reached
+from signalcheck.evidence.outcome import Outcome, late
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.expectations import MetricExpectation
 
@@ -22,9 +22,9 @@ def _series_text(result: list[dict[str, Any]]) -> str:
 
 
 def check_metric(exp: MetricExpectation, ctx: Context) -> Outcome:
-    prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
     if exp.increase_equals:
-        return _check_increase(exp, ctx, prometheus)
+        return _check_increase(exp, ctx)
+    prometheus = ctx.backends.prometheus()
     regions = set(ctx.config.regions)
 
     def observe() -> Look:
@@ -61,7 +61,6 @@ def check_metric(exp: MetricExpectation, ctx: Context) -> Outcome:
         query=f"{exp.query}  ({prometheus.last_request})",
         observed=_series_text(look.observed),
         waited=polled.waited,
-        time_to_appear=polled.waited,
     )
 
 
@@ -84,7 +83,7 @@ def _expected_counts(exp: MetricExpectation, ctx: Context) -> tuple[Counter[str]
     return counts, min(times, default=0.0), max(times, default=0.0)
 
 
-def _killed_regions(ctx: Context, start: float, end: float) -> set[str]:
+def killed_regions(ctx: Context, start: float, end: float) -> set[str]:
     """Regions whose service was killed (so its counters restarted) within [start, end]."""
     return {
         f.field("region")
@@ -93,22 +92,77 @@ def _killed_regions(ctx: Context, start: float, end: float) -> set[str]:
     }
 
 
+def loaded_regions(ctx: Context, start: float, end: float) -> set[str]:
+    """Regions a load run sent traffic to within [start, end] (its requests are counted too,
+    and a load entry does not say which of them the probe counter also counts)."""
+    return {
+        e.field("region")
+        for e in ctx.entries
+        if e.kind == "load" and e.field("start") <= end and e.field("end") >= start
+    }
+
+
+def _nothing_counted(exp: MetricExpectation, excluded: dict[str, set[str]]) -> str:
+    """Why an increase expectation has nothing to count, naming the actor that left nothing."""
+    if any(excluded.values()):
+        return f"no region is left to count: {_excluded_text(excluded)}"
+    if exp.increase_equals == "probes":
+        return no_probe_reached(exp.check).replace("probe reached", "probe run succeeded against")
+    return "no load run in this run"
+
+
+def _excluded_text(excluded: dict[str, set[str]]) -> str:
+    return "; ".join(
+        f"{', '.join(sorted(regions))}, {why}" for why, regions in excluded.items() if regions
+    )
+
+
+def _first_reached(
+    prometheus: PrometheusClient,
+    promql: str,
+    label: str,
+    targets: dict[str, float],
+    start: float,
+    end: float,
+) -> float | None:
+    """The time of the first sample at which every region's series reached its target (the
+    arrival Prometheus recorded, to one step), or None if one never did."""
+    step = max(1.0, (end - start) / 1000)
+    reached: list[float] = []
+    series = {
+        s["metric"].get(label, ""): s["values"]
+        for s in prometheus.query_range(promql, start, end, step)
+    }
+    for region, target in targets.items():
+        first = next((float(t) for t, v in series.get(region, []) if float(v) >= target), None)
+        if first is None:
+            return None
+        reached.append(first)
+    return max(reached, default=None)
+
+
 def _by_region(result: list[dict[str, Any]], label: str) -> dict[str, float]:
     return {s["metric"].get(label, ""): float(s["value"][1]) for s in result}
 
 
-def _check_increase(exp: MetricExpectation, ctx: Context, prometheus: PrometheusClient) -> Outcome:
+def _check_increase(exp: MetricExpectation, ctx: Context) -> Outcome:
     counts, start, end = _expected_counts(exp, ctx)
-    restarted = _killed_regions(ctx, start, end)
-    counts = Counter({r: n for r, n in counts.items() if r not in restarted})
+    excluded = {
+        "killed during the window: a restarted counter loses what was not scraped yet": (
+            killed_regions(ctx, start, end)
+        ),
+        "a load run sent traffic there during the window": (
+            loaded_regions(ctx, start, end + exp.budget)
+            if exp.increase_equals == "probes"
+            else set()
+        ),
+    }
+    left_out = set().union(*excluded.values())
+    counts = Counter({r: n for r, n in counts.items() if r not in left_out})
     if not counts:
-        return Outcome.skip(f"the ledger has no {exp.increase_equals} entries to count")
-    note = (
-        f" (not counted: {', '.join(sorted(restarted))}, killed during the window: a restarted "
-        "counter loses what was not scraped yet)"
-        if restarted
-        else ""
-    )
+        return Outcome.nothing_to_judge(_nothing_counted(exp, excluded))
+    prometheus = ctx.backends.prometheus()
+    note = f" (not counted: {_excluded_text(excluded)})" if left_out else ""
     promql = f"sum by ({exp.region_label}) ({exp.query})"
     before = _by_region(prometheus.query(promql, time=start - 0.001), exp.region_label)
     baseline_request = prometheus.last_request
@@ -128,10 +182,17 @@ def _check_increase(exp: MetricExpectation, ctx: Context, prometheus: Prometheus
 
     polled = poll(observe, exp.budget)
     look = polled.look
+    arrived = None
+    problem = look.problem
+    if look.done:
+        targets = {r: before.get(r, 0.0) + n - exp.tolerance for r, n in counts.items()}
+        first = _first_reached(prometheus, promql, exp.region_label, targets, start, polled.seen_at)
+        arrived = None if first is None else max(0.0, first - end)
+        problem = late("the counted increase", arrived, exp.budget) if arrived else ""
     return Outcome(
-        passed=look.done,
+        passed=look.done and not problem,
         summary=(
-            look.problem
+            problem
             or f"increase matches the ledger for {len(counts)} region(s) (±{exp.tolerance:g})"
         )
         + note,
@@ -139,5 +200,5 @@ def _check_increase(exp: MetricExpectation, ctx: Context, prometheus: Prometheus
         f"({prometheus.last_request})",
         observed=json.dumps({**look.observed, "expected": dict(counts), "baseline": before}),
         waited=polled.waited,
-        time_to_appear=max(0.0, polled.seen_at - end),
+        time_to_appear=arrived,
     )

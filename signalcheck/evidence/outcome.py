@@ -19,14 +19,33 @@ class Outcome:
     waited: float = 0.0
     """Seconds this check spent polling."""
     time_to_appear: float | None = None
-    """Seconds from the ledger's event to the moment the evidence was seen complete (an
-    upper bound when it was already there at the first look)."""
+    """Seconds from the ledger's event to the arrival the backend itself recorded (the
+    capture receiver's receive time, the first sample of an increase, an alert's activeAt,
+    the Pushgateway's push time)."""
+    appeared_within: float | None = None
+    """Where no arrival record exists: the evidence was there this many seconds after the
+    ledger's event, when the validator looked (an upper bound, never held against a budget)."""
     skipped: str | None = None
-    """Set when the ledger holds nothing this expectation applies to."""
+    """Set only for a conditional expectation whose actor this run did not plan."""
 
     @classmethod
-    def skip(cls, reason: str) -> Outcome:
+    def nothing_to_judge(cls, reason: str) -> Outcome:
+        """No evidence of this run to judge: a failure, naming the actor that left none."""
+        return cls(passed=False, summary=f"nothing to judge: {reason}")
+
+    @classmethod
+    def not_planned(cls, reason: str) -> Outcome:
+        """A conditional expectation whose actor this run did not plan: the one skip."""
         return cls(passed=True, summary=reason, skipped=reason)
+
+    def timing(self) -> str:
+        """'12.3s' when measured from the backend's arrival record, '≤ 12.3s' when an upper
+        bound, '' when neither is known."""
+        if self.time_to_appear is not None:
+            return f"{self.time_to_appear:.1f}s"
+        if self.appeared_within is not None:
+            return f"≤ {self.appeared_within:.1f}s"
+        return ""
 
     def report(self, expectation: str) -> str:
         """The failure message: expectation, cause, query, answer, wait."""
@@ -41,3 +60,10 @@ class Outcome:
             f"waited:      {self.waited:.1f}s",
         ]
         return "\n".join(lines)
+
+
+def late(what: str, arrived: float, budget: float) -> str:
+    """The problem of evidence that arrived, but after its budget ('' when in time)."""
+    if arrived <= budget:
+        return ""
+    return f"{what} arrived {arrived:.1f}s after the event, past the {budget:g}s budget"

@@ -8,16 +8,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from signalcheck.evidence.alerts import check_alert, check_quiet
+from signalcheck.evidence.cardinality import check_cardinality
 from signalcheck.evidence.context import Context
+from signalcheck.evidence.load import check_load
 from signalcheck.evidence.logs import check_logs
 from signalcheck.evidence.metrics import check_metric
 from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.probe_results import check_probe_results
 from signalcheck.evidence.rules import check_rules
+from signalcheck.evidence.rum import check_rum
+from signalcheck.evidence.targets import check_targets
 from signalcheck.evidence.traces import check_traces
 from signalcheck.expectations import Expectations
 
 CHECKERS: dict[str, Callable[[Any, Context], Outcome]] = {
     "metrics": check_metric,
+    "probes": check_probe_results,
+    "targets": check_targets,
+    "cardinality": check_cardinality,
+    "load": check_load,
+    "rum": check_rum,
     "traces": check_traces,
     "logs": check_logs,
     "rules": check_rules,

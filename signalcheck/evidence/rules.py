@@ -103,5 +103,4 @@ def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
         query=f"{rules_request} and {prometheus.last_request}",
         observed=f"metric names used: {sorted(needed)}",
         waited=polled.waited,
-        time_to_appear=polled.waited,
     )

@@ -3,7 +3,15 @@ operations, without error status unless a fault was active, and continued across
 boundary.
 
 A trace counts as arrived when every expected span is there and its span count has not grown
-for `settle` seconds between polls (partial traces are the commonest false alarm).
+for `settle` seconds between polls (partial traces are the commonest false alarm). Every span
+of the expected services carries the probe's region as resource attribute `region_attribute`.
+
+Timing: `time_to_appear` is when the trace became complete by the capture receiver's clock
+(the latest, over the expected services and operations, of the receive time of the first
+span of each) minus the probe's end: the probe's last request ends its trace, so a complete
+trace exists only after it. Tempo and Jaeger record no arrival: there `appeared_within` is
+when the check saw the trace complete, minus the probe's end, an upper bound never held
+against the budget. A trace that arrived after its budget fails the check.
 """
 
 from __future__ import annotations
@@ -13,8 +21,8 @@ from typing import Any
 
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.evidence.backends import TRACE_BACKENDS
-from signalcheck.evidence.context import Context
-from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.context import Context, no_probe_reached
+from signalcheck.evidence.outcome import Outcome, late
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.expectations import TraceExpectation
 from signalcheck.ledger import Entry
@@ -44,10 +52,47 @@ def crossed_boundary(spans: list[dict[str, Any]], services: list[str]) -> bool:
     return False
 
 
+def arrival(exp: TraceExpectation, spans: list[dict[str, Any]]) -> float | None:
+    """When the trace became complete by the backend's clock: the latest, over the expected
+    services and operations, of the first `received_at` among their spans; None when a span
+    lacks it (Tempo, Jaeger) or the trace is incomplete."""
+    groups = [[s for s in spans if s["service"] == service] for service in exp.services] + [
+        [s for s in spans if s["name"] == operation] for operation in exp.operations
+    ]
+    firsts = []
+    for group in groups:
+        received = [s.get("received_at") for s in group]
+        if not received or None in received:
+            return None
+        firsts.append(min(received))
+    return max(firsts)
+
+
+def wrong_region(exp: TraceExpectation, region: str, spans: list[dict[str, Any]]) -> str:
+    """What is wrong with the region of the expected services' spans ("" when every one
+    carries `region`)."""
+    if exp.region_attribute is None:
+        return ""
+    attribute = exp.region_attribute
+    ours = [s for s in spans if s["service"] in exp.services]
+    wrong = [s for s in ours if s.get("resource", {}).get(attribute) != region]
+    if not wrong:
+        return ""
+    found = sorted({str(s.get("resource", {}).get(attribute) or "none") for s in wrong})
+    return (
+        f"{len(wrong)} of {len(ours)} span(s) of {', '.join(exp.services)} carry resource "
+        f"{attribute} {', '.join(found)} (e.g. {wrong[0]['name']!r}), expected the probe's "
+        f"region {region}"
+    )
+
+
 def _problems(
     exp: TraceExpectation, probe: Entry, spans: list[dict[str, Any]], ctx: Context
 ) -> list[str]:
     problems = []
+    region = wrong_region(exp, probe.field("region"), spans)
+    if region:
+        problems.append(region)
     if not ctx.fault_active(probe.field("region"), probe.field("start")):
         errors = [s["name"] for s in spans if s["status_code"] == "ERROR"]
         if errors:
@@ -93,7 +138,7 @@ def _span_summary(span: dict[str, Any]) -> str:
 def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
     probes = ctx.probes(exp.check)
     if not probes:
-        return Outcome.skip("the ledger has no probe entries with a trace id")
+        return Outcome.nothing_to_judge(no_probe_reached(exp.check))
     backend = ctx.backends.first_configured(TRACE_BACKENDS, exp.backend)
     client = ctx.backends.client(backend)
     spans_of: dict[str, list[dict[str, Any]]] = {}
@@ -120,6 +165,8 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
 
     polled = poll(observe, exp.budget)
     problems: list[str] = []
+    arrivals: list[float] = []
+    looked: list[float] = []
     for probe in probes:
         trace_id = probe.field("trace_id")
         spans = spans_of.get(trace_id, [])
@@ -132,11 +179,15 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
             problems.append(f"{where}: incomplete after {len(spans)} span(s), {state}")
         else:
             problems.extend(f"{where}: {p}" for p in _problems(exp, probe, spans, ctx))
-    arrivals = [
-        complete[p.field("trace_id")] - p.field("end")
-        for p in probes
-        if p.field("trace_id") in complete
-    ]
+            arrived = arrival(exp, spans)
+            if arrived is None:
+                looked.append(complete[trace_id] - probe.field("end"))
+                continue
+            took = arrived - probe.field("end")
+            arrivals.append(took)
+            too_late = late(where, took, exp.budget)
+            if too_late:
+                problems.append(too_late)
     first_bad = next((p for p in probes if problems and p.field("trace_id") in problems[0]), None)
     shown = first_bad.field("trace_id") if first_bad else probes[0].field("trace_id")
     listed = problems[:MAX_LISTED] + (
@@ -148,5 +199,6 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
         query=f"{requests.get(shown, '')} (one such request per trace id, {len(probes)} in all)",
         observed=str([_span_summary(s) for s in spans_of.get(shown, [])]),
         waited=polled.waited,
-        time_to_appear=max(arrivals) if arrivals else None,
+        time_to_appear=max(arrivals, default=None),
+        appeared_within=max(looked, default=None),
     )

@@ -28,6 +28,7 @@ def build_report(
     outcomes: list[ExpectationOutcome],
     started: float,
     vitals: list[VitalSummary] | None = None,
+    problems: list[str] | None = None,
 ) -> GamedayReport:
     entries = ledger.entries()
     detections = detections_of(entries)
@@ -68,6 +69,7 @@ def build_report(
         expectations=outcomes,
         detections=detections,
         vitals=vitals or [],
+        problems=problems or [],
     )
 
 

@@ -1,4 +1,11 @@
-"""Run a game day: stack, baseline, load, chaos, with validation after each phase."""
+"""Run a game day: stack, baseline, load, chaos, with validation after each phase.
+
+The verdict covers the actors as well as the expectations: every reason an actor failed (a
+baseline probe, a crossed load threshold, a steady state not met, a planned fault not
+injected or not restored) and every skip the plan needed becomes one of the report's problems.
+Before acting, the game day writes a `planned` entry for each of its own actors (probe
+passes, load); the chaos control writes one per fault.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
-from signalcheck.evidence import Context, plan
-from signalcheck.evidence.backends import BackendSet
+from signalcheck.evidence import Context, Outcome, plan
+from signalcheck.evidence.backends import BackendSet, BackendUnavailable
 from signalcheck.gameday.plan import GamedayPlan
 from signalcheck.gameday.report import build_report
+from signalcheck.gameday.verdict import skip_problem
+from signalcheck.gameday.vitals import rum_vitals
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
-from signalcheck.report import ExpectationOutcome, GamedayReport
+from signalcheck.report import ExpectationOutcome, GamedayReport, VitalSummary
 from signalcheck.stack import LocalStack
 from signalcheck.stack.traffic import BackgroundTraffic
 
@@ -31,10 +41,12 @@ BASELINE_PAUSE = 2.0
 class Actors:
     """What the game day drives; the CLI wires these to probes/, loadtests/ and chaos/."""
 
-    probe_pass: Callable[[Config, Path], bool]
-    """Run every check in every region once, appending to the ledger at the path."""
-    load: Callable[[Config, GamedayPlan, Path], bool]
-    """Run the plan's load profile; reports and the ledger go to the run directory."""
+    probe_pass: Callable[[Config, Path], list[str]]
+    """Run every check in every region once, appending to the ledger at the path; the
+    failures, each naming its check and region."""
+    load: Callable[[Config, GamedayPlan, Path], list[str]]
+    """Run the plan's load profile (reports and its ledger go to the run directory); the
+    thresholds it crossed, each naming the threshold, the measured value and the limit."""
     experiment: Callable[[Config, str, Path], tuple[list[str], bool]]
     """Run the named chaos experiment in a run directory: (problems, interrupted)."""
     restore: Callable[[Config, Path], list[str]]
@@ -54,6 +66,7 @@ class Gameday:
         self.run_dir = new_run_dir(config.runs_dir)
         self.ledger = Ledger(self.run_dir / LEDGER_FILE)
         self.outcomes: list[ExpectationOutcome] = []
+        self.problems: list[str] = []
         self.chaos_dirs: list[Path] = []
 
     def run(self) -> GamedayReport:
@@ -71,26 +84,41 @@ class Gameday:
                     own_stack = self._ensure_stack(stack)
                 baseline = time.time()
                 with self._phase(progress, "baseline"):
-                    self._baseline()
+                    self._probes("baseline probe", BASELINE_PASSES)
                     self._validate("baseline", since=baseline)
                 load = time.time()
                 with self._phase(progress, f"load: {self.plan.load_profile}"):
-                    self.actors.load(self.config, self.plan, self.run_dir / "load")
+                    self._load()
                     self._validate("load", since=load)
-                chaos = time.time()
-                with BackgroundTraffic(self.config):
-                    for name in self.plan.experiments:
-                        with self._phase(progress, f"chaos: {name}"):
-                            self._experiment(name)
-                with self._phase(progress, "validation"):
-                    self._validate("chaos", since=chaos)
+                if self.plan.experiments:
+                    chaos = time.time()
+                    with BackgroundTraffic(self.config):
+                        for name in self.plan.experiments:
+                            with self._phase(progress, f"chaos: {name}"):
+                                self._experiment(name)
+                    with self._phase(progress, "validation"):
+                        self._probes("probe after chaos")
+                        self._validate("chaos", since=chaos)
+                vitals = self._vitals(started)
         except KeyboardInterrupt:
             self.console.print("[yellow]interrupted: restoring every injected fault")
             raise Interrupted(self._restore_all()) from None
         finally:
             if own_stack:
                 stack.down()
-        return build_report(self.config, self.plan, self.ledger, self.outcomes, started)
+        return build_report(
+            self.config, self.plan, self.ledger, self.outcomes, started,
+            vitals=vitals, problems=self.problems,
+        )  # fmt: skip
+
+    def _vitals(self, started: float) -> list[VitalSummary]:
+        """The RUM store's web vitals of the run (read before the stack stops); a store that
+        does not answer is one of the verdict's problems, not a crash."""
+        try:
+            return rum_vitals(self.config, started, time.time())
+        except BackendError as exc:
+            self._fail("rum", [f"web vitals not read: {exc}"])
+            return []
 
     @contextmanager
     def _phase(self, progress: Progress, name: str) -> Iterator[None]:
@@ -115,11 +143,29 @@ class Gameday:
         stack.up()
         return True
 
-    def _baseline(self) -> None:
-        for n in range(BASELINE_PASSES):
-            self.actors.probe_pass(self.config, self.ledger.path)
-            if n < BASELINE_PASSES - 1:
+    def _probes(self, who: str, passes: int = 1) -> None:
+        """`passes` probe passes (planned first), pushed like `signalcheck probe --once`; each
+        failure is a problem of `who`."""
+        self.ledger.append("planned", actor="probe", passes=passes)
+        failures: list[str] = []
+        for n in range(passes):
+            failures += self.actors.probe_pass(self.config, self.ledger.path)
+            if n < passes - 1:
                 time.sleep(BASELINE_PAUSE)
+        self._fail(who, list(dict.fromkeys(failures)))
+
+    def _load(self) -> None:
+        """One probe pass, then the load profile: the load phase's validation judges the
+        probes' telemetry as well as the load's own evidence, and the probes' requests stay
+        out of the load's window (the service must count exactly the load's requests)."""
+        self._probes("probe before load")
+        run_dir = self.run_dir / "load"
+        self.ledger.append(
+            "planned", actor="load", profile=self.plan.load_profile, region=self.plan.load_region
+        )
+        crossed = self.actors.load(self.config, self.plan, run_dir)
+        self._merge_ledger(run_dir)
+        self._fail(f"load {self.plan.load_profile}", crossed)
 
     def _experiment(self, name: str) -> None:
         run_dir = self.run_dir / f"chaos-{name}"
@@ -128,11 +174,19 @@ class Gameday:
         self._merge_ledger(run_dir)
         if interrupted:
             raise KeyboardInterrupt
+        self._fail(f"chaos {name}", problems)
+
+    def _fail(self, actor: str, problems: list[str]) -> None:
+        """Each problem of an actor is a reason the game day fails; say it as it happens."""
         for problem in problems:
-            self.console.print(f"[red]chaos {name}:[/] {problem}", highlight=False)
+            self.problems.append(f"{actor}: {problem}")
+            self.console.print(
+                f"[red]{actor}:[/] {escape(problem)}", highlight=False, soft_wrap=True
+            )
 
     def _merge_ledger(self, run_dir: Path) -> None:
-        """Copy a sub-run's entries (faults, detections) into the game day's ledger."""
+        """Copy a sub-run's entries (load, planned faults, faults, detections) into the game
+        day's ledger."""
         sub = Ledger(run_dir / LEDGER_FILE)
         if sub.path.exists():
             for entry in sub.entries():
@@ -146,19 +200,24 @@ class Gameday:
         context = Context(config=self.config, entries=entries, backends=backends)
         try:
             for check in plan(self.config.expectations):
-                outcome = check.run(context)
-                if outcome.skipped:
-                    continue
+                try:
+                    outcome = check.run(context)
+                except (BackendUnavailable, BackendError) as exc:
+                    outcome = Outcome(passed=False, summary=f"backend: {exc}")
                 self.outcomes.append(
                     ExpectationOutcome(
                         name=f"{phase} / {check.id}",
                         kind=check.id.split(":", 1)[0],
                         passed=outcome.passed,
-                        seconds_to_appear=outcome.time_to_appear,
+                        time_to_appear=outcome.time_to_appear,
+                        appeared_within=outcome.appeared_within,
                         query=outcome.query,
                         message="" if outcome.passed else outcome.summary,
+                        skipped=outcome.skipped,
                     )
                 )
+                if (problem := skip_problem(check, outcome, context)) is not None:
+                    self._fail(phase, [problem])
         finally:
             backends.close()
 

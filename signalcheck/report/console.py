@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from signalcheck.report.html import format_seconds
@@ -36,10 +37,20 @@ def print_summary(report: GamedayReport, console: Console) -> None:
         )
     console.print(detection)
 
-    failed = [e for e in report.expectations if not e.passed]
-    met = len(report.expectations) - len(failed)
-    console.print(f"expectations: {met} of {len(report.expectations)} met")
+    judged = [e for e in report.expectations if not e.skipped]
+    failed = [e for e in judged if not e.passed]
+    skipped = len(report.expectations) - len(judged)
+    console.print(
+        f"expectations: {len(judged) - len(failed)} of {len(judged)} met"
+        + (f", {skipped} skipped (conditional, not planned)" if skipped else "")
+    )
     for outcome in failed:
-        console.print(f"  [red]FAIL[/] {outcome.name}: {outcome.message}", highlight=False)
+        console.print(
+            f"  [red]FAIL[/] {escape(outcome.name)}: {escape(outcome.message)}", highlight=False
+        )
+    for problem in report.problems:
+        console.print(
+            f"  [red]FAILED BECAUSE[/] {escape(problem)}", highlight=False, soft_wrap=True
+        )
     verdict = "[green]PASSED" if report.passed else "[red]FAILED"
     console.print(f"game day {verdict}[/] in {report.ended - report.started:.0f}s")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from signalcheck.report.model import GamedayReport
+from signalcheck.report.model import ExpectationOutcome, GamedayReport
 from signalcheck.report.timeline import render_timeline
 
 _env = Environment(
@@ -20,6 +20,15 @@ def format_seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
 
 
+def format_timing(outcome: ExpectationOutcome) -> str:
+    """The measured time to appear, else its upper bound as "≤ N s", else "—"."""
+    if outcome.time_to_appear is not None:
+        return format_seconds(outcome.time_to_appear)
+    if outcome.appeared_within is not None:
+        return f"≤ {format_seconds(outcome.appeared_within)}"
+    return "—"
+
+
 def _utc(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -30,9 +39,11 @@ def render_html(report: GamedayReport) -> str:
         timeline=render_timeline(report),
         started=_utc(report.started),
         ended=_utc(report.ended),
-        passed_count=sum(e.passed for e in report.expectations),
+        passed_count=sum(e.passed and not e.skipped for e in report.expectations),
+        judged_count=sum(not e.skipped for e in report.expectations),
         detected_count=sum(d.detected_at is not None for d in report.detections),
         seconds=format_seconds,
+        timing=format_timing,
     )
 
 

@@ -1,4 +1,5 @@
-"""`junit.xml`: one test case per expectation and per expected alert, timings as properties."""
+"""`junit.xml`: one test case per verdict problem, per expectation and per expected alert,
+timings as properties (`time_to_appear` measured, `appeared_within` an upper bound)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,29 @@ from signalcheck.report.model import GamedayReport
 
 def render_junit(report: GamedayReport) -> str:
     suite = ET.Element("testsuite", name="signalcheck gameday")
-    failures = 0
+    failures = skipped = 0
+    for number, problem in enumerate(report.problems, start=1):
+        case = ET.SubElement(suite, "testcase", classname="verdict", name=f"{number}: {problem}")
+        ET.SubElement(case, "failure", message=problem)
+        failures += 1
     for outcome in report.expectations:
         case = ET.SubElement(
             suite,
             "testcase",
             classname=f"expectations.{outcome.kind}",
             name=outcome.name,
-            time=f"{outcome.seconds_to_appear or 0:.3f}",
+            time=f"{outcome.time_to_appear or 0:.3f}",
         )
-        _properties(case, time_to_appear=outcome.seconds_to_appear, query=outcome.query)
-        if not outcome.passed:
+        _properties(
+            case,
+            time_to_appear=outcome.time_to_appear,
+            appeared_within=outcome.appeared_within,
+            query=outcome.query,
+        )
+        if outcome.skipped:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=outcome.skipped)
+        elif not outcome.passed:
             failures += 1
             ET.SubElement(case, "failure", message=outcome.message or "expectation not met")
     for detection in report.detections:
@@ -40,6 +53,7 @@ def render_junit(report: GamedayReport) -> str:
             ET.SubElement(case, "failure", message=f"{detection.alert} never fired")
     suite.set("tests", str(len(suite.findall("testcase"))))
     suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
     suite.set("time", f"{report.ended - report.started:.3f}")
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)

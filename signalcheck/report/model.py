@@ -45,9 +45,14 @@ class ExpectationOutcome(_Model):
     name: str
     kind: str
     passed: bool
-    seconds_to_appear: float | None = None
+    time_to_appear: float | None = None
+    """Measured: from the ledger's event to the arrival the backend recorded."""
+    appeared_within: float | None = None
+    """An upper bound ("present when we looked"), shown as "≤ N s", never judged late."""
     query: str = ""
     message: str = ""
+    skipped: str | None = None
+    """Why a conditional expectation was not judged (its actor was not planned)."""
 
 
 class Detection(_Model):
@@ -94,8 +99,13 @@ class GamedayReport(_Model):
     expectations: list[ExpectationOutcome] = []
     detections: list[Detection] = []
     vitals: list[VitalSummary] = []
+    problems: list[str] = []
+    """Why the game day failed apart from its expectations: an actor that failed (a steady
+    state not met, a planned fault not injected or not restored, a baseline probe that
+    failed, a crossed load threshold) or an expectation the plan needs that skipped."""
 
     @property
     def passed(self) -> bool:
         expectations_ok = all(e.passed for e in self.expectations)
-        return expectations_ok and all(d.detected_at is not None for d in self.detections)
+        detected = all(d.detected_at is not None for d in self.detections)
+        return not self.problems and expectations_ok and detected

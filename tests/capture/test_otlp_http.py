@@ -192,8 +192,10 @@ def test_otlp_json_traces_hex_ids(capture: Capture) -> None:
 
 
 def test_otlp_json_logs(capture: Capture) -> None:
+    sent = time.time()
     r = capture.client.post("/v1/logs", content=json.dumps(OTLP_JSON_LOGS), headers=JSON)
     assert r.status_code == 200, r.text
+    answered = time.time()
     logs = capture.logs()
     assert len(logs) == 2
     first, second = logs
@@ -207,7 +209,9 @@ def test_otlp_json_logs(capture: Capture) -> None:
         "service": "my.service",
         "attributes": {"http.route": "/v1/things"},
         "resource": {"service.name": "my.service"},
+        "received_at": first["received_at"],
     }
+    assert sent <= first["received_at"] <= answered  # when the receiver stored it
     # no timeUnixNano: the observed time is used
     assert second["time"] == pytest.approx(NOW_NS / 1e9 + 5, abs=1e-6)
     assert second["body"] == {"msg": "hi"}

@@ -90,6 +90,8 @@ def test_sdk_spans_parent_child_attributes_status(capture: Capture) -> None:
     assert root["resource"]["telemetry.sdk.language"] == "python"
     assert before - 1 <= root["start_time"] <= db["start_time"] <= db["end_time"]
     assert db["end_time"] <= root["end_time"] <= after + 1
+    # the receiver's own arrival record: after the span ended, before the export returned
+    assert root["end_time"] <= root["received_at"] <= after
     assert set(root) == {
         "trace_id",
         "span_id",
@@ -102,6 +104,7 @@ def test_sdk_spans_parent_child_attributes_status(capture: Capture) -> None:
         "status_code",
         "attributes",
         "resource",
+        "received_at",
     }
 
 
@@ -155,6 +158,7 @@ def test_sdk_logs_carry_trace_context(capture: Capture) -> None:
         assert rec["service"] == "checkout"
         assert rec["resource"]["region"] == "eu-west-1"
         assert abs(rec["time"] - time.time()) < 60
+        assert rec["time"] <= rec["received_at"] <= time.time()
     assert (warn["severity_text"], warn["severity_number"]) == ("WARN", 13)
     assert warn["attributes"] == {"assignment.id": 42, "region": "eu-west-1"}
     assert (error["severity_text"], error["severity_number"]) == ("ERROR", 17)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from signalcheck.capture.otlp import LogRecord, SpanRecord
@@ -68,3 +69,19 @@ def test_log_body_search_on_structured_bodies() -> None:
         assert [r.time for r in store.find_logs(text="login")] == [1.0]
         assert [r.body for r in store.find_logs(text="plain")] == ["plain text"]
         assert [r.body for r in store.find_logs(start=3.0)] == [None]
+
+
+def test_records_come_back_with_the_time_they_were_stored() -> None:
+    with CaptureStore() as store:
+        before = time.time()
+        store.insert_spans([_span("01" * 8, 1.0)])
+        store.insert_logs([LogRecord(time=1.0, body="x", service="s", trace_id="ab" * 16)])
+        after = time.time()
+        (span,) = store.get_trace("ab" * 16)
+        assert before <= span.received_at <= after
+        assert [s.received_at for s in store.find_spans(service="svc")] == [span.received_at]
+        (log,) = store.find_logs(trace_id="ab" * 16)
+        assert before <= log.received_at <= after
+        time.sleep(0.01)
+        store.insert_spans([_span("01" * 8, 1.0)])  # an exporter's retry: the first arrival stays
+        assert store.get_trace("ab" * 16)[0].received_at == span.received_at

@@ -1,5 +1,5 @@
 """`signalcheck chaos run` fails a run whose steady state was not met before the method, which
-the stock `chaos run` passes with exit code 0."""
+the stock `chaos run` passes with exit code 0, and names the planned fault it never injected."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from signalcheck.cli import app
-from tests.chaos.conftest import EXPERIMENTS, journal, ledger, run_chaos, tail
+from tests.chaos.conftest import EXPERIMENTS, REGION, journal, ledger, run_chaos, tail
 
 
 @pytest.fixture
@@ -50,3 +50,9 @@ def test_steady_state_not_met_before_fails_the_runner_only(
     (run_dir,) = [p for p in stack_config.runs_dir.iterdir() if (p / "journal.json").exists()]
     assert journal(run_dir)["status"] == "completed"
     assert not [e for e in ledger(run_dir) if e.kind == "fault"], "the method ran"
+    planned = [e for e in ledger(run_dir) if e.kind == "planned"]
+    assert [(e.field("actor"), e.field("action"), e.field("region")) for e in planned] == [
+        ("fault", "errors", REGION)
+    ], "the control plans the method's fault before anything runs"
+    assert f"planned errors fault in {REGION} (" in result.output
+    assert "was never injected" in result.output

@@ -72,7 +72,7 @@ def test_experiment_with_an_outside_target_is_refused_before_anything_runs(
     entries = ledger(run_dir)
     assert [e.field("phase") for e in entries if e.kind == "chaos"] == ["refused"]
     assert target in entries[0].field("reason")
-    assert not [e for e in entries if e.kind == "fault"]
+    assert not [e for e in entries if e.kind in ("fault", "planned")]
 
 
 def test_dry_run_shows_what_it_would_do_and_does_nothing(config) -> None:
@@ -88,7 +88,7 @@ def test_dry_run_shows_what_it_would_do_and_does_nothing(config) -> None:
     assert f"dry run: would stop demo-{REGION}" in log
     assert f"dry run: would start demo-{REGION}" in log
     assert journal(run_dirs[0])["status"] == "completed"
-    assert not [e for e in ledger(run_dirs[0]) if e.kind == "fault"]
+    assert not [e for e in ledger(run_dirs[0]) if e.kind in ("fault", "planned")]
 
 
 def test_dry_run_still_refuses_outside_targets(config, monkeypatch) -> None:

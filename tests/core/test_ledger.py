@@ -66,3 +66,15 @@ def test_run_dirs_are_unique_and_the_newest_ledger_is_found(tmp_path):
 def test_no_ledger_is_a_clear_error(tmp_path):
     with pytest.raises(LedgerError, match="no run ledger found"):
         newest_ledger(tmp_path)
+
+
+def test_the_newest_ledger_is_the_one_that_started_last_not_the_last_folder_name(tmp_path):
+    """A run folder named by hand (or by a clock that went back) must not win: the first
+    entry's recorded time decides."""
+    late_named = tmp_path / "zzz-copied-run"
+    early_named = tmp_path / "20200101T000000Z"
+    Ledger(late_named / "ledger.jsonl").append("probe", ts=1_000.0)
+    Ledger(early_named / "ledger.jsonl").append("probe", ts=2_000.0)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "ledger.jsonl").write_text("not json\n")
+    assert newest_ledger(tmp_path) == early_named / "ledger.jsonl"

@@ -7,10 +7,12 @@ import time
 
 import pytest
 
+from signalcheck.evidence.load import load_accuracy
+from signalcheck.expectations import LoadExpectation
 from signalcheck.ledger import Entry
-from signalcheck.load_accuracy import load_accuracy
 
 START, END, SETTLE = 1000.0, 1020.0, 2.0
+EXACT = LoadExpectation(name="exact", settle=SETTLE)
 
 
 class FakePrometheus:
@@ -50,7 +52,7 @@ AFTER = {
 
 def test_exact_counts_pass_and_leave_uncounted_routes_out():
     prometheus = FakePrometheus(BEFORE, AFTER)
-    result = load_accuracy(prometheus, entry(SENT), settle=SETTLE)
+    result = load_accuracy(prometheus, entry(SENT), EXACT)
     assert result.passed, result.describe()
     assert [(r.route, r.status_class, r.sent, r.counted) for r in result.rows] == [
         ("/auth/token", "2xx", 100, 100.0),
@@ -63,18 +65,18 @@ def test_exact_counts_pass_and_leave_uncounted_routes_out():
 
 def test_a_gap_over_the_tolerance_fails_and_is_marked():
     after = {**AFTER, ("/v1/assignments", "201"): 49.0}
-    result = load_accuracy(FakePrometheus(BEFORE, after), entry(SENT), settle=SETTLE)
+    result = load_accuracy(FakePrometheus(BEFORE, after), entry(SENT), EXACT)
     assert not result.passed
     assert result.worst_gap == pytest.approx(0.02)
     assert "✗ /v1/assignments 2xx: sent 50, counted 49" in result.describe()
     assert load_accuracy(
-        FakePrometheus(BEFORE, after), entry(SENT), settle=SETTLE, tolerance=0.05
+        FakePrometheus(BEFORE, after), entry(SENT), EXACT.model_copy(update={"tolerance": 0.05})
     ).passed
 
 
 def test_traffic_only_the_service_counted_fails():
     after = {**AFTER, ("/", "200"): 5.0}
-    result = load_accuracy(FakePrometheus(BEFORE, after), entry(SENT), settle=SETTLE)
+    result = load_accuracy(FakePrometheus(BEFORE, after), entry(SENT), EXACT)
     assert not result.passed
     assert ("/", "2xx", 0, 5.0, math.inf) in [
         (r.route, r.status_class, r.sent, r.counted, r.gap) for r in result.rows
@@ -84,9 +86,9 @@ def test_traffic_only_the_service_counted_fails():
 def test_a_counter_reset_is_an_error_not_a_pass():
     after = {**AFTER, ("/auth/token", "200"): 3.0}
     with pytest.raises(ValueError, match="went down"):
-        load_accuracy(FakePrometheus(BEFORE, after), entry(SENT), settle=SETTLE)
+        load_accuracy(FakePrometheus(BEFORE, after), entry(SENT), EXACT)
 
 
 def test_nothing_to_compare_does_not_pass():
-    result = load_accuracy(FakePrometheus({}, {}), entry({"/health": {"2xx": 5}}), settle=SETTLE)
+    result = load_accuracy(FakePrometheus({}, {}), entry({"/health": {"2xx": 5}}), EXACT)
     assert not result.passed

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.load_accuracy import load_accuracy, prometheus_error_rate
+from signalcheck.evidence.load import load_accuracy, prometheus_error_rate
+from signalcheck.expectations import LoadExpectation
 from tests.load.conftest import REGION, finish, load_entries, signalcheck_load
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -22,7 +23,10 @@ LEDGER_FIELDS = {
 
 def accuracy(stack_config, entry):
     with PrometheusClient(stack_config.backends.prometheus) as prometheus:
-        return load_accuracy(prometheus, entry, settle=2 * stack_config.stack.scrape_interval)
+        settings = LoadExpectation(
+            name="accuracy", settle=2 * stack_config.stack.scrape_interval, tolerance=0.01
+        )
+        return load_accuracy(prometheus, entry, settings)
 
 
 def assert_ledger_shape(entry, workers: int) -> None:
@@ -73,7 +77,11 @@ def test_injected_errors_are_measured_alike_and_break_the_error_threshold(stack,
     assert locust_rate > 0.1
     with PrometheusClient(stack_config.backends.prometheus) as prometheus:
         counted_rate = prometheus_error_rate(
-            prometheus, REGION, entry.field("start"), entry.field("end"), settle=2.0
+            prometheus,
+            REGION,
+            entry.field("start"),
+            entry.field("end"),
+            LoadExpectation(name="error-rate", settle=2.0),
         )
     assert counted_rate is not None
     assert abs(locust_rate - counted_rate) <= 0.02, (locust_rate, counted_rate)

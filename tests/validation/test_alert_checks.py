@@ -16,7 +16,7 @@ import yaml
 
 from signalcheck.config import load_config
 from signalcheck.evidence import Context
-from signalcheck.evidence.alerts import check_alert
+from signalcheck.evidence.alerts import check_alert, notification_grace
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.expectations import AlertExpectation
 from signalcheck.ledger import Entry
@@ -66,9 +66,12 @@ def _notifications(notes: list[dict]):
     return answer
 
 
-def _note(alertname: str, region: str, receiver: str, status: str, at: float) -> dict:
+def _note(
+    alertname: str, region: str, receiver: str, status: str, at: float, priority: str = "P0"
+) -> dict:
     return {"alertname": alertname, "receiver": receiver, "status": status, "received_at": at,
-            "labels": {"alertname": alertname, "region": region}}  # fmt: skip
+            "labels": {"alertname": alertname, "region": region,
+                       "priority": priority}}  # fmt: skip
 
 
 def _run(tmp_path, exp, fault_end, firing, notes):
@@ -118,11 +121,23 @@ def test_fires_routes_and_resolves(tmp_path):
         ({"HighErrorRate": {"eu-west-1": (START + 35, END + 500)}},
          [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36)],
          "still firing 120s after the restore"),
+        ({"HighErrorRate": {"eu-west-1": (START - 60, END)}},
+         [_note("HighErrorRate", "eu-west-1", "pager", "firing", START - 59)],
+         "was already firing when the errors fault started"),
+        ({"HighErrorRate": {"eu-west-1": (START + 35, END)}},
+         [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36),
+          _note("HighErrorRate", "eu-west-1", "pager", "firing", START + 38, priority="P3")],
+         "a matching notification has labels {'priority': 'P3'}, expected {'priority': 'P0'}"),
+        ({"HighErrorRate": {"eu-west-1": (START + 35, END)}},
+         [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36)],
+         "the errors fault in eu-west-1 was never restored"),
     ],
-    ids=["never-fires", "other-region", "wrong-receiver", "never-resolves"],
+    ids=["never-fires", "other-region", "wrong-receiver", "never-resolves", "already-firing",
+         "one-notification-mislabelled", "never-restored"],
 )  # fmt: skip
 def test_each_alert_failure_names_its_cause(tmp_path, firing, notes, problem):
-    outcome = _run(tmp_path, PAGES, END, firing, notes)
+    fault_end = None if "never restored" in problem else END
+    outcome = _run(tmp_path, PAGES, fault_end, firing, notes)
     assert not outcome.passed
     assert problem in outcome.summary
     assert "ALERTS" in outcome.query
@@ -140,7 +155,42 @@ def test_inhibited_alert_fires_but_does_not_notify(tmp_path, leaked, passed):
     notes = [_note("ServiceDown", "eu-west-1", "pager", "firing", START + 32)]
     if leaked:
         notes.append(_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36))
-    outcome = _run(tmp_path, INHIBITED, None, firing, notes)
+    outcome = _run(tmp_path, INHIBITED, START + 60, firing, notes)
     assert outcome.passed is passed, outcome.summary
     if leaked:
         assert "delivered to 'pager' though ServiceDown should inhibit it" in outcome.summary
+
+
+AM_CONFIG = """
+route:
+  receiver: default
+  group_wait: 1s
+  group_interval: 2s
+  routes:
+    - receiver: pager
+      matchers: ['priority="P0"']
+    - receiver: chat
+      group_interval: 1m30s
+"""
+
+
+@pytest.mark.parametrize(
+    ("status", "grace"),
+    [
+        ((200, {"config": {"original": AM_CONFIG}}), 90 + 2),
+        ((200, {"config": {"original": "route: {receiver: x}"}}), 300 + 2),
+        ((200, {"config": {"original": "route: {receiver: x, group_wait: soon}"}}), 300 + 2),
+    ],
+    ids=["longest-of-the-tree", "alertmanager-defaults", "unreadable-falls-back"],
+)
+def test_notification_waits_derive_from_the_alertmanager_config_in_use(tmp_path, status, grace):
+    """The body follows Alertmanager's GET /api/v2/status (api/v2/openapi.yaml:
+    alertmanagerStatus.config.original holds the loaded YAML)."""
+    with canned_server({"/api/v2/status": status}) as server:
+        path = tmp_path / "signalcheck.yaml"
+        regions = {"eu-west-1": {"base_url": "http://127.0.0.1:1"}}
+        backends = {"alertmanager": {"url": server.url}}
+        path.write_text(yaml.safe_dump({"regions": regions, "backends": backends}))
+        config = load_config(path, environ={})
+        ctx = Context(config=config, entries=[], backends=BackendSet(config.backends))
+        assert notification_grace(ctx) == grace

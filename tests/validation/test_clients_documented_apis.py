@@ -18,7 +18,7 @@ import pytest
 
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.jaeger import JaegerClient
-from signalcheck.backends.loki import LokiClient
+from signalcheck.backends.loki import LokiClient, LokiTruncated
 from signalcheck.backends.tempo import TempoClient
 from signalcheck.config import Backend
 from tests.validation.documented_api import canned_server
@@ -44,6 +44,30 @@ LOKI_STREAMS = {
         "stats": {"summary": {"bytesProcessedPerSecond": 0}},
     },
 }  # fmt: skip
+LOKI_CATEGORIZED = {
+    "status": "success",
+    "warnings": ["this is a warning"],
+    "data": {
+        "resultType": "streams",
+        "encodingFlags": ["categorize-labels"],
+        "result": [
+            {
+                "stream": {"test": "test"},
+                "values": [
+                    ["123456789012345", "super line", {}],
+                    ["123456789012346", "super line with labels",
+                     {"structuredMetadata": {"foo": "a", "bar": "b"}}],
+                    ["123456789012347", "super line with labels msg=text",
+                     {"structuredMetadata": {"foo": "a", "bar": "b"}, "parsed": {"msg": "text"}}],
+                ],
+            }
+        ],
+        "stats": {},
+    },
+}  # fmt: skip
+"""`queryTestWithEncodingFlags` of grafana/loki pkg/util/marshal/marshal_test.go: a streams
+answer with the `categorize-labels` encoding flag (entries carry structured metadata and parsed
+labels as a third element)."""
 LOKI_MATRIX = {
     "status": "success",
     "data": {
@@ -226,6 +250,66 @@ def test_loki_lines_are_read_oldest_first_with_labels():
     assert lines[0].line == "plain text line"
     assert lines[1].time == pytest.approx(1569266497.240578)
     assert lines[1].labels == {"service_name": "demo-api", "level": "info"}
+
+
+def test_loki_categorized_entries_keep_structured_metadata_and_parsed_labels():
+    """Body: grafana/loki pkg/util/marshal/marshal_test.go `queryTestWithEncodingFlags`."""
+    routes = {"/loki/api/v1/query_range": (200, LOKI_CATEGORIZED)}
+    with canned_server(routes) as server, LokiClient(Backend(url=server.url)) as loki:
+        plain, labelled, parsed = loki.lines('{test="test"}', 0, 2e9)
+    assert (plain.ns, plain.line, plain.metadata) == (123456789012345, "super line", {})
+    assert labelled.metadata == {"foo": "a", "bar": "b"}
+    assert parsed.metadata == {"foo": "a", "bar": "b", "msg": "text"}
+    assert parsed.labels == {"test": "test"}
+
+
+def _stream_page(entries: list[tuple[int, str]]) -> dict:
+    """A streams answer in the shape of the query_range example of grafana/loki
+    docs/sources/reference/loki-http-api.md."""
+    values = [[str(ns), line] for ns, line in entries]
+    return {
+        "status": "success",
+        "data": {
+            "resultType": "streams",
+            "result": [{"stream": {"job": "varlogs"}, "values": values}],
+            "stats": {},
+        },
+    }
+
+
+def _paged_loki(stored: list[tuple[int, str]]):
+    """A query_range answering as that document says: the lines with start <= ns < end, the
+    first `limit` of them (direction forward)."""
+
+    def answer(params: dict[str, list[str]]) -> tuple[int, dict]:
+        start, end, limit = (int(params[k][0]) for k in ("start", "end", "limit"))
+        return 200, _stream_page([(ns, line) for ns, line in stored if start <= ns < end][:limit])
+
+    return answer
+
+
+def test_loki_lines_page_through_an_answer_cut_at_limit():
+    """Loki's `start` is inclusive and `end` exclusive (loki-http-api.md, query_range): a
+    page cut at `limit` goes on from its last timestamp, without repeating its lines, and
+    keeps the other lines of that timestamp."""
+    stored = [(1000, "a"), (1001, "b"), (1002, "c"), (1002, "d"), (1003, "e"), (1004, "f")]
+    routes = {"/loki/api/v1/query_range": _paged_loki(stored)}
+    with canned_server(routes) as server, LokiClient(Backend(url=server.url)) as loki:
+        lines = loki.lines('{job="varlogs"}', 0, 1e-5, limit=3)
+    assert [(line.ns, line.line) for line in lines] == stored
+    assert [int(r.params["start"][0]) for r in server.requests] == [0, 1002, 1003]
+    assert all(r.params["direction"] == ["forward"] for r in server.requests)
+
+
+def test_loki_answer_still_cut_after_the_last_page_is_an_error_not_a_short_result():
+    stored = [(ns, f"line {ns}") for ns in range(1000, 1020)]
+    routes = {"/loki/api/v1/query_range": _paged_loki(stored)}
+    with canned_server(routes) as server, LokiClient(Backend(url=server.url)) as loki:
+        with pytest.raises(LokiTruncated, match=r"still cut at limit=5 after 2 pages \(9 lines\)"):
+            loki.lines('{job="varlogs"}', 0, 1e-5, limit=5, max_pages=2)
+        server.routes["/loki/api/v1/query_range"] = (200, _stream_page([(7, "x"), (7, "y")]))
+        with pytest.raises(LokiTruncated, match="more than 2 lines share timestamp 7"):
+            loki.lines('{job="varlogs"}', 0, 1e-5, limit=2)
 
 
 def test_loki_instant_metric_query_returns_the_matrix_and_refuses_lines_of_it():

@@ -155,13 +155,13 @@ def _wait_stale(stack_config, instance: str) -> None:
 
 @contextmanager
 def _broken_demo(stack, stack_config, defect: str, region: str) -> Iterator[str]:
-    """A demo process for `region` with one telemetry defect (tests/validation/broken_demo),
+    """A demo process for `region` with one telemetry defect (tests/mutants/broken_demo),
     scraped in place of the healthy one; yields its base URL."""
     port = free_port()
     data = stack.data_dir
     env = {
         **os.environ,
-        "BREAK": defect,
+        "MUTANT": defect,
         "REGION": region,
         "PORT": str(port),
         "DEMO_DB_PATH": str(data / f"broken-{defect}.db"),
@@ -171,7 +171,7 @@ def _broken_demo(stack, stack_config, defect: str, region: str) -> Iterator[str]
     }
     log = (data / "logs" / f"broken-{defect}.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.validation.broken_demo"],
+        [sys.executable, "-m", "tests.mutants.broken_demo"],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -384,9 +384,13 @@ def test_fault_alert_fires_routes_resolves_and_a_misroute_fails(
             what="HighErrorRate notification for eu-west-1",
         )
         firing = run_suite(suite_config, healthy.path)
-        assert_all_passed(firing)
-        fired = firing.results["alerts:high-error-rate-pages"]
-        assert float(fired.properties["time_to_appear_s"]) <= 90
+        # Fired and routed, but the fault is still open: its resolution cannot be judged yet.
+        _assert_fails_only(
+            firing,
+            {"alerts:high-error-rate-pages"},
+            "alerts:high-error-rate-pages",
+            "the errors fault in eu-west-1 was never restored",
+        )
 
         _fault(healthy, admin, "eu-west-1", start=start_h)
         misrouted = new_ledger(stack_config)
@@ -412,4 +416,6 @@ def test_fault_alert_fires_routes_resolves_and_a_misroute_fails(
         capture.close()
     resolved = run_suite(suite_config, healthy.path)
     assert_all_passed(resolved)
-    assert resolved.results["alerts:high-error-rate-pages"].outcome == "passed"
+    fired = resolved.results["alerts:high-error-rate-pages"]
+    assert fired.outcome == "passed"
+    assert float(fired.properties["time_to_appear_s"]) <= 90

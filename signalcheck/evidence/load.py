@@ -1,0 +1,283 @@
+"""Load expectation: the service counted exactly the requests the load got an answer for.
+
+A ledger `load` entry against its region's request counter, per route and status class. The
+service's count over the load window is the difference of the counter's values read at the
+window's start and one settle time after its end (at least two scrape intervals, so the
+scrape after the last response is in). That difference is exact when nothing else sends to
+the region's counted routes during the window and the counter does not reset; `increase()`
+is not: it extrapolates to the window's edges and misses the first increment of a series
+born inside the window (the first 5xx, say).
+
+Routes the service does not count (health, metrics) and requests that got no response are
+left out of the comparison; a route/status pair that only the service counted shows up as
+a row with `sent == 0` (somebody else sent traffic, or the route templates disagree).
+`prometheus_error_rate` is the window's 5xx share as one PromQL expression computes it from
+the same counter values, to hold against the error rate Locust measured.
+
+Timing is measured to one range-query step: the first step at which the counter, summed
+over the counted routes, had counted every answered request, minus the load's end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.evidence.context import Context
+from signalcheck.evidence.metrics import killed_regions
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.evidence.polling import Look, poll
+from signalcheck.expectations import LoadExpectation
+from signalcheck.ledger import Entry
+
+NO_RESPONSE = "none"
+SERVER_ERROR = "5xx"
+MAX_STEPS = 1000
+"""Points of the range query that times the arrival (Prometheus caps a query at 11,000)."""
+
+
+@dataclass(frozen=True)
+class RouteAccuracy:
+    route: str
+    status_class: str
+    sent: int
+    counted: float
+
+    @property
+    def gap(self) -> float:
+        """|counted - sent| / sent; 0 when both are 0, infinite when only one side counted."""
+        if self.sent == 0:
+            return 0.0 if self.counted == 0 else math.inf
+        return abs(self.counted - self.sent) / self.sent
+
+
+@dataclass(frozen=True)
+class LoadAccuracy:
+    region: str
+    start: float
+    end: float
+    tolerance: float
+    rows: list[RouteAccuracy]
+    at: float
+    """When the service's count was read (unix seconds)."""
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rows) and all(row.gap <= self.tolerance for row in self.rows)
+
+    @property
+    def worst_gap(self) -> float:
+        return max((row.gap for row in self.rows), default=math.inf)
+
+    @property
+    def sent_error_rate(self) -> float:
+        return _error_rate({(r.route, r.status_class): r.sent for r in self.rows})
+
+    @property
+    def counted_error_rate(self) -> float:
+        return _error_rate({(r.route, r.status_class): r.counted for r in self.rows})
+
+    def wrong(self) -> list[RouteAccuracy]:
+        """The rows off by more than the tolerance."""
+        return [row for row in self.rows if row.gap > self.tolerance]
+
+    def describe(self) -> str:
+        """One line per route and status class, the ones off by more than the tolerance marked."""
+        lines = [
+            f"load on {self.region} {self.start:.3f}..{self.end:.3f}: worst gap "
+            f"{self.worst_gap:.2%} (tolerance {self.tolerance:.2%})"
+        ]
+        for row in self.rows:
+            lines.append(("  " if row.gap <= self.tolerance else "✗ ") + _row_text(row))
+        return "\n".join(lines)
+
+
+def answered(entry: Entry, settings: LoadExpectation) -> dict[tuple[str, str], int]:
+    """(route, status class) -> requests the load got an answer for, on counted routes."""
+    return {
+        (route, status): n
+        for route, classes in (entry.field("requests") or {}).items()
+        if route not in settings.uncounted_routes
+        for status, n in classes.items()
+        if status != NO_RESPONSE
+    }
+
+
+def load_accuracy(
+    prometheus: PrometheusClient,
+    entry: Entry,
+    settings: LoadExpectation,
+    *,
+    at: float | None = None,
+) -> LoadAccuracy:
+    """Compare a ledger `load` entry's requests with what `settings.counter` counted in its
+    region between the entry's start and `at` (default: `settle` seconds after its end).
+
+    Waits (at most `settle` seconds) until `at` has passed.
+    Raises ValueError when the counter went down in the window (the service restarted).
+    """
+    region, start, end = entry.field("region"), entry.field("start"), entry.field("end")
+    at = end + settings.settle if at is None else at
+    time.sleep(max(0.0, min(settings.settle, at - time.time())))
+    selector = _with_matcher(settings.counter, f'{settings.region_label}="{region}"')
+    before = counted_by_class(prometheus, selector, start)
+    after = counted_by_class(prometheus, selector, at)
+    counted = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after.keys() | before}
+    reset = sorted(f"{route} {status}" for (route, status), n in counted.items() if n < 0)
+    if reset:
+        raise ValueError(f"{selector} went down during the load window ({', '.join(reset)})")
+    sent = answered(entry, settings)
+    keys = sorted(sent.keys() | {key for key, n in counted.items() if n > 0})
+    rows = [
+        RouteAccuracy(route, cls, sent.get((route, cls), 0), counted.get((route, cls), 0.0))
+        for route, cls in keys
+    ]
+    return LoadAccuracy(region, start, end, settings.tolerance, rows, at)
+
+
+def counted_by_class(
+    prometheus: PrometheusClient, selector: str, at: float
+) -> dict[tuple[str, str], float]:
+    """(route, status class) -> the counter's value at time `at` (absent series count as 0)."""
+    totals: dict[tuple[str, str], float] = {}
+    for series in prometheus.query(f"sum by (route, status) ({selector})", time=at):
+        labels = series["metric"]
+        key = (labels.get("route", ""), f"{labels.get('status', '?')[:1]}xx")
+        totals[key] = totals.get(key, 0.0) + float(series["value"][1])
+    return totals
+
+
+def first_counted(
+    prometheus: PrometheusClient, accuracy: LoadAccuracy, settings: LoadExpectation
+) -> float | None:
+    """The first range-query step, from the load's end to the read, at which the region's
+    counter (over the counted routes) had counted every answered request; None if none did."""
+    selector = _with_matcher(settings.counter, f'{settings.region_label}="{accuracy.region}"')
+    promql = f"sum by (route) ({selector})"
+    uncounted = set(settings.uncounted_routes)
+
+    before = prometheus.query(promql, time=accuracy.start)
+    target = sum(
+        float(s["value"][1]) for s in before if s["metric"].get("route") not in uncounted
+    ) + sum(row.counted for row in accuracy.rows if row.route not in uncounted)
+    step = max(1.0, (accuracy.at - accuracy.end) / MAX_STEPS)
+    by_time: dict[float, float] = {}
+    for series in prometheus.query_range(promql, accuracy.end, accuracy.at, step):
+        if series["metric"].get("route") not in uncounted:
+            for t, v in series["values"]:
+                by_time[float(t)] = by_time.get(float(t), 0.0) + float(v)
+    return next((t for t, n in sorted(by_time.items()) if n >= target), None)
+
+
+def prometheus_error_rate(
+    prometheus: PrometheusClient,
+    region: str,
+    start: float,
+    end: float,
+    settings: LoadExpectation,
+) -> float | None:
+    """The 5xx share of the window as one PromQL expression computes it from the counter at
+    `start` and at `end + settle` (`@` modifiers); None when the counter saw no request."""
+    selector = _with_matcher(settings.counter, f'{settings.region_label}="{region}"')
+    errors = _with_matcher(selector, 'status=~"5.."')
+    after = end + settings.settle
+
+    def grown(series: str) -> str:
+        now, then = (f"(sum({series} @ {t:.3f}) or vector(0))" for t in (after, start))
+        return f"({now} - {then})"
+
+    result = prometheus.query(f"{grown(errors)} / {grown(selector)}", time=after)
+    rate = float(result[0]["value"][1]) if result else math.nan
+    return None if math.isnan(rate) or math.isinf(rate) else rate
+
+
+def check_load(exp: LoadExpectation, ctx: Context) -> Outcome:
+    loads = [e for e in ctx.entries if e.kind == "load"]
+    if not loads:
+        return ctx.without_evidence(
+            "load run", conditional=exp.conditional, planned=ctx.planned("load")
+        )
+    judged: list[Entry] = []
+    notes: list[str] = []
+    for entry in loads:
+        region, start, end = entry.field("region"), entry.field("start"), entry.field("end")
+        where = f"{region} {start:.3f}..{end:.3f}"
+        if region in killed_regions(ctx, start, end):
+            notes.append(
+                f"load on {where} not judged: the region was killed during the window "
+                "(a restarted counter loses what was not scraped yet)"
+            )
+        elif not answered(entry, exp):
+            notes.append(f"load on {where} not judged: no answered request to a counted route")
+        else:
+            judged.append(entry)
+    if not judged:
+        return Outcome.nothing_to_judge("; ".join(notes))
+    prometheus = ctx.backends.prometheus()
+
+    def observe() -> Look:
+        now = time.time()
+        try:
+            results = [
+                load_accuracy(
+                    prometheus,
+                    entry,
+                    exp,
+                    at=max(
+                        entry.field("end") + exp.settle, min(now, entry.field("end") + exp.budget)
+                    ),
+                )
+                for entry in judged
+            ]
+        except ValueError as exc:  # a counter reset: conclusive
+            return Look(done=True, problem=str(exc), observed=[])
+        problem = "; ".join(
+            f"{r.region}: " + ", ".join(_row_text(w) for w in r.wrong())
+            for r in results
+            if r.wrong()
+        )
+        return Look(done=not problem, problem=problem, observed=results)
+
+    last_end = max(e.field("end") for e in judged)
+    polled = poll(observe, min(exp.budget, max(0.0, last_end + exp.budget - time.time())))
+    results: list[LoadAccuracy] = polled.look.observed
+    passed = polled.look.done and not polled.look.problem
+    summary = polled.look.problem or (
+        f"the service counted exactly the answered requests of {len(results)} load run(s) "
+        f"({', '.join(sorted({r.region for r in results}))}), per route and status class "
+        f"(tolerance {exp.tolerance:.2%})"
+    )
+    asked = prometheus.last_request
+    arrivals = [(first_counted(prometheus, r, exp), r.end) for r in results] if passed else []
+    measured = [max(0.0, t - end) for t, end in arrivals if t is not None]
+    timed = passed and len(measured) == len(results)
+    return Outcome(
+        passed=passed,
+        summary=summary + (f" ({'; '.join(notes)})" if notes else ""),
+        query=f"sum by (route, status) ({exp.counter}) of each load's region at its start and "
+        f"after its end ({asked})",
+        observed="\n".join(r.describe() for r in results),
+        waited=polled.waited,
+        time_to_appear=max(measured) if timed else None,
+        appeared_within=max(r.at - r.end for r in results) if passed and not timed else None,
+    )
+
+
+def _row_text(row: RouteAccuracy) -> str:
+    return f"{row.route} {row.status_class}: sent {row.sent}, counted {row.counted:g}"
+
+
+def _error_rate(counts: dict[tuple[str, str], float]) -> float:
+    total = sum(counts.values())
+    errors = sum(n for (_, status), n in counts.items() if status == SERVER_ERROR)
+    return errors / total if total else 0.0
+
+
+def _with_matcher(selector: str, matcher: str) -> str:
+    """Add one label matcher to a selector like `metric{a="b"}` or `metric`."""
+    if selector.endswith("}"):
+        head = selector[:-1].rstrip()
+        return f"{head}{'' if head.endswith('{') else ','}{matcher}}}"
+    return f"{selector}{{{matcher}}}"

@@ -1,0 +1,68 @@
+"""The ingest's read API for validators: one session's events, and the web vitals summary,
+answered alike by SQLite and PostgreSQL, for the caller's app only."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from rum_ingest.app import create_app
+from tests.rum.conftest import API_KEY, OTHER_APP_KEY, event, settings
+
+HEADERS = {"X-API-Key": API_KEY}
+
+
+def vital(name: str, value: float, session: str = "s-1") -> dict:
+    return event("web_vital", session=session, vital={"name": name, "value": value})
+
+
+def test_a_sessions_events_come_back_in_arrival_order_for_its_app_only(database_url):
+    call = event(
+        "api_call",
+        url="http://app.example/orders/12345",
+        api={"method": "GET", "endpoint": "http://app.example/api/orders/12345",
+             "status": 200, "duration": 42.0, "trace_id": "ab" * 16},
+    )  # fmt: skip
+    page_load = event("page_load", url="http://app.example/orders/12345", metrics={"total": 1500})
+    first = [page_load, call]
+    with TestClient(create_app(settings(database_url)), base_url="http://rum.test") as client:
+        before = time.time()
+        assert client.post("/v1/events", json={"events": first}, headers=HEADERS).status_code == 202
+        later = {"events": [vital("FCP", 800), vital("FCP", 5, session="s-2")]}
+        assert client.post("/v1/events", json=later, headers=HEADERS).status_code == 202
+        other = {"events": [vital("LCP", 900)]}
+        assert client.post("/v1/events", json=other, headers={"X-API-Key": OTHER_APP_KEY})
+
+        events = client.get("/v1/sessions/s-1/events", headers=HEADERS).json()
+        assert [(e["event_type"], e["name"]) for e in events] == [
+            ("page_load", None), ("api_call", "GET /api/orders/{id}"), ("web_vital", "FCP"),
+        ]  # fmt: skip
+        assert before <= events[0]["received_at"] <= events[2]["received_at"] <= time.time()
+        assert events[0]["duration_seconds"] == 1.5 and events[0]["page"] == "/orders/{id}"
+        assert (events[1]["trace_id"], events[1]["status"]) == ("ab" * 16, 200)
+        assert events[2]["value"] == 800
+        theirs = client.get("/v1/sessions/s-1/events", headers={"X-API-Key": OTHER_APP_KEY})
+        assert [e["name"] for e in theirs.json()] == ["LCP"]
+        assert client.get("/v1/sessions/nobody/events", headers=HEADERS).json() == []
+        assert client.get("/v1/sessions/s-1/events").status_code == 401
+        assert client.get("/v1/sessions/a%20b/events", headers=HEADERS).status_code == 422
+
+
+def test_web_vitals_give_samples_nearest_rank_p75_and_the_share_rated_good(database_url):
+    values = [vital("TTFB", v) for v in (900.0, 100.0, 300.0, 200.0)]
+    values += [vital("CLS", 0.3), vital("CLS", 0.05)]
+    with TestClient(create_app(settings(database_url)), base_url="http://rum.test") as client:
+        assert (
+            client.post("/v1/events", json={"events": values}, headers=HEADERS).status_code == 202
+        )
+        found = client.get("/v1/analytics/web-vitals", params={"window": 600}, headers=HEADERS)
+        # TTFB: ranks 100, 200, 300, 900 -> p75 is the 3rd; good <= 800 ms. CLS: good <= 0.1.
+        assert found.json() == [
+            {"vital": "CLS", "unit": "", "samples": 2, "p75": 0.3, "good_share": 0.5},
+            {"vital": "TTFB", "unit": "s", "samples": 4, "p75": 0.3, "good_share": 0.75},
+        ]
+        earlier = {"window": 600, "until": time.time() - 3600}
+        assert client.get("/v1/analytics/web-vitals", params=earlier, headers=HEADERS).json() == []
+        theirs = client.get("/v1/analytics/web-vitals", headers={"X-API-Key": OTHER_APP_KEY})
+        assert theirs.json() == []
