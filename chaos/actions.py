@@ -4,6 +4,10 @@ Every action resolves its target first and refuses anything outside the config's
 and allowlist before it sends a byte. In dry mode (`$SIGNALCHECK_CHAOS_DRY`) an action
 checks its target and logs what it would do, and does nothing.
 
+Every fault is recorded, before it is applied, in the run ledger and in the stack's open-faults
+file (chaos/openfaults.py), and leaves both when restored: `restore_orphans` restores what a
+run that died left in force.
+
 Admin faults go through the demo's `/admin/faults` API with the bearer token from
 `$SIGNALCHECK_DEMO_ADMIN_TOKEN`, or else the local stack's token file.
 """
@@ -20,9 +24,10 @@ import httpx
 
 from chaos import faultlog, signals
 from chaos.context import RunContext, run_context
+from chaos.openfaults import OpenFault, OpenFaults
 from chaos.targets import Target, TargetRefused, resolve
 from signalcheck.config import Config
-from signalcheck.ledger import LEDGER_FILE, Ledger
+from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
 
@@ -62,6 +67,25 @@ def inject_dependency_outage(
     return _inject(configuration, region, "dependency_down", {"dependency_down": True})
 
 
+UNDO = {
+    "latency": {"latency_ms": 0},
+    "errors": {"error_rate": 0.0},
+    "not_ready": {"ready": True},
+    "dependency_down": {"dependency_down": False},
+}
+"""Admin fault action -> the admin change that undoes it alone."""
+
+
+def clear_fault(
+    region: str, action: str, configuration: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Undo one admin fault of `region` (e.g. `not_ready`), leaving its others in place, and
+    close it in the ledger."""
+    if action not in UNDO:
+        raise ValueError(f"{action!r} is not an admin fault (one of {sorted(UNDO)})")
+    return _undo(run_context(configuration), region, action)
+
+
 def clear_faults(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
     """Reset every admin fault of `region` and close them in the ledger."""
     return _clear(run_context(configuration), region)
@@ -73,7 +97,7 @@ def kill_region(region: str, configuration: dict[str, Any] | None = None) -> dic
     component = _component(resolve(ctx.config, region))
     if ctx.dry:
         return _would(f"stop {component} of the local stack in {ctx.config.stack.data_dir}")
-    fault = faultlog.open_fault(ctx.ledger, faultlog.KILL, region, {"component": component})
+    fault = _open(ctx, faultlog.KILL, region, {"component": component})
     LocalStack(ctx.config).stop_component(component)
     return {"region": region, "component": component, "start": fault.field("start")}
 
@@ -107,13 +131,63 @@ def restore_open_faults(ctx: RunContext) -> list[str]:
     return restored
 
 
+def restore_orphans(config: Config) -> tuple[list[str], list[str]]:
+    """Restore every fault in the stack's open-faults file whose run died (its process is
+    gone), and close it in that run's ledger: (one line per fault restored, one line per fault
+    that could not be). Faults of runs still going are left to them."""
+    registry = OpenFaults(config.stack.data_dir)
+    restored, failed = [], []
+    for fault in registry.all():
+        if not fault.orphaned():
+            continue
+        ctx = RunContext(config, Ledger(fault.run_dir / LEDGER_FILE), "restore", dry=False)
+        try:
+            how = _restore_orphan(ctx, fault)
+        except Exception as exc:
+            failed.append(f"could not restore the {fault.describe()}: {exc}")
+            continue
+        registry.remove(fault.run_dir, [(fault.action, fault.region, fault.start)])
+        restored.append(f"restored the {fault.describe()}, left open by a run that died{how}")
+    return restored, failed
+
+
+def _restore_orphan(ctx: RunContext, fault: OpenFault) -> str:
+    """Undo one fault of a dead run; how, when it took no more than closing it."""
+    target = resolve(ctx.config, fault.region)
+    stack = LocalStack(ctx.config)
+    running = {row.name: row.running for row in stack.status()}
+    if target.component is not None and not running.get(target.component, False):
+        if fault.action == faultlog.KILL and any(running.values()):
+            _start(ctx, fault.region)
+            return ""
+        # The faulted process is gone, and its faults (kept in memory) with it.
+        with signals.deferred():
+            _close(ctx, fault.region, (fault.action,))
+        return f" (closed: {target.component} is not running)"
+    if fault.action == faultlog.KILL:
+        _start(ctx, fault.region)
+    else:
+        _undo(ctx, fault.region, fault.action)
+    return ""
+
+
+def _undo(ctx: RunContext, region: str, action: str) -> dict[str, Any]:
+    target = resolve(ctx.config, region)
+    if ctx.dry:
+        return _would(f"PUT {target.base_url}/admin/faults {UNDO[action]}")
+    with signals.deferred():
+        state = _admin(ctx.config, target, "PUT", json=UNDO[action])
+        closed = _close(ctx, region, (action,))
+    return {"region": region, "faults": state, "closed": [f.field("action") for f in closed]}
+
+
 def _clear(ctx: RunContext, region: str) -> dict[str, Any]:
     target = resolve(ctx.config, region)
     if ctx.dry:
         return _would(f"DELETE {target.base_url}/admin/faults")
     with signals.deferred():
         state = _admin(ctx.config, target, "DELETE")
-        closed = faultlog.close_faults(ctx.ledger, region, faultlog.ADMIN_ACTIONS)
+        closed = _close(ctx, region, faultlog.ADMIN_ACTIONS)
     return {"region": region, "faults": state, "closed": [f.field("action") for f in closed]}
 
 
@@ -125,7 +199,7 @@ def _start(ctx: RunContext, region: str) -> dict[str, Any]:
     with signals.deferred():
         started = LocalStack(ctx.config).start_component(component)
         _wait_serving(ctx.config, target)
-        closed = faultlog.close_faults(ctx.ledger, region, (faultlog.KILL,))
+        closed = _close(ctx, region, (faultlog.KILL,))
     return {"region": region, "component": component, "pid": started.pid, "closed": len(closed)}
 
 
@@ -136,9 +210,28 @@ def _inject(
     target = resolve(ctx.config, region)
     if ctx.dry:
         return _would(f"PUT {target.base_url}/admin/faults {change}")
-    fault = faultlog.open_fault(ctx.ledger, action, region, change)
+    fault = _open(ctx, action, region, change)
     state = _admin(ctx.config, target, "PUT", json=change)
     return {"region": region, "action": action, "start": fault.field("start"), "faults": state}
+
+
+def _open(ctx: RunContext, action: str, region: str, params: dict[str, Any]) -> Entry:
+    """Record a fault about to be applied: first in the stack's open faults (which outlive
+    the run), then in the run's ledger."""
+    start = time.time()
+    OpenFaults(ctx.config.stack.data_dir).add(ctx.ledger.path.parent, action, region, params, start)
+    return faultlog.open_fault(ctx.ledger, action, region, params, start)
+
+
+def _close(ctx: RunContext, region: str, actions: tuple[str, ...]) -> list[Entry]:
+    """Close the open faults of `region` with one of `actions` in the run's ledger, then in
+    the stack's open faults."""
+    closed = faultlog.close_faults(ctx.ledger, region, actions)
+    OpenFaults(ctx.config.stack.data_dir).remove(
+        ctx.ledger.path.parent,
+        [(f.field("action"), f.field("region"), f.field("start")) for f in closed],
+    )
+    return closed
 
 
 def _admin(config: Config, target: Target, method: str, **kwargs: Any) -> dict[str, Any]:

@@ -32,9 +32,12 @@ def plan_fault(ledger: Ledger, action: str, region: str, experiment: str) -> Ent
     )
 
 
-def open_fault(ledger: Ledger, action: str, region: str, params: dict[str, Any]) -> Entry:
+def open_fault(
+    ledger: Ledger, action: str, region: str, params: dict[str, Any], start: float | None = None
+) -> Entry:
+    """Record a fault (started `start`, default now) before it is applied."""
     return ledger.append(
-        "fault", action=action, region=region, start=time.time(), end=None, params=params
+        "fault", action=action, region=region, start=start or time.time(), end=None, params=params
     )
 
 

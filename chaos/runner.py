@@ -14,15 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chaoslib.configuration import load_configuration
+from chaoslib.exceptions import ChaosException, InvalidExperiment
+from chaoslib.loader import parse_experiment_from_file
+
 from chaos.context import DRY_ENV, RUN_DIR_ENV
 from chaos.faultlog import unmet_plans
-from signalcheck.config import CONFIG_ENV, Config
+from chaos.targets import check_experiment
+from signalcheck.config import CONFIG_ENV, Config, ConfigError
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
+from signalcheck.terminal import colour_allowed, relay_plain
 
 JOURNAL_FILE = "journal.json"
 CHAOS_LOG_FILE = "chaostoolkit.log"
 RUN_TIMEOUT = 3600.0
 ROLLBACK_GRACE = 120.0
+RELAY_GRACE = 5.0
+"""Seconds to wait, after `chaos` exits, for the last of its output to be copied."""
 
 
 @dataclass(frozen=True)
@@ -55,21 +63,29 @@ def run_experiment(
     run_dir: Path | None = None,
 ) -> ChaosRun:
     """Run `experiment` with `chaos run` in `run_dir` (default: a new run directory) and judge
-    its journal and its ledger's faults.
+    its journal and its ledger's faults. An experiment file that cannot be read (ConfigError)
+    or that targets something outside the allowlist (TargetRefused) is refused before
+    anything is started or written.
 
     SIGINT and SIGTERM are passed on to `chaos`, which then rolls back; after `timeout`
     seconds it gets SIGTERM, and SIGKILL if it has not finished its rollbacks
     `ROLLBACK_GRACE` seconds later.
     """
+    check_targets(config, read_experiment(experiment))
     if run_dir is None:
         run_dir = new_run_dir(config.runs_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    plain = not colour_allowed(sys.stderr)  # chaoslib colours its log lines even in a file
     process = subprocess.Popen(
         chaos_command(experiment, run_dir, dry=dry),
         env=chaos_env(config, run_dir, dry=dry),
+        stderr=subprocess.PIPE if plain else None,
         start_new_session=True,
     )
+    relay = relay_plain(process.stderr) if process.stderr else None
     returncode, gave_up, interrupted = _wait_passing_signals(process, timeout)
+    if relay is not None:
+        relay.join(timeout=RELAY_GRACE)
     journal = run_dir / JOURNAL_FILE
     if journal.exists():
         problems = journal_problems(json.loads(journal.read_text()))
@@ -79,6 +95,42 @@ def run_experiment(
     if gave_up:
         problems.insert(0, f"gave up after {timeout:g}s waiting for chaos run {experiment}")
     return ChaosRun(run_dir, returncode, problems, interrupted)
+
+
+def read_experiment(path: Path) -> dict[str, Any]:
+    """The experiment as `chaos run` parses it; a one-line ConfigError naming the file and
+    where it breaks when it is not one."""
+    try:
+        experiment = parse_experiment_from_file(str(path))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read experiment ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except (UnicodeDecodeError, ChaosException) as exc:
+        raise ConfigError(f"{path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(experiment, dict):
+        raise ConfigError(
+            f"{path}: expected an experiment (an object), got {type(experiment).__name__}"
+        )
+    return experiment
+
+
+def check_targets(config: Config, experiment: dict[str, Any]) -> None:
+    """TargetRefused, before anything runs, when an action of `experiment` targets something
+    outside the allowlist, with its configuration resolved as `chaos run` will resolve it."""
+    declared = experiment.get("configuration") or {}
+    from_env = {
+        key: os.environ[value["key"]]
+        for key, value in declared.items()
+        if isinstance(value, dict) and value.get("type") == "env" and value.get("key") in os.environ
+    }
+    try:
+        configuration = load_configuration(declared, from_env)
+    except InvalidExperiment as exc:
+        raise ConfigError(f"experiment {experiment.get('title')!r}: {exc}") from None
+    check_experiment(config, experiment, configuration)
 
 
 def chaos_command(experiment: Path, run_dir: Path, *, dry: bool) -> list[str]:

@@ -77,4 +77,4 @@ def check_experiment(
         except TargetRefused as exc:
             refused.append(str(exc))
     if refused:
-        raise TargetRefused("; ".join(refused))
+        raise TargetRefused("; ".join(dict.fromkeys(refused)))  # each target once

@@ -53,6 +53,7 @@ def create_app(
     metrics = DemoMetrics(settings.region, settings.service_version, settings.service_revision)
     store = AssignmentStore(settings.db_path, tracer, is_down=lambda: faults.state.dependency_down)
     metrics.watch_dependency("database", store.is_up)
+    metrics.watch_readiness(lambda: faults.state.ready)
     issuer = TokenIssuer(settings.client_secret)
 
     @asynccontextmanager

@@ -41,6 +41,13 @@ class DemoMetrics:
             ["dependency", "region"],
             registry=self.registry,
         )
+        self.ready = Gauge(
+            "demo_ready",
+            "1 when the service takes traffic, 0 when it has taken itself out of rotation "
+            "(its dependencies are demo_dependency_up; checked at scrape time).",
+            ["region"],
+            registry=self.registry,
+        )
         build_info = Gauge(
             "demo_build_info",
             "Build of the running service; always 1.",
@@ -61,6 +68,10 @@ class DemoMetrics:
         """Report `is_up()` as demo_dependency_up{dependency=name} at every scrape."""
         gauge = self.dependency_up.labels(dependency=name, region=self.region)
         gauge.set_function(lambda: 1.0 if is_up() else 0.0)
+
+    def watch_readiness(self, is_ready: Callable[[], bool]) -> None:
+        """Report `is_ready()` as demo_ready at every scrape."""
+        self.ready.labels(region=self.region).set_function(lambda: 1.0 if is_ready() else 0.0)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from probes.http import attempt_http
 from probes.results import CheckResult
 from probes.tracecontext import TraceContext
 from probes.workflow import attempt_workflow
-from signalcheck.checks import Check, HttpCheck, WorkflowCheck
+from signalcheck.checks import Check, HttpCheck, WorkflowCheck, unset_variables
 from signalcheck.config import Config, ConfigError
 from signalcheck.ledger import Ledger
 
@@ -39,9 +40,17 @@ def select_regions(config: Config, region: str | None) -> list[str]:
 
 
 def require_checks(config: Config) -> None:
-    """A pass needs at least one check; a ConfigError otherwise."""
+    """A pass needs at least one check, and every `${variable}` its checks use set; a
+    ConfigError, before any request, otherwise."""
     if not config.checks:
         raise ConfigError(f"{config.source or 'config'}: checks: no checks configured")
+    unset = unset_variables(config.checks, os.environ)
+    if unset:
+        raise ConfigError(
+            f"{config.source or 'config'}: checks: {'; '.join(unset)} not set (no earlier step "
+            "captures it and the environment has no such variable): set it, or give a default "
+            "as ${name:-default}"
+        )
 
 
 async def run_pass(

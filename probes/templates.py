@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from probes.errors import ErrorType, ProbeFailure
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?::-([^}]*))?\}")
+from signalcheck.checks import VARIABLE
 
 
 def render(text: str, variables: Mapping[str, Any]) -> str:
@@ -23,7 +22,7 @@ def render(text: str, variables: Mapping[str, Any]) -> str:
             return default
         raise ProbeFailure(ErrorType.OTHER, f"no captured value or environment variable {name}")
 
-    return _VARIABLE.sub(value, text)
+    return VARIABLE.sub(value, text)
 
 
 def render_json(value: Any, variables: Mapping[str, Any]) -> Any:
@@ -35,8 +34,3 @@ def render_json(value: Any, variables: Mapping[str, Any]) -> Any:
     if isinstance(value, dict):
         return {key: render_json(item, variables) for key, item in value.items()}
     return value
-
-
-def names_in(*texts: str) -> set[str]:
-    """The variable names used without a default in `texts`."""
-    return {m[1] for text in texts for m in _VARIABLE.finditer(text) if m[2] is None}

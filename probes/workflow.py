@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from probes.assertions import check_response, json_path
 from probes.errors import ProbeFailure
 from probes.http import send
-from probes.templates import names_in
 from probes.tracecontext import TraceContext
 from signalcheck.checks import WorkflowCheck, WorkflowStep
 
@@ -73,8 +71,7 @@ async def _clean_up(
     """Run each cleanup step whose variables were captured; the first failure, if any."""
     first: ProbeFailure | None = None
     for step in check.cleanup:
-        texts = (step.path, step.body or "", json.dumps(step.json_body), *step.headers.values())
-        missing = {name for name in names_in(*texts) if name not in variables}
+        missing = {name for name in step.variables() if name not in variables}
         if missing - os.environ.keys():
             steps.append({"name": step.name, "outcome": "skipped", "missing": sorted(missing)})
             continue

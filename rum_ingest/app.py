@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from rum_ingest.edge import Rejected, authenticate, check_rate, invalid, parse, read_body
 from rum_ingest.faro import FARO_PAYLOAD, to_events
+from rum_ingest.keys import Role
 from rum_ingest.metrics import RumMetrics
 from rum_ingest.models import BATCH, Batch
 from rum_ingest.ratelimit import RateLimiter
@@ -91,14 +92,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/v1/events", status_code=202, summary="Ingest a batch of RUM events")
     async def ingest(request: Request) -> JSONResponse:
-        app_name = authenticate(request, settings.api_keys)
+        app_name = authenticate(request, settings.api_keys, Role.INGEST)
         check_rate(limiter, app_name)
         return await store_batch(parse(BATCH, await read_body(request)), app_name)
 
     @app.post("/collect", status_code=202, summary="Grafana Faro Web SDK payloads")
     @app.post("/collect/{api_key}", status_code=202, include_in_schema=False)
     async def faro_collect(request: Request, api_key: str | None = None) -> JSONResponse:
-        app_name = authenticate(request, settings.api_keys, api_key)
+        app_name = authenticate(request, settings.api_keys, Role.INGEST, api_key)
         check_rate(limiter, app_name)
         payload = parse(FARO_PAYLOAD, await read_body(request))
         try:
@@ -126,7 +127,7 @@ def create_app(settings: Settings) -> FastAPI:
     def time_window(
         request: Request, window: float, until: float | None
     ) -> tuple[str, float, float]:
-        app_name = authenticate(request, settings.api_keys)
+        app_name = authenticate(request, settings.api_keys, Role.READ)
         end = time.time() if until is None else until
         return app_name, end - window, end
 
@@ -162,7 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def session_events(
         request: Request, session_id: SessionId
     ) -> list[sessions.SessionEvent]:
-        app_name = authenticate(request, settings.api_keys)
+        app_name = authenticate(request, settings.api_keys, Role.READ)
         return await sessions.session_events(store.database, app_name, session_id)
 
     @app.get("/health")

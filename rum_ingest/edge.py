@@ -9,7 +9,7 @@ from typing import TypeVar
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 
-from rum_ingest.keys import ApiKeys
+from rum_ingest.keys import ApiKeys, Role
 from rum_ingest.models import MAX_BODY_BYTES
 from rum_ingest.ratelimit import RateLimiter
 
@@ -28,14 +28,27 @@ class Rejected(Exception):
         self.headers = headers or {}
 
 
-def authenticate(request: Request, keys: ApiKeys, path_key: str | None = None) -> str:
-    """The app named by the request's API key (`X-API-Key`, `?api_key=`, or the path)."""
+WRONG_ROLE = {
+    Role.INGEST: "a read key cannot send events (it is secret: keep it out of pages); send "
+    "with the app's ingest key (RUM_API_KEYS)",
+    Role.READ: "an ingest key can only send events (it is public: pages embed it); read "
+    "with the app's read key (RUM_READ_KEYS)",
+}
+"""Why a key of the other role is refused, by the role the endpoint needs."""
+
+
+def authenticate(request: Request, keys: ApiKeys, role: Role, path_key: str | None = None) -> str:
+    """The app named by the request's API key (`X-API-Key`, `?api_key=`, or the path); 401
+    for a missing or unknown key, 403 for a key of the other role."""
     key = path_key or request.headers.get("x-api-key") or request.query_params.get("api_key")
     if not key:
         raise Rejected(401, "missing API key: send the X-API-Key header or ?api_key=")
-    app = keys.app_for(key)
-    if app is None:
+    found = keys.lookup(key)
+    if found is None:
         raise Rejected(401, "unknown API key")
+    app, has = found
+    if has is not role:
+        raise Rejected(403, WRONG_ROLE[role])
     return app
 
 

@@ -1,7 +1,9 @@
-"""API keys, each naming the app whose events it may send.
+"""API keys, each naming its app and its role: an ingest key only sends the app's events (it is
+public: a page embeds it), a read key only reads the app's analytics and sessions (a secret).
 
-Keys come from `RUM_API_KEYS` (`app=key,app=key`) or a file with one `app=key` per line; only
-their SHA-256 digests are kept, and a key is looked up by digest.
+Ingest keys come from `RUM_API_KEYS` / `RUM_API_KEYS_FILE`, read keys from `RUM_READ_KEYS` /
+`RUM_READ_KEYS_FILE` (`app=key,app=key`, or a file with one `app=key` per line); only their
+SHA-256 digests are kept, and a key is looked up by digest.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from enum import StrEnum
 
 _APP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -34,15 +37,27 @@ def parse_pairs(text: str, source: str, separator: str) -> list[tuple[str, str]]
     return pairs
 
 
+class Role(StrEnum):
+    INGEST = "ingest"
+    READ = "read"
+
+
 class ApiKeys:
-    def __init__(self, pairs: Iterable[tuple[str, str]]):
-        self._apps = {_digest(key): app for app, key in pairs}
+    def __init__(
+        self, ingest: Iterable[tuple[str, str]], read: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """A ValueError when one key is given both roles."""
+        self._keys = {_digest(key): (app, Role.INGEST) for app, key in ingest}
+        for app, key in read:
+            if self._keys.get(_digest(key), (app, Role.READ))[1] is Role.INGEST:
+                raise ValueError(f"a key of app {app} is both an ingest and a read key")
+            self._keys[_digest(key)] = (app, Role.READ)
 
     def __len__(self) -> int:
-        return len(self._apps)
+        return len(self._keys)
 
-    def app_for(self, key: str | None) -> str | None:
-        """The app a key belongs to, or None for a missing or unknown key."""
+    def lookup(self, key: str | None) -> tuple[str, Role] | None:
+        """The app a key belongs to and its role, or None for a missing or unknown key."""
         if not key or len(key) > 128:
             return None
-        return self._apps.get(_digest(key))
+        return self._keys.get(_digest(key))

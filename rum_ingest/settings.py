@@ -16,6 +16,7 @@ DEFAULT_DATABASE_URL = "sqlite:///rum.db"
 @dataclass(frozen=True)
 class Settings:
     api_keys: ApiKeys
+    """Ingest keys (send only) and read keys (analytics and sessions only)."""
     database_url: str = DEFAULT_DATABASE_URL
     allowed_origins: tuple[str, ...] = ()
     rate_per_second: float = 20.0
@@ -24,12 +25,20 @@ class Settings:
     route_templates: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], keys_file: Path | None = None) -> Settings:
-        """Settings from the environment; `keys_file` overrides `RUM_API_KEYS_FILE`.
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        keys_file: Path | None = None,
+        read_keys_file: Path | None = None,
+    ) -> Settings:
+        """Settings from the environment; `keys_file` overrides `RUM_API_KEYS_FILE` and
+        `read_keys_file` `RUM_READ_KEYS_FILE`.
 
-        Variables: DATABASE_URL, RUM_API_KEYS (app=key,...), RUM_API_KEYS_FILE,
-        RUM_ALLOWED_ORIGINS (comma separated), RUM_RATE_LIMIT (batches/s per key),
-        RUM_RATE_BURST, RUM_LABEL_CAP, RUM_ROUTE_TEMPLATES (comma separated, e.g. /users/{id}).
+        Variables (rum_ingest/README.md): DATABASE_URL, RUM_API_KEYS (ingest keys,
+        app=key,...), RUM_API_KEYS_FILE, RUM_READ_KEYS (read keys, app=key,...),
+        RUM_READ_KEYS_FILE, RUM_ALLOWED_ORIGINS (comma separated), RUM_RATE_LIMIT (batches/s
+        per key), RUM_RATE_BURST, RUM_LABEL_CAP, RUM_ROUTE_TEMPLATES (comma separated, e.g.
+        /users/{id}).
         """
 
         def get(name: str) -> str:
@@ -45,18 +54,19 @@ class Settings:
                 raise ConfigError(f"{name} must be a {kind.__name__} >= {low:g}, got {text!r}")
             return value
 
+        def pairs(variable: str, given: Path | None) -> list[tuple[str, str]]:
+            found = parse_pairs(get(variable), variable, ",")
+            path = given or (Path(get(f"{variable}_FILE")) if get(f"{variable}_FILE") else None)
+            return found + (parse_pairs(_read(path), str(path), "\n") if path else [])
+
         database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
         try:
             check_database_url(database_url)
-            pairs = parse_pairs(get("RUM_API_KEYS"), "RUM_API_KEYS", ",")
-            path = keys_file or (
-                Path(get("RUM_API_KEYS_FILE")) if get("RUM_API_KEYS_FILE") else None
-            )
-            if path is not None:
-                pairs += parse_pairs(_read(path), str(path), "\n")
+            ingest = pairs("RUM_API_KEYS", keys_file)
+            api_keys = ApiKeys(ingest, pairs("RUM_READ_KEYS", read_keys_file))
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
-        if not pairs:
+        if not ingest:
             raise ConfigError(
                 "no API keys: set RUM_API_KEYS=app=key[,app=key] or RUM_API_KEYS_FILE=PATH "
                 "(one app=key per line)"
@@ -65,7 +75,7 @@ class Settings:
         if any(not t.startswith("/") for t in templates):
             raise ConfigError("RUM_ROUTE_TEMPLATES must be paths like /users/{id}/orders")
         return cls(
-            api_keys=ApiKeys(pairs),
+            api_keys=api_keys,
             database_url=database_url,
             allowed_origins=tuple(
                 o.strip() for o in get("RUM_ALLOWED_ORIGINS").split(",") if o.strip()

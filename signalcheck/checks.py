@@ -7,7 +7,9 @@ check has a name (a bounded metric label value), a deadline and a retry policy.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +19,8 @@ CHECK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 Seconds = Annotated[float, Field(gt=0, description="seconds")]
+VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?::-([^}]*))?\}")
+"""`${name}` or `${name:-default}` in a request template."""
 
 
 class _Model(BaseModel):
@@ -88,6 +92,18 @@ class Request(_Model):
             raise ValueError("give either body or json, not both")
         return self
 
+    def variables(self) -> set[str]:
+        """The `${name}`s this request uses without a default (in its path, headers, body and
+        expected JSON values)."""
+        texts = (
+            self.path,
+            self.body or "",
+            json.dumps(self.json_body),
+            json.dumps(self.expect.json_values),
+            *self.headers.values(),
+        )
+        return {m[1] for text in texts for m in VARIABLE.finditer(text) if m[2] is None}
+
 
 class _Check(_Model):
     name: str
@@ -151,6 +167,28 @@ class BrowserCheck(_Check):
 
 
 Check = Annotated[HttpCheck | WorkflowCheck | BrowserCheck, Field(discriminator="type")]
+
+
+def unset_variables(checks: Iterable[Any], environ: Mapping[str, str]) -> list[str]:
+    """Each `${name}` a check would fail on: used without a default, set neither by the
+    environment nor (in a workflow) captured by an earlier step; as 'check, step: ${name}'.
+    A cleanup step may use what any step captures: it is skipped when that was not captured."""
+    unset = []
+    for check in checks:
+        if isinstance(check, HttpCheck):
+            unset += [f"{check.name}: ${{{n}}}" for n in sorted(check.variables() - environ.keys())]
+        if not isinstance(check, WorkflowCheck):
+            continue
+        captured: set[str] = set()
+        for step in check.steps:
+            for name in sorted(step.variables() - captured - environ.keys()):
+                unset.append(f"{check.name}, step {step.name}: ${{{name}}}")
+            captured |= step.capture.keys()
+        for step in check.cleanup:
+            for name in sorted(step.variables() - captured - environ.keys()):
+                unset.append(f"{check.name}, cleanup step {step.name}: ${{{name}}}")
+            captured |= step.capture.keys()
+    return unset
 
 
 def unique_check_names(checks: list[Any]) -> list[Any]:

@@ -70,11 +70,19 @@ class Backend(_Model):
         return str(self.url).rstrip("/")
 
 
+class CaptureBackend(Backend):
+    """The capture receiver; `source` picks whose Alertmanager notifications are read: ''
+    (the default) the pipeline's own, a name those a shadow pipeline (`signalcheck mutate`)
+    posted to `/alertmanager/webhook/{source}`."""
+
+    source: str = Field("", pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
 class Backends(_Model):
     prometheus: Backend | None = None
     alertmanager: Backend | None = None
     pushgateway: Backend | None = None
-    capture: Backend | None = None
+    capture: CaptureBackend | None = None
     rum_ingest: Backend | None = None
     loki: Backend | None = None
     tempo: Backend | None = None
@@ -98,6 +106,8 @@ class Stack(_Model):
     evaluation_interval: Duration = 1.0
     group_wait: Duration = 1.0
     group_interval: Duration = 2.0
+    repeat_interval: Duration = 5.0
+    """Re-notify a still-firing alert this often: an alert inhibition fails to mute shows."""
     ready_timeout: Duration = 30.0
 
 
@@ -124,7 +134,9 @@ class Config(_Model):
         """Backends not configured are the local stack's, on loopback."""
         ports = self.stack.ports
         local = {
-            name: Backend(url=f"http://127.0.0.1:{getattr(ports, name)}")
+            name: (CaptureBackend if name == "capture" else Backend)(
+                url=f"http://127.0.0.1:{getattr(ports, name)}"
+            )
             for name in StackPorts.model_fields
             if getattr(self.backends, name) is None
         }

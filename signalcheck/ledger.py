@@ -12,12 +12,13 @@ import fcntl
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 LEDGER_FILE = "ledger.jsonl"
 ACTOR_KINDS = frozenset({"probe", "load", "fault"})
@@ -38,6 +39,18 @@ class Entry(BaseModel):
 
 class LedgerError(Exception):
     """A ledger that cannot be read; the message names the file and the line."""
+
+
+class LedgerWarning(UserWarning):
+    """A torn last line skipped: a writer stopped while writing it."""
+
+
+class _BadLine(ValueError):
+    """Why one line is not an entry, in one line."""
+
+
+class _Unparsable(_BadLine):
+    """A line that is not UTF-8 JSON at all: what a writer stopped mid-line leaves."""
 
 
 class Ledger:
@@ -64,19 +77,52 @@ class Ledger:
 
 
 def read_entries(path: Path | str) -> Iterator[Entry]:
+    """The ledger's entries in order. A torn last line (no newline, not UTF-8 JSON: a writer
+    stopped mid-line) is skipped with a `LedgerWarning` naming it; any other line that is not
+    an entry raises a one-line `LedgerError` naming the file and the line."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise LedgerError(f"{path}: cannot read ledger ({exc.strerror})") from exc
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                yield Entry.model_validate_json(line)
-            except ValueError as exc:
-                raise LedgerError(f"{path}:{number}: not a ledger entry: {exc}") from exc
+                yield _entry(raw)
+            except _BadLine as exc:
+                if raw.endswith(b"\n") or not isinstance(exc, _Unparsable):
+                    raise LedgerError(f"{path}:{number}: {exc}") from None
+                warnings.warn(
+                    f"{path}:{number}: torn last line skipped (a writer stopped mid-line: {exc})",
+                    LedgerWarning,
+                    stacklevel=2,
+                )
+
+
+def _entry(raw: bytes) -> Entry:
+    """One line as an entry, or `_BadLine`."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Unparsable(
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+        ) from None
+    try:
+        value = json.loads(text.rstrip("\r\n"))
+    except json.JSONDecodeError as exc:
+        raise _Unparsable(f"not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise _BadLine(f"not a ledger entry (a JSON {type(value).__name__}, not an object)")
+    try:
+        return Entry.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])) or 'entry'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise _BadLine(f"not a ledger entry ({problems})") from None
 
 
 def new_run_dir(runs_dir: Path | str) -> Path:

@@ -9,6 +9,7 @@ one.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +18,19 @@ import pytest
 from signalcheck.config import Config, ConfigError, load_config
 from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.ledger import ACTOR_KINDS, Entry, Ledger, LedgerError, newest_ledger
+from signalcheck.ledger import (
+    ACTOR_KINDS,
+    Entry,
+    Ledger,
+    LedgerError,
+    LedgerWarning,
+    newest_ledger,
+)
 
 CONFIG_KEY = pytest.StashKey[Config]()
 LEDGER_KEY = pytest.StashKey[Path]()
 ENTRIES_KEY = pytest.StashKey[list[Entry]]()
+SKIPPED_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,13 +72,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Read the ledger once; stop with exit 2 when it cannot be read, when no actor touched
-    the system in its run, or when the config expects nothing: there is nothing to judge."""
+    the system in its run, or when the config expects nothing: there is nothing to judge.
+    A torn last line it skipped is named at the end of the run."""
     config = session.config
     path = config.stash[LEDGER_KEY]
     try:
-        entries = Ledger(path).entries()
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always", LedgerWarning)
+            entries = Ledger(path).entries()
     except LedgerError as exc:
         pytest.exit(f"signalcheck: {exc}", returncode=2)
+    config.stash[SKIPPED_KEY] = [f"signalcheck: warning: {w.message}" for w in skipped]
     if not any(e.kind in ACTOR_KINDS for e in entries):
         pytest.exit(
             f"signalcheck: {path}: no actor touched the system in this run (no "
@@ -88,6 +101,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     signalcheck = config.stash[CONFIG_KEY]
     return [f"signalcheck config: {signalcheck.source}", f"ledger: {config.stash[LEDGER_KEY]}"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in terminalreporter.config.stash.get(SKIPPED_KEY, []):
+        terminalreporter.write_line(line, yellow=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rum_ingest.store.group_commit import StoreClosed
 from rum_ingest.store.sqlite_writer import FrameReader, connect, frame
+from signalcheck.private import private_file
 
 logger = logging.getLogger("rum_ingest")
 
@@ -105,6 +106,7 @@ class SqliteDatabase:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # the store holds every user's events: its owner's only
         self._conn = await self._run(connect, self.path)
         await self._running_channel()
         self._watch()

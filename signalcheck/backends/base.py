@@ -14,7 +14,27 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class BackendError(Exception):
-    """A backend call that failed; the message names the backend, the URL and what came back."""
+    """A backend call that failed; the message names the backend, the URL and what came back,
+    in one line (the causes folded in, never chained)."""
+
+
+def cause_chain(exc: BaseException) -> str:
+    """`exc` and what caused it, in one line: 'ConnectError: [Errno 111] Connection refused'
+    (a cause that only repeats the message above it is left out)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = " ".join(str(current).split())
+        if text and not any(text in part for part in parts):
+            parts.append(f"{type(current).__name__}: {text}" if not parts else text)
+        elif not parts:
+            parts.append(type(current).__name__)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return " <- ".join(parts)
 
 
 class BackendClient:
@@ -57,9 +77,8 @@ class BackendClient:
             except httpx.TransportError as exc:
                 if attempt >= self.retries:
                     raise BackendError(
-                        f"{self.name}: {method} {self.backend.base_url}{path}: "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
+                        f"{self.name}: {method} {self.backend.base_url}{path}: {cause_chain(exc)}"
+                    ) from None
             else:
                 if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
                     return response
@@ -73,9 +92,8 @@ class BackendClient:
             response = self._http.get(self.health_path)
         except httpx.TransportError as exc:
             raise BackendError(
-                f"{self.name} at {self.backend.base_url} is unreachable: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+                f"{self.name} at {self.backend.base_url} is unreachable: {cause_chain(exc)}"
+            ) from None
         self.decode(response)
 
     def get_json(self, path: str, **params: Any) -> Any:
@@ -93,7 +111,9 @@ class BackendClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise BackendError(f"{self.name}: {request}: body is not JSON") from exc
+            raise BackendError(
+                f"{self.name}: {request}: body is not JSON ({cause_chain(exc)})"
+            ) from None
 
 
 def _headers(backend: Backend) -> dict[str, str]:

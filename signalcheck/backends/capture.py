@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from signalcheck.backends.base import BackendClient
+from signalcheck.config import CaptureBackend
 
 
 class CaptureClient(BackendClient):
@@ -30,5 +31,9 @@ class CaptureClient(BackendClient):
         return self.get_json("/api/logs", **filters)["logs"]
 
     def notifications(self, **filters: Any) -> list[dict[str, Any]]:
-        """Alertmanager notifications by alertname, receiver, status or `since` (unix seconds)."""
-        return self.get_json("/api/notifications", **filters)["notifications"]
+        """Alertmanager notifications by alertname, receiver, status or `since` (unix seconds),
+        of the configured `source` (the pipeline's own unless a shadow's is set)."""
+        source = self.backend.source if isinstance(self.backend, CaptureBackend) else ""
+        return self.get_json("/api/notifications", source=source or None, **filters)[
+            "notifications"
+        ]

@@ -37,9 +37,10 @@ class PrometheusClient(BackendClient):
         """The label sets of the series matching any of `matchers`."""
         return self._data("/api/v1/series", **{"match[]": list(matchers)}, start=start, end=end)
 
-    def metric_names(self) -> list[str]:
-        """Every metric name that has a series in the default lookback."""
-        return self._data("/api/v1/label/__name__/values")
+    def metric_names(self, start: float | None = None) -> list[str]:
+        """Every metric name with a series since `start` (Prometheus' whole retention when
+        None: a name that stopped being written long ago is still listed)."""
+        return self._data("/api/v1/label/__name__/values", start=start)
 
     def targets(self) -> list[dict[str, Any]]:
         return self._data("/api/v1/targets", state="active")["activeTargets"]

@@ -1,8 +1,8 @@
 """The RUM ingest's read API: one browser session's events, and the web vitals of a window.
 
-Reads are authenticated like the SDK's writes, with an app's API key (`X-API-Key`): from
-`$<load.rum_api_key_env>` (SIGNALCHECK_RUM_API_KEY, the key the load's RUM users send), else
-the local stack's key file. The key goes in a header, never in a URL, so it never appears in
+Reads are authenticated with the app's READ key (`X-API-Key`; the ingest key the SDK and the
+load's RUM users send can only write): from `$SIGNALCHECK_RUM_READ_KEY`, else the local
+stack's `rum-read-key` file. The key goes in a header, never in a URL, so it never appears in
 `last_request` or a report.
 """
 
@@ -14,16 +14,18 @@ from typing import Any
 
 from signalcheck.backends.base import BackendClient, BackendError
 from signalcheck.config import Backend, Config
-from signalcheck.stack.launcher import RUM_API_KEY_FILE
+from signalcheck.stack.launcher import RUM_READ_KEY_FILE
+
+RUM_READ_KEY_ENV = "SIGNALCHECK_RUM_READ_KEY"
 
 
 class RumIngestClient(BackendClient):
     name = "rum_ingest"
     health_path = "/health/ready"
 
-    def __init__(self, backend: Backend, api_key: str, **options: Any):
+    def __init__(self, backend: Backend, read_key: str, **options: Any):
         super().__init__(backend, **options)
-        self._http.headers["X-API-Key"] = api_key
+        self._http.headers["X-API-Key"] = read_key
 
     def session_events(self, session_id: str) -> list[dict[str, Any]]:
         """The events of one session, first received first (`received_at`, `event_type`,
@@ -36,21 +38,22 @@ class RumIngestClient(BackendClient):
         return self.get_json("/v1/analytics/web-vitals", window=until - since, until=until)
 
 
-def rum_api_key(config: Config, environ: Mapping[str, str] | None = None) -> str:
-    """The API key to read the RUM store with; a BackendError naming both places when neither
+def rum_read_key(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The read key to read the RUM store with; a BackendError naming both places when neither
     holds one."""
     environ = os.environ if environ is None else environ
-    variable = config.load.rum_api_key_env
-    if environ.get(variable, "").strip():
-        return environ[variable].strip()
-    path = config.stack.data_dir.resolve() / RUM_API_KEY_FILE
+    if environ.get(RUM_READ_KEY_ENV, "").strip():
+        return environ[RUM_READ_KEY_ENV].strip()
+    path = config.stack.data_dir.resolve() / RUM_READ_KEY_FILE
     try:
         key = path.read_text().strip()
     except OSError as exc:
         raise BackendError(
-            f"rum_ingest: no API key: set ${variable} or start the local stack, which writes "
-            f"{path} ({exc.strerror})"
-        ) from exc
+            f"rum_ingest: no read key: set ${RUM_READ_KEY_ENV} or start the local stack, which "
+            f"writes {path} ({exc.strerror})"
+        ) from None
     if not key:
-        raise BackendError(f"rum_ingest: no API key: {path} is empty and ${variable} is unset")
+        raise BackendError(
+            f"rum_ingest: no read key: {path} is empty and ${RUM_READ_KEY_ENV} is unset"
+        )
     return key

@@ -84,6 +84,9 @@ class Notification(BaseModel):
     starts_at: float | None = None
     ends_at: float | None = None
     fingerprint: str = ""
+    source: str = Field(default="", exclude=True)
+    """The webhook path segment it came in on: '' for `/alertmanager/webhook` (the real
+    pipeline), the mutant's name for `/alertmanager/webhook/{source}` (a shadow pipeline)."""
     generator_url: str = Field(default="", exclude=True)
 
 
@@ -118,8 +121,10 @@ def decode_webhook(body: bytes) -> WebhookPayload:
         raise WebhookDecodeError(f"invalid Alertmanager webhook payload: {problems}") from exc
 
 
-def notifications_from_payload(payload: WebhookPayload, received_at: float) -> list[Notification]:
-    """One Notification per alert, each carrying the payload's receiver."""
+def notifications_from_payload(
+    payload: WebhookPayload, received_at: float, source: str = ""
+) -> list[Notification]:
+    """One Notification per alert, each carrying the payload's receiver and the source."""
     return [
         Notification(
             received_at=received_at,
@@ -131,6 +136,7 @@ def notifications_from_payload(payload: WebhookPayload, received_at: float) -> l
             starts_at=_unix(alert.starts_at),
             ends_at=_unix(alert.ends_at),
             fingerprint=alert.fingerprint,
+            source=source,
             generator_url=alert.generator_url,
         )
         for alert in payload.alerts

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -36,6 +36,8 @@ from signalcheck.capture.store import DEFAULT_LIMIT, MAX_LIMIT, CaptureStore
 __all__ = ["create_app"]
 
 _TRACE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+"""A notification source: a bounded path segment (a shadow pipeline's name)."""
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -116,8 +118,7 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
             request, decode_logs, store.insert_logs, logs_service_pb2.ExportLogsServiceResponse()
         )
 
-    @app.post("/alertmanager/webhook")
-    async def alertmanager_webhook(request: Request) -> dict[str, Any]:
+    async def _webhook(request: Request, source: str) -> dict[str, Any]:
         received_at = time.time()
         content_type = request.headers.get("content-type")
         if media_format(content_type) != "json":
@@ -129,11 +130,24 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
         def work() -> int:
             body = decompress(raw, request.headers.get("content-encoding"), max_body_bytes)
             payload = decode_webhook(body)
-            rows = notifications_from_payload(payload, received_at)
+            rows = notifications_from_payload(payload, received_at, source)
             return store.insert_notifications(rows, group_key=payload.group_key)
 
         stored = await run_in_threadpool(work)
         return {"stored": stored}
+
+    @app.post("/alertmanager/webhook")
+    async def alertmanager_webhook(request: Request) -> dict[str, Any]:
+        """The real pipeline's Alertmanager (source '')."""
+        return await _webhook(request, "")
+
+    @app.post("/alertmanager/webhook/{source}")
+    async def alertmanager_webhook_of(
+        request: Request, source: str = Path(pattern=SOURCE_PATTERN)
+    ) -> dict[str, Any]:
+        """Another pipeline's Alertmanager (e.g. a `signalcheck mutate` shadow), kept apart
+        under its `source`."""
+        return await _webhook(request, source)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -202,6 +216,7 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
         status: str | None = Query(default=None, pattern="^(firing|resolved)$"),
         since: float | None = None,
         label: list[str] = Query(default=[]),
+        source: str = Query(default="", pattern=f"^$|{SOURCE_PATTERN}"),
         limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
     ) -> dict[str, Any]:
         rows = store.find_notifications(
@@ -210,6 +225,7 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
             status=status,
             since=since,
             labels=_attr_filters(label, "label"),
+            source=source,
             limit=limit,
         )
         return {"notifications": [n.model_dump() for n in rows]}

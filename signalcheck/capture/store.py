@@ -21,6 +21,7 @@ from typing import Any
 
 from signalcheck.capture.alerts import Notification
 from signalcheck.capture.otlp import LogRecord, SpanRecord
+from signalcheck.private import private_file
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AttrFilter", "CaptureStore"]
 
@@ -79,7 +80,8 @@ CREATE TABLE IF NOT EXISTS notifications (
     ends_at       REAL,
     fingerprint   TEXT NOT NULL,
     group_key     TEXT NOT NULL DEFAULT '',
-    generator_url TEXT NOT NULL DEFAULT ''
+    generator_url TEXT NOT NULL DEFAULT '',
+    source        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS notifications_received ON notifications (received_at);
 CREATE INDEX IF NOT EXISTS notifications_alertname ON notifications (alertname, received_at);
@@ -93,7 +95,8 @@ _LOG_COLUMNS = (
     "time, severity_text, severity_number, body, trace_id, span_id, service, attributes, resource"
 )
 _NOTIFICATION_COLUMNS = (
-    "received_at, receiver, status, alertname, labels, annotations, starts_at, ends_at, fingerprint"
+    "received_at, receiver, status, alertname, labels, annotations, starts_at, ends_at, "
+    "fingerprint, source"
 )
 
 # json_each() value of one attribute as text; booleans as true/false like the query string.
@@ -140,6 +143,7 @@ class CaptureStore:
         self.path = str(path)
         if self.path != ":memory:" and not self.path.startswith("file:"):
             Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(self.path).expanduser())  # what was captured: its owner's only
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
         self._conn.row_factory = sqlite3.Row
@@ -148,7 +152,17 @@ class CaptureStore:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.executescript(_SCHEMA)
+            self._add_source_column()
             self._conn.commit()
+
+    def _add_source_column(self) -> None:
+        """A store written before notifications had a `source` gets the column (all rows are
+        then the real pipeline's)."""
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(notifications)")}
+        if "source" not in columns:
+            self._conn.execute(
+                "ALTER TABLE notifications ADD COLUMN source TEXT NOT NULL DEFAULT ''"
+            )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -255,6 +269,7 @@ class CaptureStore:
                 n.starts_at,
                 n.ends_at,
                 n.fingerprint,
+                n.source,
                 group_key,
                 n.generator_url,
             )
@@ -265,7 +280,7 @@ class CaptureStore:
         with self._lock, self._conn:
             self._conn.executemany(
                 f"INSERT INTO notifications ({_NOTIFICATION_COLUMNS}, group_key, generator_url) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         return len(rows)
@@ -419,14 +434,16 @@ class CaptureStore:
         status: str | None = None,
         since: float | None = None,
         labels: AttrFilter | None = None,
+        source: str = "",
         limit: int | None = DEFAULT_LIMIT,
     ) -> list[Notification]:
         """Stored notifications (one per alert per webhook call) in order of receipt.
 
         since: unix seconds, compared with received_at (inclusive). labels: k=v filters on
-        the alert's labels (e.g. region)."""
-        where: list[str] = []
-        params: list[Any] = []
+        the alert's labels (e.g. region). source: the webhook path segment they came in on
+        ('' = the real pipeline's `/alertmanager/webhook`)."""
+        where: list[str] = ["source = ?"]
+        params: list[Any] = [source]
         for column, value in (("alertname", alertname), ("receiver", receiver), ("status", status)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -443,7 +460,8 @@ class CaptureStore:
         sql = (
             f"SELECT * FROM (SELECT id, {_NOTIFICATION_COLUMNS}, generator_url "
             "FROM notifications"
-            + (" WHERE " + " AND ".join(where) if where else "")
+            + " WHERE "
+            + " AND ".join(where)
             + " ORDER BY received_at DESC, id DESC LIMIT ?) ORDER BY received_at, id"
         )
         params.append(_clamp_limit(limit))
@@ -458,6 +476,7 @@ class CaptureStore:
                 starts_at=r["starts_at"],
                 ends_at=r["ends_at"],
                 fingerprint=r["fingerprint"],
+                source=r["source"],
                 generator_url=r["generator_url"],
             )
             for r in self._select(sql, params)

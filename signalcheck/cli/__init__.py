@@ -6,7 +6,7 @@ command, so `signalcheck/` itself depends on none of them.
 
 import typer
 
-from signalcheck.cli import chaos, gameday, load, probe, rum, stack
+from signalcheck.cli import chaos, gameday, load, mutate, probe, rum, stack
 
 app = typer.Typer(
     help="Prove that a system's observability works.",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for commands in (stack.app, probe.app, load.app, gameday.app):
+for commands in (stack.app, probe.app, load.app, gameday.app, mutate.app):
     app.registered_commands += commands.registered_commands
 app.add_typer(rum.app, name="rum", no_args_is_help=True)
 app.add_typer(chaos.app, name="chaos", no_args_is_help=True)

@@ -1,4 +1,5 @@
-"""`signalcheck chaos run`: Chaos Toolkit experiments with the stack's configuration."""
+"""`signalcheck chaos run | restore`: Chaos Toolkit experiments with the stack's configuration,
+and the restore of faults a run that died left in force."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 import typer
 
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
-from signalcheck.config import load_config
+from signalcheck.config import Config, ConfigError, load_config
 
 app = typer.Typer(help="Chaos Toolkit experiments with measured detection and rollback.")
 
@@ -24,18 +25,65 @@ def chaos_run(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Run an experiment with the stock `chaos run` and the stack's configuration.
+    """Run an experiment with the stock `chaos run` and the stack's configuration (first
+    restoring any fault a chaos run that died left open).
 
     The journal and the ledger go to a new run directory. Exit 1 when the steady state was not
-    met before or after the method, or the experiment did not complete.
+    met before or after the method, or the experiment did not complete; 2 when the experiment
+    file is not valid or targets something outside the allowlist (nothing is run); 130 when
+    interrupted (the faults are rolled back).
     """
     from chaos.runner import run_experiment
+    from chaos.targets import TargetRefused
 
-    outcome = run_experiment(load_config(config), experiment, dry=dry)
-    console.print(f"journal: {outcome.journal}", highlight=False)
-    console.print(f"ledger:  {outcome.ledger}", highlight=False)
+    loaded = load_config(config)
+    restore_left_open(loaded)
+    try:
+        outcome = run_experiment(loaded, experiment, dry=dry)
+    except TargetRefused as exc:
+        raise ConfigError(f"refused the experiment, nothing was done: {exc}") from None
+    for name, path in (("journal:", outcome.journal), ("ledger: ", outcome.ledger)):
+        if path.exists():
+            console.print(f"{name} {path}", highlight=False)
     for problem in outcome.problems:
         fail(problem)
+    if outcome.interrupted:
+        raise typer.Exit(130)
     if not outcome.problems:
         console.print("[green]steady state met before and after; experiment completed")
     raise typer.Exit(outcome.exit_code)
+
+
+@app.command("restore")
+@user_errors
+def chaos_restore(config: ConfigOption = None) -> None:
+    """Restore every fault left open by a chaos run that died (its process is gone), and close
+    it in that run's ledger. Exit 1 when one could not be restored."""
+    from chaos.openfaults import OpenFaults
+
+    loaded = load_config(config)
+    restored = restore_left_open(loaded)
+    running = OpenFaults(loaded.stack.data_dir).all()
+    for fault in running:
+        console.print(
+            f"left to its run (pid {fault.pid}): {fault.describe()}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if restored is None:
+        raise typer.Exit(1)
+    if not restored and not running:
+        console.print("no open fault")
+
+
+def restore_left_open(config: Config) -> list[str] | None:
+    """Restore what chaos runs that died left in force, one line per fault (for `chaos run`,
+    `gameday`, `up`, `down`); the lines, or None when a fault could not be restored."""
+    from chaos.actions import restore_orphans
+
+    restored, failed = restore_orphans(config)
+    for line in restored:
+        console.print(line, highlight=False, soft_wrap=True)
+    for line in failed:
+        fail(line)
+    return None if failed else restored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -13,9 +14,10 @@ from rich.console import Console
 from signalcheck.config import CONFIG_ENV, ConfigError
 from signalcheck.ledger import LedgerError
 from signalcheck.stack import StackError
+from signalcheck.terminal import colour_allowed
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(color_system="auto" if colour_allowed(sys.stdout) else None)
+errors = Console(stderr=True, color_system="auto" if colour_allowed(sys.stderr) else None)
 
 ConfigOption = Annotated[
     Path | None,
@@ -27,7 +29,8 @@ USER_ERRORS = (ConfigError, StackError, LedgerError)
 
 
 def user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a user-facing error into one line on stderr and exit code 2."""
+    """Turn a user-facing error into one line on stderr and exit code 2, an interrupt into
+    one line and exit code 130."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -36,6 +39,9 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
         except USER_ERRORS as exc:
             fail(str(exc))
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            fail("interrupted")
+            raise typer.Exit(130) from None
 
     return wrapper
 

@@ -35,12 +35,15 @@ def gameday(
     threshold crossed, steady states met, planned faults injected and restored), 1
     otherwise, 130 when interrupted (every injected fault is restored).
     """
+    from signalcheck.cli.chaos import restore_left_open
     from signalcheck.gameday import PROFILES, Gameday
     from signalcheck.gameday.runner import Interrupted
 
     if profile not in PROFILES:
         raise ConfigError(f"--profile: expected one of {', '.join(PROFILES)}, got {profile!r}")
     loaded = load_config(config)
+    check_experiments(loaded, PROFILES[profile])
+    restore_left_open(loaded)
     run = Gameday(loaded, PROFILES[profile], actors(), console)
     console.print(f"game day [bold]{profile}[/] in {run.run_dir}", highlight=False)
     try:
@@ -65,6 +68,19 @@ def publish(report: GamedayReport, run_dir: Path, out: Console) -> None:
 
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
+
+
+def check_experiments(config: Config, plan: GamedayPlan, experiments: Path = EXPERIMENTS) -> None:
+    """Refuse the game day before it starts (a ConfigError) when one of its experiments cannot
+    be read or targets something outside the allowlist."""
+    from chaos.runner import check_targets, read_experiment
+    from chaos.targets import TargetRefused
+
+    for name in plan.experiments:
+        try:
+            check_targets(config, read_experiment(experiments / f"{name}.json"))
+        except TargetRefused as exc:
+            raise ConfigError(f"refused experiment {name}, nothing was done: {exc}") from None
 
 
 def actors(experiments: Path = EXPERIMENTS) -> Actors:

@@ -55,7 +55,7 @@ def probe(
             host=host,
             port=port,
             concurrency=concurrency,
-            on_pass=lambda line: errors.print(line, markup=False),
+            on_pass=lambda line: errors.print(line, markup=False, soft_wrap=True),
         )
         return
     summary, code = run_once(

@@ -18,17 +18,23 @@ def rum_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     keys_file: Annotated[
-        Path | None, typer.Option(help="File of API keys, one app=key per line.")
+        Path | None, typer.Option(help="File of ingest keys (send only), one app=key per line.")
+    ] = None,
+    read_keys_file: Annotated[
+        Path | None, typer.Option(help="File of read keys (analytics), one app=key per line.")
     ] = None,
 ) -> None:
     """Run the RUM ingest: POST /v1/events, Faro /collect, /v1/sdk.js, analytics, /metrics.
 
     The store is DATABASE_URL (default sqlite:///rum.db; postgresql://... for PostgreSQL);
-    API keys come from RUM_API_KEYS (app=key,...) or a keys file, never from the command line.
+    Ingest keys (public, send only) come from RUM_API_KEYS (app=key,...) or a keys file, read
+    keys (secret, analytics only) from RUM_READ_KEYS or a read keys file; never from the
+    command line. Every setting: rum_ingest/README.md.
     """
     import os
 
     from rum_ingest.server import serve
     from rum_ingest.settings import Settings
 
-    serve(Settings.from_env(os.environ, keys_file=keys_file), host=host, port=port)
+    settings = Settings.from_env(os.environ, keys_file=keys_file, read_keys_file=read_keys_file)
+    serve(settings, host=host, port=port)

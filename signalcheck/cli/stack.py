@@ -18,20 +18,41 @@ app = typer.Typer()
 
 def _stack(config_path: Path | None) -> tuple[Config, LocalStack]:
     config = load_config(config_path)
-    return config, LocalStack(config, on_event=lambda line: console.print(f"  {line}"))
+    return config, LocalStack(
+        config, on_event=lambda line: console.print(f"  {line}", highlight=False, soft_wrap=True)
+    )
 
 
 @app.command()
 @user_errors
-def up(config: ConfigOption = None) -> None:
-    """Start the local stack on loopback and wait until every part is healthy."""
-    _, stack = _stack(config)
+def up(
+    config: ConfigOption = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Delete the stored data first (databases, Prometheus and Alertmanager storage, "
+            "logs); only when the stack is stopped.",
+        ),
+    ] = False,
+) -> None:
+    """Start the local stack on loopback and wait until every part is healthy.
+
+    On a running stack, restart only the components that died. Stored data is kept unless
+    `--fresh`. Then restore any fault a chaos run that died left open.
+    """
+    from signalcheck.cli.chaos import restore_left_open
+
+    loaded, stack = _stack(config)
     began = time.monotonic()
-    if stack.running():
-        console.print(f"stack already running in {stack.data_dir}")
+    if stack.running() and not fresh:
+        restarted = stack.heal()
+        if restarted:
+            console.print(f"restarted {', '.join(restarted)}; kept the other components")
     else:
-        stack.up()
+        stack.up(fresh=fresh)
         console.print(f"stack healthy in {time.monotonic() - began:.1f}s")
+    restore_left_open(loaded)
     print_status(stack)
 
 
@@ -47,8 +68,13 @@ def status(config: ConfigOption = None) -> None:
 @app.command()
 @user_errors
 def down(config: ConfigOption = None) -> None:
-    """Stop exactly what `signalcheck up` started."""
-    _, stack = _stack(config)
+    """Stop exactly what `signalcheck up` started, first restoring any fault a chaos run that
+    died left open."""
+    from signalcheck.cli.chaos import restore_left_open
+
+    loaded, stack = _stack(config)
+    if stack.running():
+        restore_left_open(loaded)
     stopped = stack.down()
     console.print(f"stopped {len(stopped)} component(s)" if stopped else "no stack running")
 

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 import time
 from typing import Any
 
-import yaml
-
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.evidence.backends import BackendUnavailable
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
+from signalcheck.evidence.routing import notification_grace, renotify_interval
 from signalcheck.expectations import AlertExpectation, QuietExpectation
 from signalcheck.ledger import Entry
 
-DEFAULT_GROUP_WAIT = 30.0
-DEFAULT_GROUP_INTERVAL = 300.0
-"""Alertmanager's own defaults, for a route tree that sets neither."""
-NOTIFY_SLACK = 2.0
-"""Seconds for the webhook round trip on top of Alertmanager's timers."""
 MAX_POINTS = 1000
 SPREAD_WINDOW = 15.0
 """An alert of another region that started firing between the fault and this many seconds
@@ -42,60 +33,23 @@ def _step(start: float, end: float) -> float:
 
 
 def firing_series(
-    prometheus: PrometheusClient, alert: str | None, start: float, end: float
+    prometheus: PrometheusClient,
+    alert: str | None,
+    start: float,
+    end: float,
+    states: str = "firing",
 ) -> list[dict[str, Any]]:
-    """`ALERTS{alertstate="firing"}` series between start and end, each with `metric`,
-    `first` and `last` (the first and last time it was seen firing)."""
+    """`ALERTS{alertstate=~states}` series between start and end, each with `metric`,
+    `first` and `last` (the first and last time it was seen in that state)."""
     selector = f'alertname="{alert}",' if alert else ""
     result = prometheus.query_range(
-        f'ALERTS{{{selector}alertstate="firing"}}', start, max(end, start), _step(start, end)
+        f'ALERTS{{{selector}alertstate=~"{states}"}}', start, max(end, start), _step(start, end)
     )
     return [
         {"metric": s["metric"], "first": s["values"][0][0], "last": s["values"][-1][0]}
         for s in result
         if s["values"]
     ]
-
-
-_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def prometheus_duration(text: str) -> float:
-    """Seconds of a Prometheus/Alertmanager duration like '30s', '1h30m' or '500ms'."""
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"not a duration: {text!r}")
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
-
-
-def _route_timers(
-    route: dict[str, Any], inherited: tuple[float, float]
-) -> list[tuple[float, float]]:
-    """(group_wait, group_interval) of a route and of every route below it."""
-    wait = prometheus_duration(str(route["group_wait"])) if "group_wait" in route else inherited[0]
-    interval = (
-        prometheus_duration(str(route["group_interval"]))
-        if "group_interval" in route
-        else inherited[1]
-    )
-    timers = [(wait, interval)]
-    for child in route.get("routes") or []:
-        timers += _route_timers(child, (wait, interval))
-    return timers
-
-
-def notification_grace(ctx: Context) -> float:
-    """Seconds a notification may follow the alert that caused it, from the Alertmanager
-    config in use: a new group waits `group_wait`, an alert joining a group that already
-    notified waits up to `group_interval` (the longest of the route tree), plus slack."""
-    try:
-        status = ctx.backends.alertmanager().status()
-        route = yaml.safe_load(status["config"]["original"]).get("route") or {}
-        timers = _route_timers(route, (DEFAULT_GROUP_WAIT, DEFAULT_GROUP_INTERVAL))
-    except (BackendUnavailable, BackendError, KeyError, AttributeError, ValueError, yaml.YAMLError):
-        timers = [(DEFAULT_GROUP_WAIT, DEFAULT_GROUP_INTERVAL)]
-    return max(max(wait, interval) for wait, interval in timers) + NOTIFY_SLACK
 
 
 def _faulted_regions(ctx: Context) -> set[str]:
@@ -220,19 +174,131 @@ class _AlertCheck:
             self._labels_match([n["labels"] for n in notes], "notification")
 
     def suppressed(self) -> None:
+        """`alert` was inhibited by `suppressed_by` during this fault: the inhibitor fired for
+        the region after the fault started and notified; from its first notification until
+        it stopped firing, `alert` kept firing in Prometheus yet reached no receiver (neither
+        firing nor resolved), though it had reached `receiver` (any, without one) before."""
         exp = self.exp
-        deadline = self.start + exp.budget + self.grace
-        inhibitor = self._await_notifications(exp.suppressed_by, "firing", self.start, deadline)
-        if not inhibitor:
-            self.problems.append(f"{exp.suppressed_by} (the inhibiting alert) never notified")
+        window = self._inhibitor_window()
+        if window is None:
             return
-        leaked = self._notifications(exp.alert, "firing", self.start)
-        self.queries.append(self.last_capture_request)
-        if leaked:
+        on, off = window
+        renotify = renotify_interval(self.ctx)
+        if off - on < renotify:
             self.problems.append(
-                f"{exp.alert} for {self.region} was delivered to {leaked[0]['receiver']!r} "
-                f"though {exp.suppressed_by} should inhibit it"
+                f"{exp.suppressed_by} for {self.region} fired for {off - on:.1f}s after "
+                f"notifying, less than Alertmanager takes to re-notify a firing alert "
+                f"({renotify:g}s: repeat_interval + group_interval): a leak of {exp.alert} "
+                "could not have shown; hold the fault longer or shorten the repeat interval"
             )
+            return
+        series = [
+            s
+            for s in firing_series(self.prometheus, exp.alert, self.ctx.window()[0], off)
+            if self._region_of(s["metric"]) == self.region
+        ]
+        self.queries.append(self.prometheus.last_request)
+        step = _step(self.ctx.window()[0], off)
+        through = [s for s in series if s["first"] <= on and s["last"] >= off - 2 * step]
+        self.observed["inhibited_firing"] = [
+            {**s["metric"], "first": s["first"], "last": s["last"]} for s in series
+        ]
+        if not through:
+            self.problems.append(
+                f"{exp.alert} for {self.region} was not firing throughout {exp.suppressed_by}'s "
+                f"window ({on:.3f} to {off:.3f}): its silence then proves no inhibition"
+            )
+            return
+        notes = sorted(
+            self._notifications(exp.alert, "firing", through[0]["first"])
+            + self._notifications(exp.alert, "resolved", through[0]["first"]),
+            key=lambda n: n["received_at"],
+        )
+        self.queries.append(self.last_capture_request)
+        before = [n for n in notes if n["status"] == "firing" and n["received_at"] < on]
+        leaked = [n for n in notes if on <= n["received_at"] <= off]
+        self.observed["notified_before"] = [(n["receiver"], n["received_at"]) for n in before]
+        self.observed["leaked"] = [(n["receiver"], n["status"], n["received_at"]) for n in leaked]
+        receivers = sorted({n["receiver"] for n in before})
+        if not before or (exp.receiver and receivers != [exp.receiver]):
+            got = f"receiver(s) {receivers}" if receivers else "no receiver"
+            wanted = repr(exp.receiver) if exp.receiver else "a receiver"
+            self.problems.append(
+                f"{exp.alert} for {self.region} reached {got} before {exp.suppressed_by} fired, "
+                f"expected {wanted}: without that, its silence cannot be told from inhibition"
+            )
+        if leaked:
+            shown = ", ".join(
+                f"{n['status']} to {n['receiver']!r} at +{n['received_at'] - on:.1f}s"
+                for n in leaked[:5]
+            )
+            self.problems.append(
+                f"{exp.alert} for {self.region} reached a receiver {len(leaked)} time(s) while "
+                f"{exp.suppressed_by} fired ({off - on:.1f}s from its first notification at "
+                f"{on:.3f}), though it should inhibit it: {shown}"
+            )
+        self.times["inhibited_for"] = off - on
+
+    def _inhibitor_window(self) -> tuple[float, float] | None:
+        """(first notification, last firing) of `suppressed_by` for this fault's region: it
+        must start firing after the fault started, notify, and stop within `resolve_budget`
+        of the restore. None, with the problem noted, when it does not."""
+        exp = self.exp
+        inhibitor = str(exp.suppressed_by)
+        end = self.fault.field("end")
+        if end is None:
+            self.problems.append(
+                f"the {self.fault.field('action')} fault in {self.region} was never restored "
+                f"(the ledger has no end for it): when {inhibitor} stopped inhibiting cannot "
+                "be judged"
+            )
+            return None
+
+        def observe() -> Look:
+            now = min(time.time(), end + exp.resolve_budget)
+            mine = [
+                s
+                for s in firing_series(self.prometheus, inhibitor, self.start - PRIOR, now)
+                if self._region_of(s["metric"]) == self.region
+            ]
+            last = max((s["last"] for s in mine), default=now)
+            step = _step(self.start - PRIOR, now)
+            return Look(done=bool(mine) and now - last > 2 * step, observed=mine)
+
+        polled = poll(observe, _wait_until(end + exp.resolve_budget))
+        self.queries.append(self.prometheus.last_request)
+        mine = polled.look.observed
+        if not mine or min(s["first"] for s in mine) > self.start + exp.budget:
+            self.problems.append(
+                f"{inhibitor} (the inhibiting alert) did not fire for {self.region} within "
+                f"{exp.budget:g}s of the {self.fault.field('action')} fault at {self.start:.3f}"
+            )
+            return None
+        first = min(s["first"] for s in mine)
+        if first < self.start:
+            self.problems.append(
+                f"{inhibitor} for {self.region} was already firing when the "
+                f"{self.fault.field('action')} fault started at {self.start:.3f}"
+            )
+            return None
+        if not polled.look.done:
+            self.problems.append(
+                f"{inhibitor} for {self.region} still firing {exp.resolve_budget:g}s after the "
+                f"restore at {end:.3f}"
+            )
+            return None
+        self.times["time_to_fire"] = first - self.start
+        notes = self._await_notifications(
+            inhibitor, "firing", self.start, self.start + exp.budget + self.grace
+        )
+        if not notes:
+            self.problems.append(
+                f"{inhibitor} (the inhibiting alert) for {self.region} never notified"
+            )
+            return None
+        on = notes[0]["received_at"]
+        self.times["time_to_notify"] = on - self.start
+        return on, max(s["last"] for s in mine)
 
     def resolves(self) -> None:
         exp = self.exp
@@ -285,12 +351,13 @@ def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
     began = time.monotonic()
     checks = [_AlertCheck(exp, ctx, fault) for fault in faults]
     for check in checks:
+        if exp.suppressed_by:
+            check.suppressed()
+            continue
         check.fires()
         if not check.problems:
             if exp.receiver:
                 check.routed()
-            if exp.suppressed_by:
-                check.suppressed()
             check.resolves()
     problems = [p for c in checks for p in c.problems]
     if never:
@@ -308,26 +375,41 @@ def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
 
 
 def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
+    """No alert pending or firing from the ledger's first event until `budget` seconds after
+    its last, outside the faulted regions: waits out the budget (an alert still pending when
+    the exercise ends shows up then), and fails at the first stray it sees."""
     prometheus = ctx.backends.prometheus()
     start, end = ctx.window()
-    series = firing_series(prometheus, None, start, end)
     faulted = _faulted_regions(ctx)
-    unexpected = [
-        s
-        for s in series
-        if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in exp.allow)
-        and s["metric"].get(exp.region_label) not in faulted
-    ]
+
+    def observe() -> Look:
+        until = min(time.time(), end + exp.budget)
+        series = firing_series(prometheus, None, start, until, states="pending|firing")
+        unexpected = [
+            s
+            for s in series
+            if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in exp.allow)
+            and s["metric"].get(exp.region_label) not in faulted
+        ]
+        return Look(
+            done=bool(unexpected) or until >= end + exp.budget,
+            observed=series,
+            details={"unexpected": unexpected, "until": until},
+        )
+
+    polled = poll(observe, _wait_until(end + exp.budget), max_interval=2.0)
+    unexpected, until = polled.look.details["unexpected"], polled.look.details["until"]
     names = [
         f"{s['metric'].get('alertname')} ({s['metric'].get(exp.region_label, 'no region')}) "
-        f"firing from {s['first']:.0f}"
+        f"{s['metric'].get('alertstate')} from {s['first']:.0f}"
         for s in unexpected
     ]
     return Outcome(
         passed=not unexpected,
-        summary=f"unexpected alert(s) in the steady-state window: {names}"
+        summary=f"unexpected alert(s) in the window: {names}"
         if unexpected
-        else f"no unexpected alert between {start:.0f} and {end:.0f}",
+        else f"no unexpected alert pending or firing between {start:.0f} and {until:.0f}",
         query=prometheus.last_request,
-        observed=json.dumps([s["metric"] for s in series]),
+        observed=json.dumps([s["metric"] for s in polled.look.observed]),
+        waited=polled.waited,
     )

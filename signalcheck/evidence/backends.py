@@ -57,7 +57,7 @@ class BackendSet:
             except BackendError as exc:
                 client.close()
                 self._broken[name] = f"backend {name} ({settings.base_url}) failed its check: {exc}"
-                raise BackendUnavailable(self._broken[name]) from exc
+                raise BackendUnavailable(self._broken[name]) from None
             self._clients[name] = client
         return self._clients[name]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from signalcheck.evidence.polling import Look, poll
 from signalcheck.evidence.promql import metric_names
 from signalcheck.expectations import RulesExpectation
 
+RECENT_SECONDS = 300.0
+"""A metric name counts as exported when a series of it was written this recently (a rule
+removed an hour ago must not count through its old samples)."""
 BUILT_IN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 """Series Prometheus writes itself, only while an alert is pending or firing."""
 
@@ -73,19 +77,23 @@ def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
     base = (ctx.config.source or Path("signalcheck.yaml")).resolve().parent
     uses = list(_loaded_rules(prometheus.rules()))
     rules_request = prometheus.last_request
+    # Only a recording rule Prometheus loaded writes its series: a record of a file it does
+    # not load (or no longer loads) is a name someone must still export.
+    recorded = {name for _, _, name in uses if name}
     for path in _expand(exp.rule_files, base):
         uses.extend(_file_rules(path))
     for path in _expand(exp.dashboards, base):
         uses.extend(_dashboard_queries(path))
-    recorded = {name for _, _, name in uses if name}
     needed: dict[str, list[str]] = {}
     for where, expr, _ in uses:
         for name in metric_names(expr) - recorded - BUILT_IN:
             if not any(fnmatch.fnmatchcase(name, pattern) for pattern in exp.ignore):
                 needed.setdefault(name, []).append(where)
 
+    since = time.time() - RECENT_SECONDS
+
     def observe() -> Look:
-        exported = set(prometheus.metric_names())
+        exported = set(prometheus.metric_names(start=since))
         missing = sorted(set(needed) - exported)
         return Look(done=not missing, observed=missing, details={"exported": exported})
 

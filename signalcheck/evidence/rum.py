@@ -16,7 +16,7 @@ from signalcheck.backends.base import BackendError
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.jaeger import JaegerClient
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.backends.rum_ingest import RumIngestClient, rum_api_key
+from signalcheck.backends.rum_ingest import RumIngestClient, rum_read_key
 from signalcheck.backends.tempo import TempoClient
 from signalcheck.evidence.backends import TRACE_BACKENDS
 from signalcheck.evidence.context import Context
@@ -138,7 +138,7 @@ def check_rum(exp: RumExpectation, ctx: Context) -> Outcome:
     started = min(p.field("start") for p in probes)
     metrics = [_Metric(s, _sum(prometheus, s, started)) for s in exp.metrics]
     try:
-        store = RumIngestClient(backend, rum_api_key(ctx.config))
+        store = RumIngestClient(backend, rum_read_key(ctx.config))
     except BackendError as exc:
         return Outcome(passed=False, summary=str(exc))
     with store:

@@ -13,8 +13,9 @@ class GamedayPlan(BaseModel):
     load_seconds: float
     load_region: str
     experiments: list[str]
-    """Names of chaos experiments, in order; error injection last, because its burn-rate
-    alerts outlast the fault."""
+    """Names of chaos experiments, in order; those that inject errors (inhibition, then error
+    injection) last, because the burn-rate alerts they set off outlast the fault (outside every
+    experiment's steady state, they would still be firing in a later one's)."""
 
 
 PROFILES = {
@@ -34,6 +35,7 @@ PROFILES = {
             "region-outage",
             "dependency-outage",
             "latency-injection",
+            "inhibition",
             "error-injection",
         ],
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from signalcheck.backends.base import BackendError
-from signalcheck.backends.rum_ingest import RumIngestClient, rum_api_key
+from signalcheck.backends.rum_ingest import RumIngestClient, rum_read_key
 from signalcheck.config import Config
 from signalcheck.report import VitalSummary
 
@@ -13,7 +13,7 @@ def rum_vitals(config: Config, start: float, end: float) -> list[VitalSummary]:
     A BackendError when the RUM store is not configured, has no key or does not answer."""
     if config.backends.rum_ingest is None:
         raise BackendError("rum_ingest: not configured (set backends.rum_ingest.url)")
-    with RumIngestClient(config.backends.rum_ingest, rum_api_key(config)) as store:
+    with RumIngestClient(config.backends.rum_ingest, rum_read_key(config)) as store:
         return [
             VitalSummary(
                 name=v["vital"],

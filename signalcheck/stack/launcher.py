@@ -16,6 +16,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from signalcheck.config import Config
+from signalcheck.private import write_private
 from signalcheck.stack import processes
 from signalcheck.stack.binaries import find_binary
 from signalcheck.stack.errors import StackError
@@ -25,6 +26,7 @@ from signalcheck.stack.render import render_alertmanager, render_prometheus
 STATE_FILE = "state.json"
 ADMIN_TOKEN_FILE = "demo-admin-token"
 RUM_API_KEY_FILE = "rum-api-key"
+RUM_READ_KEY_FILE = "rum-read-key"
 RUM_APP_NAME = "demo-web"  # the app the demo page reports as; its key is in RUM_API_KEY_FILE
 EXPORT_DELAY_MS = "200"  # OTel batch export delay for the demo: telemetry lands within ~0.2 s
 _state_adapter = TypeAdapter(list[Started])
@@ -66,6 +68,87 @@ def pushgateway_command(port: int) -> list[str]:
     ]
 
 
+def alertmanager_command(config_file: Path, storage: Path, port: int) -> list[str]:
+    """An Alertmanager on loopback, alone (no cluster), with its own storage."""
+    return [
+        str(find_binary("alertmanager")),
+        f"--config.file={config_file}",
+        f"--storage.path={storage}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+
+
+def prometheus_command(config_file: Path, storage: Path, port: int) -> list[str]:
+    """A Prometheus on loopback that resends firing alerts every second."""
+    return [
+        str(find_binary("prometheus")),
+        f"--config.file={config_file}",
+        f"--storage.tsdb.path={storage}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",
+        "--web.enable-lifecycle",
+        "--rules.alert.resend-delay=1s",
+    ]
+
+
+def start_component(component: Component, log: Path, env: dict[str, str] | None = None) -> Started:
+    """Start `component` (output to `log`) and record how to find and stop it again."""
+    proc = processes.start(component.argv, {**os.environ, **component.env, **(env or {})}, log)
+    return Started(
+        name=component.name,
+        pid=proc.pid,
+        create_time=proc.create_time(),
+        url=component.url,
+        ready_path=component.ready_path,
+        log=log,
+    )
+
+
+def wait_ready(item: Started, deadline: float, timeout: float) -> None:
+    """Wait until `item` answers its ready path; a StackError when it exits or `deadline`
+    (monotonic; `timeout` seconds after the start) passes."""
+    while True:
+        if processes.find(item) is None:
+            raise StackError(
+                f"{item.name} exited during start-up; see {item.log}: "
+                f"{processes.last_line(item.log)}"
+            )
+        if _is_ready(item.url + item.ready_path):
+            return
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"{item.name} not ready at {item.url}{item.ready_path} within {timeout:g}s; "
+                f"see {item.log}"
+            )
+        time.sleep(0.1)
+
+
+def wait_targets_up(prometheus_url: str, deadline: float, timeout: float) -> None:
+    """Wait until the Prometheus at `prometheus_url` has scraped every target successfully;
+    a StackError naming the targets still down when `deadline` (monotonic) passes."""
+    url = prometheus_url + "/api/v1/targets?state=active"
+    down: list[str] = ["(no targets yet)"]
+    while time.monotonic() < deadline:
+        try:
+            targets = httpx.get(url, timeout=2.0).json()["data"]["activeTargets"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            targets = []
+        down = [
+            f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
+            for t in targets
+            if t["health"] != "up"
+        ]
+        if targets and not down:
+            return
+        time.sleep(0.2)
+    raise StackError(
+        f"prometheus at {prometheus_url}: targets not up within {timeout:g}s: "
+        + "; ".join(down or ["(none reported)"])
+    )
+
+
 class LocalStack:
     def __init__(self, config: Config, on_event: Callable[[str], None] | None = None):
         self.config = config
@@ -76,16 +159,22 @@ class LocalStack:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def up(self) -> list[Started]:
-        """Start every component and wait until all are healthy; no-op if already running."""
-        running = self.running()
-        if running:
-            self._say(f"stack already running in {self.data_dir}")
-            return running
+    def up(self, fresh: bool = False) -> list[Started]:
+        """Start every component and wait until all are healthy. Stored data (databases,
+        Prometheus and Alertmanager storage, logs) is kept unless `fresh`; a running stack is
+        healed instead (see `heal`), and refuses `fresh`."""
+        if self.running():
+            if fresh:
+                raise StackError(
+                    f"the stack in {self.data_dir} is running: stop it with "
+                    "`signalcheck down` before starting it fresh"
+                )
+            self.heal()
+            return self._load()
         self._forget_stopped()
         components = self.components()
         self._check_ports_free(components)
-        self._fresh_data_dir()
+        self._prepare_data_dir(fresh)
         started: list[Started] = []
         try:
             for component in components:
@@ -100,6 +189,37 @@ class LocalStack:
             self._stop_all(started)
             raise
         return started
+
+    def heal(self) -> list[str]:
+        """Restart the components of a running stack whose process died, keep the others;
+        the names restarted (empty when every component was alive)."""
+        recorded = {item.name: item for item in self._load()}
+        dead = [
+            component
+            for component in self.components()
+            if component.name not in recorded or processes.find(recorded[component.name]) is None
+        ]
+        if not dead:
+            self._say(f"stack already running in {self.data_dir}")
+            return []
+        self._check_ports_free(dead)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        restarted: list[Started] = []
+        try:
+            for component in dead:
+                restarted.append(self._start(component))
+                recorded[component.name] = restarted[-1]
+                self._save(list(recorded.values()))
+            deadline = time.monotonic() + self.config.stack.ready_timeout
+            for item in restarted:
+                self._wait_ready(item, deadline)
+                self._say(f"{item.name} restarted, ready at {item.url}")
+            self._wait_targets_up(deadline)
+        except BaseException:
+            for item in reversed(restarted):
+                processes.stop(item)
+            raise
+        return [item.name for item in restarted]
 
     def down(self) -> list[str]:
         """Stop exactly what `up` started; returns the names that were running."""
@@ -157,7 +277,13 @@ class LocalStack:
 
     @property
     def rum_api_key_path(self) -> Path:
+        """The demo app's ingest key: send only, the demo page embeds it."""
         return self.data_dir / RUM_API_KEY_FILE
+
+    @property
+    def rum_read_key_path(self) -> Path:
+        """The demo app's read key: analytics and sessions only, never in a page."""
+        return self.data_dir / RUM_READ_KEY_FILE
 
     def url(self, name: str) -> str:
         """The loopback URL of a running component, e.g. `url("prometheus")`."""
@@ -185,27 +311,18 @@ class LocalStack:
         )
         alertmanager = Component(
             "alertmanager",
-            [str(find_binary("alertmanager")),
-             f"--config.file={data / 'alertmanager.yml'}",
-             f"--storage.path={data / 'alertmanager'}",
-             f"--web.listen-address=127.0.0.1:{ports.alertmanager}",
-             f"--web.external-url=http://127.0.0.1:{ports.alertmanager}",
-             "--cluster.listen-address="],
+            alertmanager_command(
+                data / "alertmanager.yml", data / "alertmanager", ports.alertmanager
+            ),
             ports.alertmanager,
             "/-/ready",
-        )  # fmt: skip
+        )
         prometheus = Component(
             "prometheus",
-            [str(find_binary("prometheus")),
-             f"--config.file={data / 'prometheus.yml'}",
-             f"--storage.tsdb.path={data / 'prometheus'}",
-             f"--web.listen-address=127.0.0.1:{ports.prometheus}",
-             f"--web.external-url=http://127.0.0.1:{ports.prometheus}",
-             "--web.enable-lifecycle",
-             "--rules.alert.resend-delay=1s"],
+            prometheus_command(data / "prometheus.yml", data / "prometheus", ports.prometheus),
             ports.prometheus,
             "/-/ready",
-        )  # fmt: skip
+        )
         rum_ingest = Component(
             "rum-ingest",
             [python, "-m", "signalcheck", "rum", "serve", "--host", "127.0.0.1",
@@ -259,76 +376,44 @@ class LocalStack:
     def _config_name(self) -> str:
         return str(self.config.source or "the config")
 
-    def _fresh_data_dir(self) -> None:
-        """Start from empty state: old alerts or spans must not leak into a new run."""
-        for sub in ("prometheus", "alertmanager", "logs"):
-            shutil.rmtree(self.data_dir / sub, ignore_errors=True)
-        for leftover in self.data_dir.glob("*.db*"):
-            leftover.unlink()
+    def _prepare_data_dir(self, fresh: bool) -> None:
+        """Render the configs and create missing secrets; with `fresh`, first delete the
+        stored data (old alerts, spans or RUM events then cannot leak into a new run), saying
+        what was deleted. Secrets and the open faults are kept."""
+        if fresh:
+            doomed = [self.data_dir / sub for sub in ("prometheus", "alertmanager", "logs")]
+            for path in [*doomed, *sorted(self.data_dir.glob("*.db*"))]:
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.exists():
+                    path.unlink()
+                else:
+                    continue
+                self._say(f"deleted {path}")
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         render_prometheus(self.config, self.data_dir)
         render_alertmanager(self.config, self.data_dir)
-        for secret in (self.admin_token_path, self.rum_api_key_path):
+        for secret in (self.admin_token_path, self.rum_api_key_path, self.rum_read_key_path):
             if not secret.exists():
-                secret.write_text(secrets.token_urlsafe(24))
-                secret.chmod(0o600)
+                write_private(secret, secrets.token_urlsafe(24))
 
     def _start(self, component: Component) -> Started:
-        env = {**os.environ, **component.env}
+        env: dict[str, str] = {}
         if component.name.startswith("demo-"):
             env["DEMO_ADMIN_TOKEN"] = self.admin_token_path.read_text().strip()
             env["DEMO_RUM_API_KEY"] = self.rum_api_key_path.read_text().strip()
         if component.name == "rum-ingest":
             env["RUM_API_KEYS"] = f"{RUM_APP_NAME}={self.rum_api_key_path.read_text().strip()}"
-        log = self.logs_dir / f"{component.name}.log"
-        proc = processes.start(component.argv, env, log)
-        self._say(f"started {component.name} (pid {proc.pid})")
-        return Started(
-            name=component.name,
-            pid=proc.pid,
-            create_time=proc.create_time(),
-            url=component.url,
-            ready_path=component.ready_path,
-            log=log,
-        )
+            env["RUM_READ_KEYS"] = f"{RUM_APP_NAME}={self.rum_read_key_path.read_text().strip()}"
+        started = start_component(component, self.logs_dir / f"{component.name}.log", env)
+        self._say(f"started {component.name} (pid {started.pid})")
+        return started
 
     def _wait_ready(self, item: Started, deadline: float) -> None:
-        while True:
-            if processes.find(item) is None:
-                raise StackError(
-                    f"{item.name} exited during start-up; see {item.log}: "
-                    f"{processes.last_line(item.log)}"
-                )
-            if _is_ready(item.url + item.ready_path):
-                return
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"{item.name} not ready at {item.url}{item.ready_path} within "
-                    f"{self.config.stack.ready_timeout:g}s; see {item.log}"
-                )
-            time.sleep(0.1)
+        wait_ready(item, deadline, self.config.stack.ready_timeout)
 
     def _wait_targets_up(self, deadline: float) -> None:
-        """Wait until Prometheus has scraped every target successfully."""
-        url = self.url("prometheus") + "/api/v1/targets?state=active"
-        down: list[str] = ["(no targets yet)"]
-        while time.monotonic() < deadline:
-            try:
-                targets = httpx.get(url, timeout=2.0).json()["data"]["activeTargets"]
-            except (httpx.HTTPError, ValueError, KeyError):
-                targets = []
-            down = [
-                f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
-                for t in targets
-                if t["health"] != "up"
-            ]
-            if targets and not down:
-                return
-            time.sleep(0.2)
-        raise StackError(
-            f"prometheus: targets not up within {self.config.stack.ready_timeout:g}s: "
-            + "; ".join(down or ["(none reported)"])
-        )
+        wait_targets_up(self.url("prometheus"), deadline, self.config.stack.ready_timeout)
 
     def _stop_all(self, started: list[Started]) -> None:
         for item in reversed(started):

@@ -6,6 +6,7 @@ Targets, URLs and intervals change; rule files are used as they are.
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -53,15 +54,36 @@ def demo_targets(config: Config, compose_targets: Path) -> list[dict[str, Any]]:
     ]
 
 
-def render_prometheus(config: Config, out_dir: Path) -> Path:
+def shipped_rule_files(source: dict[str, Any] | None = None) -> list[Path]:
+    """The rule files prometheus.yml (`source`, default the shipped one) loads, in order."""
+    source = yaml.safe_load(PROMETHEUS_YML.read_text()) if source is None else source
+    return [
+        path
+        for pattern in source.get("rule_files", [])
+        for path in sorted(PROMETHEUS_YML.parent.glob(pattern))
+    ]
+
+
+def render_prometheus(
+    config: Config,
+    out_dir: Path,
+    *,
+    source: dict[str, Any] | None = None,
+    rule_files: list[Path] | None = None,
+    targets_dir: Path | None = None,
+) -> Path:
     """Write prometheus.yml and its file_sd target files into `out_dir`.
 
     The `demo` job scrapes the configured regions; a job with a local backend (prometheus,
     alertmanager, pushgateway, rum-ingest) scrapes it; any other job (a production target,
-    another file_sd job) has no local counterpart and is dropped."""
-    source = yaml.safe_load(PROMETHEUS_YML.read_text())
+    another file_sd job) has no local counterpart and is dropped. `source` (default: the
+    shipped prometheus.yml) and `rule_files` (default: those it names) let another pipeline
+    render from an edited copy; with `targets_dir` the demo job reads the target file another
+    rendering wrote there (same targets, same changes) instead of writing one."""
+    source = yaml.safe_load(PROMETHEUS_YML.read_text()) if source is None else source
     stack = config.stack
-    targets_dir = out_dir / "targets"
+    shared_targets = targets_dir is not None
+    targets_dir = targets_dir if targets_dir is not None else out_dir / "targets"
     targets_dir.mkdir(parents=True, exist_ok=True)
     static = local_static_targets(config)
 
@@ -72,7 +94,8 @@ def render_prometheus(config: Config, out_dir: Path) -> Path:
         if name == DEMO_JOB and "file_sd_configs" in job:
             target_file = targets_dir / f"{name}.json"
             shipped = PROMETHEUS_YML.parent / job["file_sd_configs"][0]["files"][0]
-            target_file.write_text(json.dumps(demo_targets(config, shipped), indent=2))
+            if not shared_targets:
+                target_file.write_text(json.dumps(demo_targets(config, shipped), indent=2))
             job["file_sd_configs"] = [{"files": [str(target_file)], "refresh_interval": "1s"}]
         elif name in static:
             job.pop("file_sd_configs", None)
@@ -90,9 +113,7 @@ def render_prometheus(config: Config, out_dir: Path) -> Path:
             "evaluation_interval": seconds(stack.evaluation_interval),
         },
         "rule_files": [
-            str(path)
-            for pattern in source.get("rule_files", [])
-            for path in sorted(PROMETHEUS_YML.parent.glob(pattern))
+            str(path) for path in (shipped_rule_files(source) if rule_files is None else rule_files)
         ],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [static["alertmanager"]]}]}]
@@ -104,12 +125,26 @@ def render_prometheus(config: Config, out_dir: Path) -> Path:
     return path
 
 
-def render_alertmanager(config: Config, out_dir: Path) -> Path:
-    """Write alertmanager.yml with short route timings and webhooks to the local capture."""
-    source = yaml.safe_load(ALERTMANAGER_YML.read_text())
+def render_alertmanager(
+    config: Config,
+    out_dir: Path,
+    *,
+    source: dict[str, Any] | None = None,
+    webhook_source: str = "",
+) -> Path:
+    """Write alertmanager.yml with short route timings and webhooks to the local capture.
+
+    The short `repeat_interval` re-notifies a still-firing alert every few seconds, so an
+    alert that inhibition fails to mute keeps reaching its receiver where a check sees it.
+
+    `source` (default: the shipped alertmanager.yml) lets another pipeline render from an
+    edited copy; `webhook_source` sends its webhooks to the capture receiver's
+    `/alertmanager/webhook/{webhook_source}`, where they are kept apart from the real ones."""
+    source = yaml.safe_load(ALERTMANAGER_YML.read_text()) if source is None else deepcopy(source)
     timings = {
         "group_wait": seconds(config.stack.group_wait),
         "group_interval": seconds(config.stack.group_interval),
+        "repeat_interval": seconds(config.stack.repeat_interval),
     }
     source["route"].update(timings)
     _shorten_child_routes(source["route"], timings)
@@ -117,7 +152,8 @@ def render_alertmanager(config: Config, out_dir: Path) -> Path:
     for receiver in source.get("receivers", []):
         for webhook in receiver.get("webhook_configs", []):
             parts = urlsplit(webhook["url"])
-            webhook["url"] = urlunsplit(("http", capture, parts.path, parts.query, ""))
+            path = f"{parts.path.rstrip('/')}/{webhook_source}" if webhook_source else parts.path
+            webhook["url"] = urlunsplit(("http", capture, path, parts.query, ""))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "alertmanager.yml"
     path.write_text(yaml.safe_dump(source, sort_keys=False))

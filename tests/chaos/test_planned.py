@@ -26,6 +26,7 @@ EXPECTED = {
     "dependency-outage": [("dependency_down", REGION)],
     "latency-injection": [("latency", REGION)],
     "error-injection": [("errors", REGION)],
+    "inhibition": [("errors", REGION), ("not_ready", REGION)],
 }
 
 
@@ -57,7 +58,7 @@ def test_every_injection_names_a_real_action_that_opens_its_fault() -> None:
 def test_planned_faults_of_each_shipped_experiment(name) -> None:
     assert planned_faults(_experiment(name), {"region": REGION}) == EXPECTED[name]
     other = planned_faults(_experiment(name), {"region": "ap-south-1"})
-    assert [region for _, region in other] == ["ap-south-1"]
+    assert [region for _, region in other] == ["ap-south-1"] * len(EXPECTED[name])
 
 
 def test_the_control_writes_planned_faults_before_the_method(config, run_dir) -> None:

@@ -98,8 +98,10 @@ def test_dry_run_still_refuses_outside_targets(config, monkeypatch) -> None:
         ["chaos", "run", str(EXPERIMENTS / "latency-injection.json"), "--dry", "-c",
          str(config.source)],
     )  # fmt: skip
-    assert result.exit_code == 1, result.output
-    assert "steady state not met before the method (not checked)" in result.output
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1, result.output
+    assert "refused the experiment, nothing was done" in result.output
+    assert not config.runs_dir.exists(), "a refused experiment started a run"
 
 
 def test_config_error_is_one_line_and_exit_2(tmp_path) -> None:

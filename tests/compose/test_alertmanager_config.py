@@ -34,7 +34,7 @@ def test_amtool_check_config(amtool, run) -> None:
     assert result.returncode == 0, result
     assert "SUCCESS" in result.stdout, result
     assert " - 3 receivers" in result.stdout, result
-    assert " - 1 inhibit rules" in result.stdout, result
+    assert " - 2 inhibit rules" in result.stdout, result
 
 
 ROUTES = [
@@ -44,6 +44,10 @@ ROUTES = [
     (["alertname=X", "region=eu-west-1"], "default"),
     (["priority=P0", "alertname=ServiceDown", "region=us-east-1", "severity=critical"], "pager"),
     (["priority=P0", "alertname=HighErrorRate", "region=ap-south-1"], "pager"),
+    (
+        ["priority=P0", "alertname=ServiceNotReady", "region=eu-west-1", "severity=critical"],
+        "pager",
+    ),
     (["priority=P1", "alertname=HighLatency", "region=ap-south-1"], "chat"),
     (["priority=P0", "alertname=ErrorBudgetBurnFast", "region=eu-west-1"], "pager"),
     (["priority=P1", "alertname=ErrorBudgetBurnSlow", "region=eu-west-1"], "chat"),
@@ -124,15 +128,19 @@ def _matches(matchers: list[str], labels: dict[str, str]) -> bool:
     return True
 
 
-def test_service_down_inhibits_the_other_alerts_of_its_region() -> None:
+INHIBITORS = ("ServiceDown", "ServiceNotReady")
+"""The causes that mute their region's symptom alerts, one inhibit rule each."""
+
+
+@pytest.mark.parametrize("source", INHIBITORS)
+def test_a_cause_inhibits_the_other_alerts_of_its_region(source: str) -> None:
     rules = load_config()["inhibit_rules"]
-    assert len(rules) == 1
-    rule = rules[0]
+    assert len(rules) == len(INHIBITORS)
+    (rule,) = [r for r in rules if _matches(r["source_matchers"], {"alertname": source})]
     assert rule["equal"] == ["region"]
-    assert _matches(rule["source_matchers"], {"alertname": "ServiceDown"})
     for target in ("HighErrorRate", "HighLatency", "ErrorBudgetBurnFast", "ErrorBudgetBurnSlow"):
         assert _matches(rule["target_matchers"], {"alertname": target}), target
-    for other in ("ServiceDown", "SyntheticProbeFailed", "XHighLatency"):
+    for other in (*INHIBITORS, "DependencyDown", "SyntheticProbeFailed", "XHighLatency"):
         assert not _matches(rule["target_matchers"], {"alertname": other}), other
 
 
@@ -196,26 +204,31 @@ def alertmanager_url(alertmanager_bin, tmp_path: Path):
         log.close()
 
 
-def test_alertmanager_inhibits_only_the_down_region(alertmanager_url: str) -> None:
+@pytest.mark.parametrize("source", INHIBITORS)
+def test_alertmanager_inhibits_only_the_region_of_the_cause(
+    alertmanager_url: str, source: str
+) -> None:
     def alert(name: str, region: str, priority: str) -> dict:
         return {"labels": {"alertname": name, "region": region, "priority": priority}}
 
     sent = [
-        alert("ServiceDown", "eu-west-1", "P0"),
+        alert(source, "eu-west-1", "P0"),
         alert("HighErrorRate", "eu-west-1", "P0"),
         alert("HighLatency", "eu-west-1", "P1"),
         alert("ErrorBudgetBurnFast", "eu-west-1", "P0"),
         alert("ErrorBudgetBurnSlow", "eu-west-1", "P1"),
+        alert("DependencyDown", "eu-west-1", "P1"),
         alert("HighErrorRate", "us-east-1", "P0"),
         alert("HighLatency", "ap-south-1", "P1"),
     ]
     _request(f"{alertmanager_url}/api/v2/alerts", sent)
     expected = {
-        ("ServiceDown", "eu-west-1"): False,
+        (source, "eu-west-1"): False,
         ("HighErrorRate", "eu-west-1"): True,
         ("HighLatency", "eu-west-1"): True,
         ("ErrorBudgetBurnFast", "eu-west-1"): True,
         ("ErrorBudgetBurnSlow", "eu-west-1"): True,
+        ("DependencyDown", "eu-west-1"): False,
         ("HighErrorRate", "us-east-1"): False,
         ("HighLatency", "ap-south-1"): False,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from signalcheck.checks import BrowserCheck, HttpCheck, Retry, WorkflowCheck
+from signalcheck.checks import BrowserCheck, HttpCheck, Retry, WorkflowCheck, unset_variables
 from signalcheck.config import ConfigError, load_config
 from tests.support import REPO
 
@@ -70,3 +70,31 @@ def test_bad_checks_name_the_key(tmp_path, checks, message) -> None:
 
 def test_checks_default_to_none(tmp_path) -> None:
     assert load_config(write(tmp_path, []), environ={}).checks == []
+
+
+def test_unset_variables_are_those_neither_captured_earlier_nor_in_the_environment() -> None:
+    http = HttpCheck(type="http", name="h", path="/${HOME_ID}/${ALSO:-x}",
+                     headers={"A": "${H_TOKEN}"})  # fmt: skip
+    workflow = WorkflowCheck(
+        type="workflow", name="w",
+        steps=[
+            {"name": "first", "path": "/${id}", "capture": {"id": "$.id"}},
+            {"name": "second", "path": "/${id}", "json": {"t": "${W_TOKEN}"}},
+            {"name": "third", "path": "/x", "expect": {"json": {"$.v": "${later}"}},
+             "capture": {"later": "$.v"}},
+        ],
+        cleanup=[{"name": "undo", "path": "/${id}/${later}/${never}"}],
+    )  # fmt: skip
+    assert unset_variables([http, workflow], {"HOME_ID": "1"}) == [
+        "h: ${H_TOKEN}",
+        "w, step first: ${id}",
+        "w, step second: ${W_TOKEN}",
+        "w, step third: ${later}",
+        "w, cleanup step undo: ${never}",
+    ]
+    environ = {"HOME_ID": "1", "H_TOKEN": "", "W_TOKEN": "t", "id": "1", "later": "2", "never": "3"}
+    assert unset_variables([http, workflow], environ) == []
+
+
+def test_the_reference_checks_need_no_variable() -> None:
+    assert unset_variables(load_config(REPO / "signalcheck.yaml", environ={}).checks, {}) == []

@@ -151,3 +151,27 @@ def test_serve_keeps_counting_on_metrics(target, tmp_path) -> None:
         (("check", "broken"), ("check_type", "http"), ("region", "us-east-1")),
     )
     assert samples[key] == 0
+
+
+def test_an_unset_variable_is_a_config_error_before_any_request(target, tmp_path) -> None:
+    """`${PROBE_TOKEN}` set nowhere: exit 2 naming the check, the step and the variable, before
+    a request is sent or a run is started (it used to run, fail as `other`, and page)."""
+    url, seen = target
+    workflow = {
+        "name": "lifecycle", "type": "workflow", "timeout": 2,
+        "steps": [
+            {"name": "create", "path": "/ok", "capture": {"item": "$.status"}},
+            {"name": "read", "path": "/ok?id=${item}", "headers": {"X-Token": "${PROBE_TOKEN}"}},
+        ],
+        "cleanup": [{"name": "delete", "path": "/ok?id=${item}&d=${PROBE_DEFAULTED:-1}"}],
+    }  # fmt: skip
+    before = len(seen)
+    done = probe(config_for(tmp_path, url, [OK, workflow]), "--once", "--no-push")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"signalcheck: {tmp_path / 'signalcheck.yaml'}: checks: lifecycle, step read: "
+        "${PROBE_TOKEN} not set (no earlier step captures it and the environment has no such "
+        "variable): set it, or give a default as ${name:-default}"
+    ]
+    assert len(seen) == before
+    assert not (tmp_path / "runs").exists()

@@ -12,8 +12,9 @@ from probes.errors import ErrorType, ProbeFailure
 from probes.metrics import ProbeMetrics
 from probes.push import group_path
 from probes.results import CheckResult
-from probes.templates import names_in, render, render_json
+from probes.templates import render, render_json
 from probes.tracecontext import CHECK_HEADER, TraceContext
+from signalcheck.checks import Request
 
 DOCUMENT = {"a": {"b": [{"id": 7}, {"id": 8}]}, "odd-key": {"x": None}}
 
@@ -37,7 +38,9 @@ def test_templates(monkeypatch) -> None:
     monkeypatch.setenv("PROBE_SECRET", "s3cret")
     assert render("/v1/${id}?k=${PROBE_SECRET}&d=${nope:-x}", {"id": 5}) == "/v1/5?k=s3cret&d=x"
     assert render_json({"a": ["${id}", 1]}, {"id": "z"}) == {"a": ["z", 1]}
-    assert names_in("${a} ${b:-1}", "${c}") == {"a", "c"}
+    request = Request(path="/${a}/${b:-1}", headers={"X": "${c}"}, json={"k": "${d}"},
+                      expect={"json": {"$.id": "${e}"}})  # fmt: skip
+    assert request.variables() == {"a", "c", "d", "e"}
     with pytest.raises(ProbeFailure, match="no captured value or environment variable nope"):
         render("${nope}", {})
 

@@ -17,8 +17,15 @@ from rum_ingest.settings import Settings
 from tests.rum.postgres import temporary_postgres
 
 API_KEY = "test-key-0123456789abcdef"
+"""The ingest key (send only) of app `web`."""
 OTHER_APP_KEY = "other-key-0123456789abcdef"
-KEYS = ApiKeys([("web", API_KEY), ("other", OTHER_APP_KEY)])
+READ_KEY = "read-key-0123456789abcdef"
+"""The read key (analytics only) of app `web`."""
+OTHER_APP_READ_KEY = "other-read-key-0123456789abcdef"
+KEYS = ApiKeys(
+    [("web", API_KEY), ("other", OTHER_APP_KEY)],
+    [("web", READ_KEY), ("other", OTHER_APP_READ_KEY)],
+)
 ORIGIN = "http://app.example:8080"
 
 

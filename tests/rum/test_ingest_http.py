@@ -10,9 +10,18 @@ from fastapi.testclient import TestClient
 
 from rum_ingest.app import create_app
 from rum_ingest.models import MAX_BODY_BYTES
-from tests.rum.conftest import API_KEY, ORIGIN, count_rows, event, settings
+from tests.rum.conftest import (
+    API_KEY,
+    ORIGIN,
+    OTHER_APP_READ_KEY,
+    READ_KEY,
+    count_rows,
+    event,
+    settings,
+)
 
 HEADERS = {"X-API-Key": API_KEY}
+READ = {"X-API-Key": READ_KEY}
 
 
 def stored(sqlite_url: str, sql: str) -> list[tuple]:
@@ -269,10 +278,10 @@ def test_readiness_fails_when_the_store_is_unreachable(sqlite_url):
 
 
 def test_analytics_endpoints_answer_for_the_callers_app_only(client):
-    other = {"X-API-Key": "other-key-0123456789abcdef"}
+    other = {"X-API-Key": OTHER_APP_READ_KEY}
     page_load = event("page_load", url="http://app.example/home", metrics={"total": 2000})
     client.post("/v1/events", json={"events": [page_load]}, headers=HEADERS)
-    mine = client.get("/v1/analytics/page-loads", params={"window": 600}, headers=HEADERS)
+    mine = client.get("/v1/analytics/page-loads", params={"window": 600}, headers=READ)
     theirs = client.get("/v1/analytics/page-loads", headers=other)
     assert mine.json() == [
         {"page": "/home", "samples": 1, "avg_load_seconds": 2.0, "p95_load_seconds": 2.0}
@@ -280,6 +289,5 @@ def test_analytics_endpoints_answer_for_the_callers_app_only(client):
     assert theirs.json() == []
     assert client.get("/v1/analytics/errors").status_code == 401
     assert (
-        client.get("/v1/analytics/errors", params={"window": -1}, headers=HEADERS).status_code
-        == 422
+        client.get("/v1/analytics/errors", params={"window": -1}, headers=READ).status_code == 422
     )

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rum_ingest.app import create_app
-from tests.rum.conftest import API_KEY, OTHER_APP_KEY, event, settings
+from tests.rum.conftest import (
+    API_KEY,
+    OTHER_APP_KEY,
+    OTHER_APP_READ_KEY,
+    READ_KEY,
+    event,
+    settings,
+)
 
 HEADERS = {"X-API-Key": API_KEY}
+READ = {"X-API-Key": READ_KEY}
+THEIR_READ = {"X-API-Key": OTHER_APP_READ_KEY}
 
 
 def vital(name: str, value: float, session: str = "s-1") -> dict:
@@ -34,7 +44,7 @@ def test_a_sessions_events_come_back_in_arrival_order_for_its_app_only(database_
         other = {"events": [vital("LCP", 900)]}
         assert client.post("/v1/events", json=other, headers={"X-API-Key": OTHER_APP_KEY})
 
-        events = client.get("/v1/sessions/s-1/events", headers=HEADERS).json()
+        events = client.get("/v1/sessions/s-1/events", headers=READ).json()
         assert [(e["event_type"], e["name"]) for e in events] == [
             ("page_load", None), ("api_call", "GET /api/orders/{id}"), ("web_vital", "FCP"),
         ]  # fmt: skip
@@ -42,11 +52,11 @@ def test_a_sessions_events_come_back_in_arrival_order_for_its_app_only(database_
         assert events[0]["duration_seconds"] == 1.5 and events[0]["page"] == "/orders/{id}"
         assert (events[1]["trace_id"], events[1]["status"]) == ("ab" * 16, 200)
         assert events[2]["value"] == 800
-        theirs = client.get("/v1/sessions/s-1/events", headers={"X-API-Key": OTHER_APP_KEY})
+        theirs = client.get("/v1/sessions/s-1/events", headers=THEIR_READ)
         assert [e["name"] for e in theirs.json()] == ["LCP"]
-        assert client.get("/v1/sessions/nobody/events", headers=HEADERS).json() == []
+        assert client.get("/v1/sessions/nobody/events", headers=READ).json() == []
         assert client.get("/v1/sessions/s-1/events").status_code == 401
-        assert client.get("/v1/sessions/a%20b/events", headers=HEADERS).status_code == 422
+        assert client.get("/v1/sessions/a%20b/events", headers=READ).status_code == 422
 
 
 def test_web_vitals_give_samples_nearest_rank_p75_and_the_share_rated_good(database_url):
@@ -56,13 +66,43 @@ def test_web_vitals_give_samples_nearest_rank_p75_and_the_share_rated_good(datab
         assert (
             client.post("/v1/events", json={"events": values}, headers=HEADERS).status_code == 202
         )
-        found = client.get("/v1/analytics/web-vitals", params={"window": 600}, headers=HEADERS)
+        found = client.get("/v1/analytics/web-vitals", params={"window": 600}, headers=READ)
         # TTFB: ranks 100, 200, 300, 900 -> p75 is the 3rd; good <= 800 ms. CLS: good <= 0.1.
         assert found.json() == [
             {"vital": "CLS", "unit": "", "samples": 2, "p75": 0.3, "good_share": 0.5},
             {"vital": "TTFB", "unit": "s", "samples": 4, "p75": 0.3, "good_share": 0.75},
         ]
         earlier = {"window": 600, "until": time.time() - 3600}
-        assert client.get("/v1/analytics/web-vitals", params=earlier, headers=HEADERS).json() == []
-        theirs = client.get("/v1/analytics/web-vitals", headers={"X-API-Key": OTHER_APP_KEY})
+        assert client.get("/v1/analytics/web-vitals", params=earlier, headers=READ).json() == []
+        theirs = client.get("/v1/analytics/web-vitals", headers=THEIR_READ)
         assert theirs.json() == []
+
+
+READ_PATHS = [
+    "/v1/sessions/s-1/events",
+    "/v1/analytics/page-loads",
+    "/v1/analytics/slowest-endpoints",
+    "/v1/analytics/errors",
+    "/v1/analytics/web-vitals",
+]
+
+
+@pytest.mark.parametrize("path", READ_PATHS)
+def test_an_ingest_key_cannot_read_and_is_told_why(client, path):
+    """The ingest key is public (the demo page embeds it): it must read nothing."""
+    assert client.post("/v1/events", json={"events": [vital("LCP", 900)]}, headers=HEADERS)
+    refused = client.get(path, headers=HEADERS)
+    assert refused.status_code == 403
+    assert "an ingest key can only send events" in refused.json()["detail"]
+    assert "RUM_READ_KEYS" in refused.json()["detail"]
+    assert client.get(path, params={"api_key": API_KEY}).status_code == 403
+    assert client.get(path, headers=READ).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/collect", f"/collect/{READ_KEY}"])
+def test_a_read_key_cannot_send_and_is_told_why(client, path):
+    headers = READ if "collect/" not in path else {}
+    body = {"events": [vital("LCP", 900)]} if path == "/v1/events" else {"meta": {}}
+    refused = client.post(path, json=body, headers=headers)
+    assert refused.status_code == 403
+    assert "a read key cannot send events" in refused.json()["detail"]

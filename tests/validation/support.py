@@ -25,6 +25,8 @@ from signalcheck.ledger import Ledger, new_run_dir
 from tests.support import REPO
 
 SUITE_TIMEOUT = 240.0
+QUIET_BUDGET = 2.0
+"""Seconds the quiet check waits after the run (the shipped 5 s, cut for many runs)."""
 PROBE_CONCURRENCY = 8
 
 
@@ -128,13 +130,16 @@ def _junit_results(path: Path) -> dict[str, Result]:
 def write_suite_config(stack_config_path: Path, budget: float = 6.0) -> Path:
     """The stack's config plus the repo's checks and expectations as shipped, rule and
     dashboard globs made absolute, and the arrival budgets of metrics, traces, logs and
-    rules cut to `budget` (so a deliberately broken signal fails fast)."""
+    rules (and the other evidence kinds) cut to `budget` (so a deliberately broken signal fails
+    fast), and the quiet check's wait cut to QUIET_BUDGET."""
     config = yaml.safe_load(stack_config_path.read_text())
     shipped = yaml.safe_load((REPO / "signalcheck.yaml").read_text())
     expectations = shipped["expectations"]
-    for kind in ("metrics", "traces", "logs", "rules"):
+    for kind in ("metrics", "probes", "targets", "cardinality", "rum", "traces", "logs", "rules"):
         for item in expectations.get(kind, []):
             item["budget"] = min(item.get("budget", budget), budget)
+    for item in expectations.get("quiet", []):
+        item["budget"] = min(item.get("budget", QUIET_BUDGET), QUIET_BUDGET)
     for item in expectations.get("rules", []):
         for key in ("rule_files", "dashboards"):
             item[key] = [str(REPO / pattern) for pattern in item.get(key, [])]

@@ -2,8 +2,8 @@
 firing for the faulted region only, labels, receiver, inhibition and resolution.
 
 The answers follow the Prometheus `query_range` and capture `/api/notifications` shapes; the
-same checks run against the real stack in test_suite_on_stack.py (which cannot trigger an
-inhibition with the demo: a killed region reports no error rate to inhibit).
+same checks run against the real stack in test_suite_on_stack.py, and the inhibition check in
+tests/chaos/test_inhibition.py (errors, then the region made not ready).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import yaml
 
 from signalcheck.config import load_config
 from signalcheck.evidence import Context
-from signalcheck.evidence.alerts import check_alert, notification_grace
+from signalcheck.evidence.alerts import check_alert, check_quiet
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.expectations import AlertExpectation
+from signalcheck.evidence.routing import notification_grace
+from signalcheck.expectations import AlertExpectation, QuietExpectation
 from signalcheck.ledger import Entry
 from tests.validation.documented_api import canned_server
 
@@ -143,22 +144,93 @@ def test_each_alert_failure_names_its_cause(tmp_path, firing, notes, problem):
     assert "ALERTS" in outcome.query
 
 
-INHIBITED = AlertExpectation(name="i", alert="HighErrorRate", fault="kill",
-                             suppressed_by="ServiceDown", budget=90)  # fmt: skip
+INHIBITED = AlertExpectation(name="i", alert="HighErrorRate", fault="not_ready",
+                             suppressed_by="ServiceNotReady", receiver="pager", budget=90,
+                             resolve_budget=30)  # fmt: skip
+RESTORED = START + 60
+"""The not_ready fault (START to RESTORED) follows an errors fault that began 40 s before."""
+INHIBITING = {"HighErrorRate": {"eu-west-1": (START - 7, END + 60)},
+              "ServiceNotReady": {"eu-west-1": (START + 31, RESTORED)}}  # fmt: skip
+PAGED = [_note("HighErrorRate", "eu-west-1", "pager", "firing", START - 6),
+         _note("ServiceNotReady", "eu-west-1", "pager", "firing", START + 32)]  # fmt: skip
+SHORT_REPEATS = "route: {receiver: pager, group_interval: 2s, repeat_interval: 5s}"
+
+
+def _run_inhibition(tmp_path, firing, notes, fault_end=RESTORED, am_config=SHORT_REPEATS):
+    """check_alert of INHIBITED on a ledger with the errors fault, then the not_ready fault;
+    Alertmanager's GET /api/v2/status (api/v2/openapi.yaml: config.original) serves
+    `am_config`."""
+    routes = {
+        "/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
+        "/api/v1/query_range": _alerts_range(firing),
+        "/health": (200, {"status": "ok"}),
+        "/api/notifications": _notifications(notes),
+        "/-/healthy": (200, "OK"),
+        "/api/v2/status": (200, {"config": {"original": am_config}}),
+    }
+    with canned_server(routes) as server:
+        path = tmp_path / "signalcheck.yaml"
+        backends = {name: {"url": server.url} for name in ("prometheus", "capture", "alertmanager")}
+        regions = {r: {"base_url": "http://127.0.0.1:1"} for r in ("eu-west-1", "us-east-1")}
+        path.write_text(yaml.safe_dump({"regions": regions, "backends": backends}))
+        config = load_config(path, environ={})
+        entries = [
+            Entry(ts=START - 40, kind="fault", action="errors", region="eu-west-1",
+                  start=START - 40, end=RESTORED + 5, params={}),
+            Entry(ts=START, kind="fault", action="not_ready", region="eu-west-1", start=START,
+                  end=fault_end, params={}),
+        ]  # fmt: skip
+        ctx = Context(config=config, entries=entries, backends=BackendSet(config.backends))
+        return check_alert(INHIBITED, ctx)
+
+
+def test_inhibited_alert_notified_before_and_not_while_the_inhibitor_fired(tmp_path):
+    """Re-notified once the inhibitor stopped (after RESTORED) is no leak."""
+    late = _note("HighErrorRate", "eu-west-1", "pager", "firing", RESTORED + 2)
+    outcome = _run_inhibition(tmp_path, INHIBITING, [*PAGED, late])
+    assert outcome.passed, outcome.summary
+    assert outcome.time_to_appear == pytest.approx(31, abs=1)
+    assert '"inhibited_for": 28' in outcome.summary
 
 
 @pytest.mark.parametrize(
-    ("leaked", "passed"), [(False, True), (True, False)], ids=["inhibited", "leaked"]
-)
-def test_inhibited_alert_fires_but_does_not_notify(tmp_path, leaked, passed):
-    firing = {"HighErrorRate": {"eu-west-1": (START + 35, START + 90)}}
-    notes = [_note("ServiceDown", "eu-west-1", "pager", "firing", START + 32)]
-    if leaked:
-        notes.append(_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36))
-    outcome = _run(tmp_path, INHIBITED, START + 60, firing, notes)
-    assert outcome.passed is passed, outcome.summary
-    if leaked:
-        assert "delivered to 'pager' though ServiceDown should inhibit it" in outcome.summary
+    ("firing", "notes", "kwargs", "problem"),
+    [
+        (INHIBITING, [*PAGED, _note("HighErrorRate", "eu-west-1", "pager", "firing", START + 38),
+                      _note("HighErrorRate", "eu-west-1", "pager", "firing", START + 44)], {},
+         "HighErrorRate for eu-west-1 reached a receiver 2 time(s) while ServiceNotReady fired "
+         "(28.0s from its first notification at"),
+        (INHIBITING, [*PAGED, _note("HighErrorRate", "eu-west-1", "chat", "resolved", START + 50)],
+         {}, "resolved to 'chat' at +18.0s"),
+        (INHIBITING, PAGED[1:], {},
+         "HighErrorRate for eu-west-1 reached no receiver before ServiceNotReady fired"),
+        (INHIBITING, [_note("HighErrorRate", "eu-west-1", "chat", "firing", START - 6), PAGED[1]],
+         {}, "reached receiver(s) ['chat'] before ServiceNotReady fired, expected 'pager'"),
+        ({**INHIBITING, "HighErrorRate": {"eu-west-1": (START - 7, START + 40)}}, PAGED, {},
+         "HighErrorRate for eu-west-1 was not firing throughout ServiceNotReady's window"),
+        (INHIBITING, PAGED,
+         {"am_config": "route: {receiver: pager, group_interval: 2s, repeat_interval: 1m}"},
+         "less than Alertmanager takes to re-notify a firing alert (62s"),
+        (INHIBITING, PAGED[:1], {},
+         "ServiceNotReady (the inhibiting alert) for eu-west-1 never notified"),
+        ({**INHIBITING, "ServiceNotReady": {}}, PAGED, {},
+         "ServiceNotReady (the inhibiting alert) did not fire for eu-west-1 within 90s"),
+        ({**INHIBITING, "ServiceNotReady": {"eu-west-1": (START - 5, RESTORED)}}, PAGED, {},
+         "ServiceNotReady for eu-west-1 was already firing when the not_ready fault started"),
+        ({**INHIBITING, "ServiceNotReady": {"eu-west-1": (START + 31, END + 200)}}, PAGED, {},
+         "ServiceNotReady for eu-west-1 still firing 30s after the restore"),
+        (INHIBITING, PAGED, {"fault_end": None},
+         "the not_ready fault in eu-west-1 was never restored"),
+    ],
+    ids=["leaked-firing", "leaked-resolved", "never-notified-before", "notified-elsewhere-before",
+         "not-firing-throughout", "window-shorter-than-a-repeat", "inhibitor-never-notified",
+         "inhibitor-never-fired", "inhibitor-already-firing", "inhibitor-never-resolves",
+         "never-restored"],
+)  # fmt: skip
+def test_each_inhibition_failure_names_its_cause(tmp_path, firing, notes, kwargs, problem):
+    outcome = _run_inhibition(tmp_path, firing, notes, **kwargs)
+    assert not outcome.passed
+    assert problem in outcome.summary
 
 
 AM_CONFIG = """
@@ -194,3 +266,42 @@ def test_notification_waits_derive_from_the_alertmanager_config_in_use(tmp_path,
         config = load_config(path, environ={})
         ctx = Context(config=config, entries=[], backends=BackendSet(config.backends))
         assert notification_grace(ctx) == grace
+
+
+@pytest.mark.parametrize(
+    ("state", "region", "passed"),
+    [("pending", "us-east-1", False), ("firing", "us-east-1", False),
+     ("pending", "eu-west-1", True)],
+    ids=["pending-stray", "firing-stray", "in-the-faulted-region"],
+)  # fmt: skip
+def test_quiet_sees_pending_and_firing_strays_over_the_window(tmp_path, state, region, passed):
+    """A stray alert that is only pending (held by `for`) fails the quiet check too; one in
+    the faulted region does not. The body follows Prometheus' query_range matrix."""
+    asked = []
+
+    def answer(params):
+        asked.append(params["query"][0])
+        labels = {"__name__": "ALERTS", "alertname": "HighLatency", "alertstate": state,
+                  "region": region}  # fmt: skip
+        values = [[START + 50, "1"], [START + 51, "1"]]
+        return 200, {"status": "success", "data": {"resultType": "matrix",
+                                                    "result": [{"metric": labels,
+                                                                "values": values}]}}  # fmt: skip
+
+    routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
+              "/api/v1/query_range": answer}  # fmt: skip
+    with canned_server(routes) as server:
+        path = tmp_path / "signalcheck.yaml"
+        regions = {r: {"base_url": "http://127.0.0.1:1"} for r in ("eu-west-1", "us-east-1")}
+        path.write_text(
+            yaml.safe_dump({"regions": regions, "backends": {"prometheus": {"url": server.url}}})
+        )
+        config = load_config(path, environ={})
+        fault = Entry(ts=START, kind="fault", action="errors", region="eu-west-1", start=START,
+                      end=END, params={})  # fmt: skip
+        ctx = Context(config=config, entries=[fault], backends=BackendSet(config.backends))
+        outcome = check_quiet(QuietExpectation(name="q", budget=5), ctx)
+    assert outcome.passed is passed, outcome.summary
+    assert 'alertstate=~"pending|firing"' in asked[0]
+    if not passed:
+        assert f"HighLatency ({region}) {state}" in outcome.summary

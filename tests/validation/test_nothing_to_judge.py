@@ -205,3 +205,31 @@ def test_a_ledger_entry_of_an_actor_is_enough_to_judge(tmp_path):
     ledger = Ledger(tmp_path / "ledger.jsonl")
     ledger.append("probe", check="health", region="eu-west-1")
     assert [e.kind for e in ledger.entries()] == ["probe"]
+
+
+def test_the_suite_fails_when_every_probe_failed_to_connect(tmp_path):
+    """Probe entries exist (an actor ran), but none reached the service: every evidence check
+    fails, naming the check whose probes left nothing, and the suite exits 1."""
+    config = tmp_path / "signalcheck.yaml"
+    expectations = {
+        "traces": [{"name": "probe-traces", "services": ["demo-api"],
+                    "check": "assignment-lifecycle"}],
+        "metrics": [{"name": "counted", "query": "demo_assignments_created_total",
+                     "increase_equals": "probes", "check": "assignment-lifecycle"}],
+    }  # fmt: skip
+    config.write_text(yaml.safe_dump({"regions": REGIONS, "expectations": expectations}))
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    for region in REGIONS:
+        ledger.append("probe", **_probe(region, "connect_error").model_dump(exclude={"ts", "kind"}))
+    junit = tmp_path / "junit.xml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "validation/", "-p", "no:cacheprovider", "-q",
+         "-n", "0", f"--signalcheck-config={config}", f"--ledger={ledger.path}",
+         f"--junitxml={junit}"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    report = junit.read_text()
+    assert report.count("<failure") == 2
+    assert "no assignment-lifecycle probe reached the service in this run" in report
+    assert "no assignment-lifecycle probe run succeeded against the service" in report

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from signalcheck.backends.base import BackendError
-from signalcheck.backends.rum_ingest import rum_api_key
+from signalcheck.backends.rum_ingest import RUM_READ_KEY_ENV, rum_read_key
 from signalcheck.config import Backend, Config, load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.backends import BackendSet
@@ -124,12 +124,15 @@ def test_the_read_key_comes_from_the_environment_then_the_stack_key_file(tmp_pat
     config = SHIPPED.model_copy(
         update={"stack": SHIPPED.stack.model_copy(update={"data_dir": tmp_path})}
     )
-    variable = config.load.rum_api_key_env
-    with pytest.raises(BackendError, match=f"set \\${variable} or start the local stack"):
-        rum_api_key(config, environ={})
-    (tmp_path / "rum-api-key").write_text("from-the-file-0123456789\n")
-    assert rum_api_key(config, environ={}) == "from-the-file-0123456789"
-    assert rum_api_key(config, environ={variable: " from-env-0123456789 "}) == "from-env-0123456789"
+    with pytest.raises(BackendError, match=f"set \\${RUM_READ_KEY_ENV} or start the local stack"):
+        rum_read_key(config, environ={})
+    (tmp_path / "rum-api-key").write_text("the-ingest-key-0123456789\n")
+    with pytest.raises(BackendError, match="no read key"):
+        rum_read_key(config, environ={config.load.rum_api_key_env: "the-ingest-key-0123456789"})
+    (tmp_path / "rum-read-key").write_text("from-the-file-0123456789\n")
+    assert rum_read_key(config, environ={}) == "from-the-file-0123456789"
+    environ = {RUM_READ_KEY_ENV: " from-env-0123456789 "}
+    assert rum_read_key(config, environ=environ) == "from-env-0123456789"
 
 
 # ------------------------------------------------------------------------- the real stack
@@ -253,6 +256,7 @@ def mutant_sdk_region(
             "MUTANT_DIR": str(tmp),
             "DATABASE_URL": f"sqlite:///{tmp / 'rum.db'}",
             "RUM_API_KEYS": f"{RUM_APP_NAME}={key}",
+            "RUM_READ_KEYS": f"{RUM_APP_NAME}={stack.rum_read_key_path.read_text().strip()}",
             "RUM_ALLOWED_ORIGINS": demo_url,
         },
         tmp / "mutant-ingest.log",

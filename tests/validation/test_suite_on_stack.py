@@ -1,6 +1,7 @@
-"""`pytest validation/` against the real local stack: healthy passes; telemetry broken on
-purpose fails in the test naming that signal, with a message pointing at the cause; the
-healthy stack passes again afterwards; twenty runs in a row are not flaky.
+"""`pytest validation/` against the real local stack: healthy passes; an unreachable backend
+fails fast; twenty probe-and-validate cycles in a row are not flaky; a fault's alert fires,
+routes and resolves, and a misroute fails. Telemetry broken on purpose, one change at a time,
+is the mutant suite's job (tests/mutants).
 
 Every ledger's probe entries come from a real probe pass (`signalcheck probe --once`, the
 shipped checks, pushed to the stack's Pushgateway), so the shipped expectations are judged
@@ -14,13 +15,7 @@ fires outlive it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,10 +23,9 @@ import pytest
 import yaml
 
 from signalcheck.backends.capture import CaptureClient
-from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config, load_config
 from signalcheck.waiting import wait_for
-from tests.support import REPO, free_port
+from tests.support import free_port
 from tests.validation.support import (
     new_ledger,
     probe_pass,
@@ -79,7 +73,16 @@ def test_healthy_stack_passes_after_a_probe_pass(probe_config, suite_config):
         "logs:no-error-logs-outside-faults",
         "rules:rule-metrics-exist",
         "quiet:no-unexpected-alerts",
+        "probes:probe-results-in-prometheus",
+        "targets:demo-targets-up-with-region",
+        "cardinality:demo-http-cardinality",
+        "cardinality:rum-cardinality",
+        "rum:browser-sessions-in-rum-store",
     } <= passed
+    skipped = {name for name, r in run.results.items() if r.outcome == "skipped"}
+    assert skipped == {name for name in run.results if name.split(":")[0] in ("alerts", "load")}
+    for name in skipped:
+        assert "conditional: this run planned no" in run.results[name].message
     trace = run.results["traces:probe-traces-complete"]
     assert float(trace.properties["time_to_appear_s"]) < 15
 
@@ -90,110 +93,15 @@ def test_unreachable_backend_fails_fast_once_naming_it(probe_config, suite_confi
     dead = f"http://127.0.0.1:{free_port()}"
     run = run_suite(suite_config, ledger.path, env={"SIGNALCHECK_PROMETHEUS_URL": dead})
     prometheus_checks = {
-        name for name in run.results if name.split(":")[0] in ("metrics", "rules", "quiet")
+        name
+        for name in run.results
+        if name.split(":")[0]
+        in ("metrics", "probes", "targets", "cardinality", "rum", "rules", "quiet")
     }
     assert run.failed() == prometheus_checks
     for name in prometheus_checks:
         assert f"backend prometheus ({dead}) failed its check" in run.results[name].message
     assert run.seconds < 20, "an unreachable backend must not wait out every budget"
-
-
-# ---------------------------------------------------------------- broken on purpose
-# Each break is made with a helper (an edited target file, a demo process with a telemetry
-# defect, an extra rule file, a misrouting Alertmanager route); the evidence judged is a real
-# probe pass's. Only the alert test writes its `fault` entries itself (see its docstring).
-
-
-def _demo_targets(stack) -> Path:
-    return stack.data_dir / "targets" / "demo.json"
-
-
-def _wait_scraped(stack_config, region: str, port: int) -> None:
-    with PrometheusClient(stack_config.backends.prometheus) as prometheus:
-        wait_for(
-            lambda: [
-                t
-                for t in prometheus.targets()
-                if t["labels"].get("region") == region
-                and t["scrapeUrl"].startswith(f"http://127.0.0.1:{port}/")
-                and t["health"] == "up"
-            ],
-            timeout=20,
-            what=f"Prometheus scraping {region} at port {port}",
-        )
-
-
-@contextmanager
-def _scrape_target(stack, stack_config, region: str, port: int | None) -> Iterator[None]:
-    """Point the rendered file_sd target of `region` at `port` (None: remove it)."""
-    path = _demo_targets(stack)
-    original = path.read_text()
-    groups = [g for g in json.loads(original) if g["labels"]["region"] != region]
-    if port is not None:
-        groups.append({"targets": [f"127.0.0.1:{port}"], "labels": {"region": region}})
-    path.write_text(json.dumps(groups))
-    try:
-        if port is not None:
-            _wait_scraped(stack_config, region, port)
-        yield
-    finally:
-        path.write_text(original)
-        _wait_scraped(stack_config, region, stack_config.regions[region].port)
-        if port is not None:
-            _wait_stale(stack_config, f"127.0.0.1:{port}")
-
-
-def _wait_stale(stack_config, instance: str) -> None:
-    """Wait until the series of a dropped target are marked stale (no longer summed)."""
-    with PrometheusClient(stack_config.backends.prometheus) as prometheus:
-        wait_for(
-            lambda: not prometheus.query(f'{{instance="{instance}"}}'),
-            timeout=20,
-            what=f"the series of {instance} to go stale",
-        )
-
-
-@contextmanager
-def _broken_demo(stack, stack_config, defect: str, region: str) -> Iterator[str]:
-    """A demo process for `region` with one telemetry defect (tests/mutants/broken_demo),
-    scraped in place of the healthy one; yields its base URL."""
-    port = free_port()
-    data = stack.data_dir
-    env = {
-        **os.environ,
-        "MUTANT": defect,
-        "REGION": region,
-        "PORT": str(port),
-        "DEMO_DB_PATH": str(data / f"broken-{defect}.db"),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": stack_config.backends.capture.base_url,
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "OTEL_BLRP_SCHEDULE_DELAY": "200",
-    }
-    log = (data / "logs" / f"broken-{defect}.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.mutants.broken_demo"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(url + "/health"), timeout=20, what=f"broken demo at {url}")
-        with _scrape_target(stack, stack_config, region, port):
-            time.sleep(stack_config.stack.scrape_interval * 2)  # a baseline sample first
-            yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _assert_fails_only(run, failing: set[str], named: str, cause: str) -> None:
@@ -203,132 +111,18 @@ def _assert_fails_only(run, failing: set[str], named: str, cause: str) -> None:
     assert cause in run.results[named].message, run.results[named].message
 
 
-def test_scrape_target_removed_fails_the_metric_tests_naming_the_region(
-    stack, stack_config, probe_config, suite_config
-):
-    with _scrape_target(stack, stack_config, "eu-west-1", None):
-        with PrometheusClient(stack_config.backends.prometheus) as prometheus:
-            wait_for(
-                lambda: not prometheus.query('up{job="demo",region="eu-west-1"}'),
-                timeout=20,
-                what="the eu-west-1 series to go stale",
-            )
-        ledger = new_ledger(probe_config)
-        probe_pass(probe_config, ledger)
-        run = run_suite(suite_config, ledger.path)
-    assert run.returncode == 1
-    assert run.failed() == {
-        "metrics:demo-requests-every-region",
-        "metrics:demo-dependency-up",
-        "metrics:probe-assignments-counted",
-    }, run.output[-4000:]
-    message = run.results["metrics:demo-requests-every-region"].message
-    assert "no series for region(s) eu-west-1" in message
-    assert 'http_requests_total{job="demo"}' in message  # the exact query
-    assert (
-        "eu-west-1: counter rose by 0" in run.results["metrics:probe-assignments-counted"].message
-    )
-    assert_all_passed(_healthy_run(probe_config, suite_config))
-
-
-def test_trace_context_not_propagated_fails_the_trace_test(
-    stack, stack_config, probe_config, suite_config
-):
-    with _broken_demo(stack, stack_config, "traceparent", "eu-west-1") as url:
-        ledger = new_ledger(probe_config)
-        probe_pass(probe_config, ledger, base_urls={"eu-west-1": url})
-        run = run_suite(suite_config, ledger.path)
-    # Both checks' traces (workflow and browser) are lost; logs carry the service's new trace
-    # ids instead of the probe's: they fail too, by cause.
-    _assert_fails_only(
-        run,
-        {
-            "traces:probe-traces-complete",
-            "traces:browser-traces-complete",
-            "logs:probe-logs-carry-trace-ids",
-        },
-        "traces:probe-traces-complete",
-        "trace context was not propagated",
-    )
-    for name in ("traces:browser-traces-complete", "logs:probe-logs-carry-trace-ids"):
-        assert "trace context was not propagated" in run.results[name].message, name
-    assert (
-        "(assignment-lifecycle, eu-west-1): not found"
-        in run.results["traces:probe-traces-complete"].message
-    )
-    assert (
-        "(home-page, eu-west-1): not found" in run.results["traces:browser-traces-complete"].message
-    )
-    assert_all_passed(_healthy_run(probe_config, suite_config))
-
-
-def test_logs_without_trace_ids_fail_the_log_test(stack, stack_config, probe_config, suite_config):
-    with _broken_demo(stack, stack_config, "log_trace_ids", "eu-west-1") as url:
-        ledger = new_ledger(probe_config)
-        probe_pass(probe_config, ledger, base_urls={"eu-west-1": url})
-        run = run_suite(suite_config, ledger.path)
-    logs = "logs:probe-logs-carry-trace-ids"
-    _assert_fails_only(run, {logs}, logs, "logs do not carry the trace context")
-    assert "eu-west-1" in run.results["logs:probe-logs-carry-trace-ids"].message
-    assert_all_passed(_healthy_run(probe_config, suite_config))
-
-
-MISSPELLED_RULE = {
-    "groups": [
-        {
-            "name": "demo-api-traffic",
-            "rules": [
-                {
-                    "alert": "NoTraffic",
-                    "expr": 'sum(rate(http_request_total{job="demo"}[1m])) == 0',
-                    "for": "5m",
-                    "labels": {"severity": "warning", "priority": "P2"},
-                }
-            ],
-        }
-    ]
-}
-
-
 def _reload(url: str) -> None:
     httpx.post(f"{url}/-/reload", timeout=10).raise_for_status()
 
 
-def test_rule_with_misspelled_metric_fails_the_rules_test(
-    stack, stack_config, probe_config, suite_config, tmp_path
+def test_twenty_consecutive_probe_and_validate_cycles_on_the_healthy_stack_pass(
+    probe_config, suite_config
 ):
-    rule_file = tmp_path / "misspelled.yml"
-    rule_file.write_text(yaml.safe_dump(MISSPELLED_RULE))
-    prometheus_yml = stack.data_dir / "prometheus.yml"
-    original = prometheus_yml.read_text()
-    rendered = yaml.safe_load(original)
-    rendered["rule_files"].append(str(rule_file))
-    prometheus_yml.write_text(yaml.safe_dump(rendered))
-    prometheus_url = stack_config.backends.prometheus.base_url
-    try:
-        _reload(prometheus_url)
-        ledger = new_ledger(probe_config)
-        probe_pass(probe_config, ledger)
-        run = run_suite(suite_config, ledger.path)
-    finally:
-        prometheus_yml.write_text(original)
-        _reload(prometheus_url)
-    rules = "rules:rule-metrics-exist"
-    _assert_fails_only(run, {rules}, rules, "rule NoTraffic")
-    message = run.results["rules:rule-metrics-exist"].message
-    assert "uses http_request_total, which no series in Prometheus has" in message
-    assert "did you mean http_requests_total?" in message
-    assert_all_passed(_healthy_run(probe_config, suite_config))
-
-
-def test_twenty_consecutive_runs_on_the_healthy_stack_pass(probe_config, suite_config):
-    """One real probe pass, then twenty `pytest validation/` runs judging its ledger."""
-    ledger = new_ledger(probe_config)
-    probe_pass(probe_config, ledger)
+    """Twenty cycles of a real probe pass and `pytest validation/` judging its new ledger."""
     durations = []
     for number in range(20):
-        run = run_suite(suite_config, ledger.path)
-        assert run.failed() == set(), f"run {number + 1} of 20:\n{run.output[-4000:]}"
+        run = _healthy_run(probe_config, suite_config)
+        assert run.failed() == set(), f"cycle {number + 1} of 20:\n{run.output[-4000:]}"
         assert run.returncode == 0
         durations.append(run.seconds)
     assert max(durations) < 30, durations

@@ -1,0 +1,172 @@
+"""`signalcheck mutate`: how much of the alerting config does the exercise prove? Wires
+probes/ and chaos/ as the exercise's actors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from signalcheck.backends.base import BackendError
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.cli.common import ConfigOption, console, fail, user_errors
+from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.stack import LocalStack
+
+if TYPE_CHECKING:
+    from signalcheck.mutate.coverage import CoverageReport
+    from signalcheck.mutate.run import Actors
+
+app = typer.Typer()
+DEFAULT_MAX_SHADOWS = 24
+STATUS_STYLE = {"caught": "green", "not caught": "red", "not exercised": "yellow", "error": "red"}
+
+
+@app.command()
+@user_errors
+def mutate(
+    config: ConfigOption = None,
+    experiments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--experiments",
+            "-e",
+            help="Experiment names (chaos/experiments/<name>.json) or paths; default: those "
+            "injecting a fault the config's alert expectations cover.",
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Mutant name globs, e.g. 'HighErrorRate.*'.")
+    ] = None,
+    max_shadows: Annotated[
+        int, typer.Option(min=1, help="Most shadow pipelines to run at once.")
+    ] = DEFAULT_MAX_SHADOWS,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the table as JSON.")
+    ] = None,
+    html_path: Annotated[
+        Path | None, typer.Option("--html", help="Write the table as HTML.")
+    ] = None,
+) -> None:
+    """Alert coverage: which one-change mutants of the alerting config the exercise catches.
+
+    Each mutant (of a rule, route, inhibit rule, scrape job) runs in a shadow pipeline.
+
+    Exit 0: every mutant caught; 1: not every one; 2: usage or config error, baseline not green.
+    """
+    from signalcheck.ledger import new_run_dir
+    from signalcheck.mutate.derive import derive, load_sources
+    from signalcheck.mutate.run import BaselineUnhealthy, Mutation, select
+
+    loaded = load_config(config)
+    mutants = select(derive(load_sources(loaded)), only or [])
+    if not mutants:
+        raise ConfigError(f"--only {' '.join(only or [])}: matches no mutant")
+    chosen = experiment_paths(loaded, experiments or [])
+    run_dir = new_run_dir(loaded.runs_dir)
+    console.print(
+        f"mutate: {len(mutants)} mutant(s), experiments {[p.stem for p in chosen]}, in {run_dir}",
+        highlight=False,
+    )
+    mutation = Mutation(
+        loaded, mutants, chosen, faults_of(chosen), actors(), run_dir, max_shadows,
+        say=lambda line: console.print(f"[dim]{escape(line)}"),
+    )  # fmt: skip
+    try:
+        with running_stack(loaded), mutation.exercised() as done:
+            report = done.coverage()
+    except BaselineUnhealthy as exc:
+        fail(f"baseline not healthy, nothing to measure: {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        fail("interrupted; faults restored, shadows stopped")
+        raise typer.Exit(130) from None
+    print_table(report)
+    if json_path:
+        json_path.write_text(json.dumps(report.as_dict(), indent=2))
+    if html_path:
+        from signalcheck.mutate.html import write_html
+
+        write_html(report, html_path)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
+
+
+def experiment_paths(config: Config, given: list[str]) -> list[Path]:
+    """The experiment files: names in chaos/experiments or paths; default those injecting a
+    fault of the config's alert expectations."""
+    if not given:
+        wanted = {e.fault for e in config.expectations.alerts}
+        return [p for p in sorted(EXPERIMENTS.glob("*.json")) if faults_of([p]) & wanted]
+    paths = []
+    for item in given:
+        path = Path(item) if item.endswith(".json") else EXPERIMENTS / f"{item}.json"
+        if not path.is_file():
+            known = ", ".join(p.stem for p in sorted(EXPERIMENTS.glob("*.json")))
+            raise ConfigError(f"--experiments {item}: no such experiment (known: {known})")
+        paths.append(path)
+    return paths
+
+
+def faults_of(paths: list[Path]) -> set[str]:
+    """The fault actions the experiments' methods inject."""
+    from chaos.control import planned_faults
+
+    return {action for p in paths for action, _ in planned_faults(json.loads(p.read_text()), {})}
+
+
+@contextmanager
+def running_stack(config: Config) -> Iterator[None]:
+    """The local stack: the running one, else started here and stopped after."""
+    with PrometheusClient(config.backends.prometheus) as prometheus:
+        try:
+            prometheus.check_reachable()
+            running = True
+        except BackendError:
+            running = False
+    if running:
+        yield
+        return
+    local = LocalStack(config)
+    local.up()
+    try:
+        yield
+    finally:
+        local.down()
+
+
+def actors() -> Actors:
+    from chaos.runner import run_experiment
+    from signalcheck.cli.gameday import actors as gameday_actors
+    from signalcheck.mutate.run import Actors
+
+    shared = gameday_actors()
+
+    def experiment(config: Config, path: Path, run_dir: Path) -> list[str]:
+        outcome = run_experiment(config, path, run_dir=run_dir)
+        if outcome.interrupted:
+            raise KeyboardInterrupt
+        return outcome.problems
+
+    return Actors(probe_pass=shared.probe_pass, experiment=experiment, restore=shared.restore)
+
+
+def print_table(report: CoverageReport) -> None:
+    table = Table("mutant", "part", "change", "verdict", "caught by / missing", title="coverage")
+    for row in report.rows:
+        style = STATUS_STYLE[row.status]
+        table.add_row(
+            row.mutant, escape(row.part), escape(row.change), f"[{style}]{row.status}",
+            escape(", ".join(row.caught_by) if row.caught_by else row.why),
+        )  # fmt: skip
+    console.print(table)
+    style = "green" if report.passed else "red"
+    console.print(f"[{style}]{escape(report.summary())}", highlight=False, soft_wrap=True)

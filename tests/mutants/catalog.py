@@ -1,0 +1,457 @@
+"""The mutants: one-change breakages of the pipeline, each applied to the running stack (a
+redeployed component, an edited rendered config, an in-process patch of the probe for one
+pass) and each naming the `pytest validation/` test that must fail, with a phrase of its
+failure message."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from probes import push
+from probes.push import PUSH_JOB
+from probes.tracecontext import CHECK_HEADER, TraceContext
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.config import Config
+from signalcheck.waiting import wait_for
+from tests.mutants.edits import (
+    WAIT,
+    Document,
+    delete_group,
+    edited,
+    prometheus_yml,
+    redeployed,
+    reloaded,
+    replace_once,
+    rule_file_copy,
+    scrape_job,
+)
+from tests.mutants.exercises import PROBE_PASS, Exercise, Stage, kill_fault
+from tests.support import free_port
+
+REGION = "eu-west-1"
+"""The region a mutant breaks when it breaks one."""
+
+Apply = Callable[[Stage], AbstractContextManager[object]]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    category: str
+    change: str
+    apply: Apply
+    """Applies the change for the length of a `with` block and undoes it at its end."""
+    kills: tuple[str, ...]
+    """Expectation ids (`kind:name`) whose tests must fail."""
+    says: str
+    """A phrase the failure message of the first of `kills` must contain."""
+    exercise: Exercise = PROBE_PASS
+    survives: str | None = None
+    """Why the suite cannot catch this mutant yet (the test is then a strict xfail)."""
+
+
+# --------------------------------------------------------------------------- producers
+
+
+def demo_defect(defect: str, dead_endpoint: bool = False) -> Apply:
+    """The region's demo redeployed with one defect of tests/mutants/broken_demo.py."""
+
+    def apply(stage: Stage) -> AbstractContextManager[object]:
+        env = {"MUTANT": defect}
+        if dead_endpoint:
+            env["MUTANT_DEAD_ENDPOINT"] = f"http://127.0.0.1:{free_port()}"
+        return redeployed(
+            stage.stack, stage.config, f"demo-{REGION}", "tests.mutants.broken_demo", env
+        )
+
+    return apply
+
+
+def sdk_defect(defect: str) -> Apply:
+    """The RUM ingest redeployed serving an SDK copy with one defect (broken_rum_ingest.py)."""
+
+    def apply(stage: Stage) -> AbstractContextManager[object]:
+        env = {"MUTANT": defect, "MUTANT_DIR": str(stage.stack.data_dir)}
+        return redeployed(
+            stage.stack, stage.config, "rum-ingest", "tests.mutants.broken_rum_ingest", env
+        )
+
+    return apply
+
+
+def _headers_without_traceparent(trace: TraceContext) -> dict[str, str]:
+    return {CHECK_HEADER: trace.check}
+
+
+@contextmanager
+def _probe_without_traceparent(stage: Stage) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TraceContext, "headers", _headers_without_traceparent)
+        yield
+
+
+# ---------------------------------------------------------------------------- pipeline
+
+
+@contextmanager
+def _pushed_by_host(stage: Stage) -> Iterator[None]:
+    """The probe pass pushes every region to one group keyed by the probing host."""
+    host = socket.gethostname()
+    original = push.group_path
+
+    def by_host(job: str, **grouping_key: str) -> str:
+        return original(job, instance=host)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(push, "group_path", by_host)
+            yield
+    finally:
+        delete_group(stage.config, PUSH_JOB, instance=host)
+
+
+def _wait_until_none(config: Config, promql: str, what: str) -> None:
+    with PrometheusClient(config.backends.prometheus) as prometheus:
+        wait_for(lambda: not prometheus.query(promql), timeout=WAIT, what=what)
+
+
+def _wait_until_some(config: Config, promql: str, what: str) -> None:
+    with PrometheusClient(config.backends.prometheus) as prometheus:
+        wait_for(lambda: prometheus.query(promql), timeout=WAIT, what=what)
+
+
+@contextmanager
+def _target_removed(stage: Stage) -> Iterator[None]:
+    def drop(groups: Document) -> None:
+        groups[:] = [g for g in groups if g["labels"].get("region") != REGION]
+
+    with edited(stage.stack.data_dir / "targets" / "demo.json", drop):
+        _wait_until_none(
+            stage.config, f'up{{job="demo",region="{REGION}"}}', f"{REGION}'s series to go stale"
+        )
+        yield
+
+
+@contextmanager
+def _pushgateway_job_removed(stage: Stage) -> Iterator[None]:
+    def drop(document: Document) -> None:
+        document["scrape_configs"].remove(scrape_job(document, "pushgateway"))
+
+    with PrometheusClient(stage.config.backends.prometheus) as prometheus:
+        url = prometheus.backend.base_url
+        with reloaded(prometheus_yml(stage.stack), drop, url):
+            wait_for(
+                lambda: (
+                    not [t for t in prometheus.targets() if t["labels"]["job"] == "pushgateway"]
+                ),
+                timeout=WAIT,
+                what="Prometheus to stop scraping the pushgateway",
+            )
+            yield
+
+
+# ------------------------------------------------------------------------------ labels
+
+
+@contextmanager
+def _target_region_dropped(stage: Stage) -> Iterator[None]:
+    port = stage.config.regions[REGION].port
+
+    def unlabel(groups: Document) -> None:
+        group = next(g for g in groups if g["labels"].get("region") == REGION)
+        del group["labels"]["region"]
+
+    with edited(stage.stack.data_dir / "targets" / "demo.json", unlabel):
+        _wait_until_some(
+            stage.config,
+            f'up{{job="demo",instance="127.0.0.1:{port}",region=""}} == 1',
+            f"the {REGION} target scraped without its region label",
+        )
+        yield
+
+
+def _demo_metric_relabel(rule: dict[str, object], settled: str, what: str) -> Apply:
+    """One metric_relabel_configs rule added to the demo job; `settled` is PromQL that
+    returns nothing once the scrapes carry the change."""
+
+    @contextmanager
+    def apply(stage: Stage) -> Iterator[None]:
+        def add(document: Document) -> None:
+            scrape_job(document, "demo").setdefault("metric_relabel_configs", []).append(rule)
+
+        url = stage.config.backends.prometheus.base_url
+        with reloaded(prometheus_yml(stage.stack), add, url):
+            _wait_until_none(stage.config, settled, what)
+            yield
+
+    return apply
+
+
+# ------------------------------------------------------------------------------- rules
+
+
+def rule_edit(shipped: str, change: Callable[[str], str]) -> Apply:
+    def apply(stage: Stage) -> AbstractContextManager[None]:
+        return rule_file_copy(stage.stack, stage.config, shipped, change)
+
+    return apply
+
+
+def _without_record(name: str) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        document = yaml.safe_load(text)
+        for group in document["groups"]:
+            group["rules"] = [r for r in group["rules"] if r.get("record") != name]
+        return yaml.safe_dump(document, sort_keys=False)
+
+    return change
+
+
+# ----------------------------------------------------------------------------- routing
+
+
+@contextmanager
+def _p0_of_region_to_chat(stage: Stage) -> Iterator[None]:
+    def misroute(document: Document) -> None:
+        document["route"]["routes"].insert(
+            0, {"receiver": "chat", "matchers": ['priority="P0"', f'region="{REGION}"']}
+        )
+
+    url = stage.config.backends.alertmanager.base_url
+    with reloaded(stage.stack.data_dir / "alertmanager.yml", misroute, url):
+        yield
+
+
+# ---------------------------------------------------------------------------- the table
+
+TRACES = "traces:probe-traces-complete"
+BROWSER_TRACES = "traces:browser-traces-complete"
+TRACE_LOGS = "logs:probe-logs-carry-trace-ids"
+ERROR_LOGS = "logs:no-error-logs-outside-faults"
+REQUESTS = "metrics:demo-requests-every-region"
+RULES = "rules:rule-metrics-exist"
+PROBE_RESULTS = "probes:probe-results-in-prometheus"
+RUM = "rum:browser-sessions-in-rum-store"
+TARGETS = "targets:demo-targets-up-with-region"
+CARDINALITY = "cardinality:demo-http-cardinality"
+
+MUTANTS = [
+    Mutant(
+        "demo-ignores-traceparent",
+        "producer: demo",
+        "the service starts a new trace for every request, ignoring the caller's traceparent",
+        demo_defect("traceparent"),
+        (TRACES, BROWSER_TRACES),
+        "trace context was not propagated",
+    ),
+    Mutant(
+        "demo-logs-without-trace-ids",
+        "producer: demo",
+        "log records are emitted outside the request's trace context",
+        demo_defect("log_trace_ids"),
+        (TRACE_LOGS,),
+        "logs do not carry the trace context",
+    ),
+    Mutant(
+        "demo-route-label-is-raw-path",
+        "producer: demo",
+        "http_requests_total's route label carries the raw path, assignment ids included",
+        demo_defect("raw_route"),
+        (CARDINALITY,),
+        "route",
+    ),
+    Mutant(
+        "demo-assignments-not-counted",
+        "producer: demo",
+        "demo_assignments_created_total is never incremented",
+        demo_defect("uncounted_assignments"),
+        ("metrics:probe-assignments-counted",),
+        f"{REGION}: counter rose by 0",
+    ),
+    Mutant(
+        "demo-dependency-gauge-zero",
+        "producer: demo",
+        "demo_dependency_up reports 0 while the database answers",
+        demo_defect("dependency_gauge_zero"),
+        ("metrics:demo-dependency-up",),
+        "value 0 of",
+    ),
+    Mutant(
+        "demo-insert-span-dropped",
+        "producer: demo",
+        "the db.insert_assignment span is no longer created",
+        demo_defect("insert_span_dropped"),
+        (TRACES,),
+        "missing operation 'db.insert_assignment'",
+    ),
+    Mutant(
+        "demo-spans-in-wrong-region",
+        "producer: demo",
+        "spans carry another region's cloud.region resource attribute",
+        demo_defect("spans_wrong_region"),
+        (TRACES, BROWSER_TRACES),
+        "cloud.region",
+    ),
+    Mutant(
+        "demo-error-log-per-request",
+        "producer: demo",
+        "every request also logs an ERROR record",
+        demo_defect("error_log_per_request"),
+        (ERROR_LOGS,),
+        "error-level record(s) in the healthy window",
+    ),
+    Mutant(
+        "probe-sends-no-traceparent",
+        "producer: probes",
+        "the probes stop sending traceparent (one pass, patched in process)",
+        _probe_without_traceparent,
+        (TRACES, BROWSER_TRACES),
+        f"(assignment-lifecycle, {REGION}): not found",
+    ),
+    Mutant(
+        "sdk-sends-no-web-vitals",
+        "producer: SDK",
+        "the RUM SDK served at /v1/sdk.js never reports a web vital",
+        sdk_defect("sdk_no_vitals"),
+        (RUM,),
+        "vital",
+    ),
+    Mutant(
+        "sdk-sends-no-api-calls",
+        "producer: SDK",
+        "the RUM SDK served at /v1/sdk.js never reports an API call (nor its trace id)",
+        sdk_defect("sdk_no_api_calls"),
+        (RUM,),
+        "api_call",
+    ),
+    Mutant(
+        "pushgateway-grouped-by-host",
+        "pipeline: Pushgateway grouping",
+        "the probes push every region to one group keyed by host: regions overwrite each other",
+        _pushed_by_host,
+        (PROBE_RESULTS,),
+        "synthetic_check",
+    ),
+    Mutant(
+        "pushgateway-not-scraped",
+        "pipeline: scrape",
+        "the pushgateway scrape job is removed from prometheus.yml",
+        _pushgateway_job_removed,
+        (PROBE_RESULTS,),
+        "synthetic_check",
+    ),
+    Mutant(
+        "region-target-removed",
+        "pipeline: scrape",
+        f"the {REGION} target is removed from the demo job's file_sd targets",
+        _target_removed,
+        (REQUESTS, "metrics:probe-assignments-counted"),
+        f"no series for region(s) {REGION}",
+    ),
+    Mutant(
+        "otlp-traces-endpoint-dead",
+        "pipeline: OTLP endpoint",
+        f"the {REGION} demo exports spans to a port nothing listens on",
+        demo_defect("traces_endpoint_dead", dead_endpoint=True),
+        (TRACES, BROWSER_TRACES),
+        f"(assignment-lifecycle, {REGION}): not found",
+    ),
+    Mutant(
+        "otlp-logs-endpoint-dead",
+        "pipeline: OTLP endpoint",
+        f"the {REGION} demo exports log records to a port nothing listens on",
+        demo_defect("logs_endpoint_dead", dead_endpoint=True),
+        (TRACE_LOGS,),
+        f"{REGION}): no log record carries this trace id",
+    ),
+    Mutant(
+        "target-region-label-dropped",
+        "labels",
+        f"the {REGION} file_sd target loses its region label",
+        _target_region_dropped,
+        (TARGETS,),
+        "region",
+    ),
+    Mutant(
+        "route-label-dropped-at-scrape",
+        "labels",
+        "a metric_relabel_configs rule on the demo job drops the route label",
+        _demo_metric_relabel(
+            {"action": "labeldrop", "regex": "route"},
+            'http_requests_total{job="demo",route!=""}',
+            "the demo series with a route label to go stale",
+        ),
+        (REQUESTS,),
+        "lack label 'route'",
+    ),
+    Mutant(
+        "region-label-blanked-at-scrape",
+        "labels",
+        f"a metric_relabel_configs rule blanks region on {REGION}'s demo series",
+        _demo_metric_relabel(
+            {
+                "source_labels": ["region"],
+                "regex": REGION,
+                "target_label": "region",
+                "replacement": "",
+            },
+            f'demo_build_info{{job="demo",region="{REGION}"}}',
+            f"{REGION}'s demo series with a region label to go stale",
+        ),
+        (REQUESTS,),
+        f"no series for region(s) {REGION}",
+    ),
+    Mutant(
+        "alert-rule-metric-renamed",
+        "rules",
+        "DependencyDown reads demo_dependency_status instead of demo_dependency_up",
+        rule_edit(
+            "service-alerts.yml",
+            lambda text: replace_once(
+                text,
+                'expr: demo_dependency_up{job="demo"}',
+                'expr: demo_dependency_status{job="demo"}',
+            ),
+        ),
+        (RULES,),
+        "uses demo_dependency_status, which no series in Prometheus has",
+    ),
+    Mutant(
+        "recording-rule-input-renamed",
+        "rules",
+        "the 5m error-ratio recording rule reads http_request_total",
+        rule_edit(
+            "slo.yml",
+            lambda text: replace_once(
+                text,
+                'rate(http_requests_total{job="demo", status=~"5.."}[5m])',
+                'rate(http_request_total{job="demo", status=~"5.."}[5m])',
+            ),
+        ),
+        (RULES,),
+        "uses http_request_total, which no series in Prometheus has",
+    ),
+    Mutant(
+        "recording-rule-removed",
+        "rules",
+        "the region:http_request_errors:ratio_rate5m recording rule is deleted",
+        rule_edit("slo.yml", _without_record("region:http_request_errors:ratio_rate5m")),
+        (RULES,),
+        "region:http_request_errors:ratio_rate5m",
+    ),
+    Mutant(
+        "p0-routed-to-chat",
+        "routing",
+        f"an Alertmanager route sends {REGION}'s P0 alerts to chat instead of pager",
+        _p0_of_region_to_chat,
+        ("alerts:service-down-pages",),
+        f"ServiceDown for {REGION} reached receiver(s) ['chat'], expected 'pager'",
+        exercise=kill_fault(REGION),
+    ),
+]

@@ -1,0 +1,94 @@
+"""What a mutant's run does before `pytest validation/` judges it, as users run it: the
+shipped checks' probe pass (every region, pushed to the Pushgateway), and for routing
+mutants first a region killed by the real chaos action until its alert has notified."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chaos import faultlog
+from chaos.actions import kill_region, start_region
+from chaos.context import CONFIG_KEY, RUN_DIR_ENV
+from signalcheck.backends.capture import CaptureClient
+from signalcheck.config import Config
+from signalcheck.stack import LocalStack
+from signalcheck.waiting import wait_for
+from tests.mutants.edits import wait_scraped
+from tests.validation.support import SuiteRun, new_ledger, probe_pass, run_suite
+
+ALERT = "ServiceDown"
+ALERT_WAIT = 90.0
+"""Seconds for ServiceDown to fire and notify: `for: 30s`, an evaluation, group_wait."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The running stack a mutant is applied to and judged on."""
+
+    stack: LocalStack
+    config: Config
+    """The suite config loaded: what `signalcheck probe --once` runs."""
+    suite_config: Path
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    run: Callable[[Stage], SuiteRun]
+
+
+def _probe_pass(stage: Stage) -> SuiteRun:
+    ledger = new_ledger(stage.config)
+    probe_pass(stage.config, ledger)
+    return run_suite(stage.suite_config, ledger.path)
+
+
+PROBE_PASS = Exercise("probe pass (shipped checks, every region)", _probe_pass)
+
+
+def assert_healthy(run: SuiteRun) -> None:
+    """Every test of a `pytest validation/` run passed (or skipped, saying so)."""
+    assert run.returncode == 0 and run.failed() == set(), run.output[-4000:]
+
+
+def _kill(region: str) -> Callable[[Stage], SuiteRun]:
+    def run(stage: Stage) -> SuiteRun:
+        ledger = new_ledger(stage.config)
+        chaos = {CONFIG_KEY: str(stage.suite_config)}
+        port = stage.config.regions[region].port
+        with (
+            pytest.MonkeyPatch.context() as env,
+            CaptureClient(stage.config.backends.capture) as capture,
+        ):
+            env.setenv(RUN_DIR_ENV, str(ledger.path.parent))
+            faultlog.plan_fault(ledger, faultlog.KILL, region, experiment="mutant")
+            start = kill_region(region, configuration=chaos)["start"]
+            try:
+                wait_for(
+                    lambda: capture.notifications(
+                        alertname=ALERT, since=start, label=f"region={region}"
+                    ),
+                    timeout=ALERT_WAIT,
+                    what=f"a {ALERT} notification for {region}",
+                )
+            finally:
+                restarted = time.time()
+                start_region(region, configuration=chaos)
+        wait_scraped(stage.config, port, after=restarted)
+        probe_pass(stage.config, ledger)
+        return run_suite(stage.suite_config, ledger.path)
+
+    return run
+
+
+def kill_fault(region: str) -> Exercise:
+    """The real chaos actions kill the region and, once ServiceDown has notified, start it
+    again (the ledger gets their `planned` and `fault` entries); then a probe pass. Nothing
+    lingers: ServiceDown resolves at the first good scrape (an errors fault would leave the
+    SLO burn-rate alerts pending for half an hour, and every later run unquiet)."""
+    return Exercise(f"{region} killed until {ALERT} notifies, then a probe pass", _kill(region))
