@@ -1,5 +1,9 @@
 """Test-run wiring: with pytest-xdist, each test package runs whole in one worker, so a
-package's local stack (a package-scoped fixture) starts once and its tests keep their order."""
+package's local stack (a package-scoped fixture) starts once and its tests keep their order.
+
+The chaos package is the exception: its modules each run whole in one worker, so its long
+experiments spread over the workers, each worker starting the package's stack for itself
+(every test of a module still shares one stack, in order)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+GROUPED_BY_MODULE = frozenset({"chaos"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        package = Path(item.path).resolve().relative_to(TESTS).parts[0]
-        item.add_marker(pytest.mark.xdist_group(package))
+        parts = Path(item.path).resolve().relative_to(TESTS).parts
+        group = "/".join(parts[:2]) if parts[0] in GROUPED_BY_MODULE else parts[0]
+        item.add_marker(pytest.mark.xdist_group(group))

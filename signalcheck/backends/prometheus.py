@@ -37,10 +37,9 @@ class PrometheusClient(BackendClient):
         """The label sets of the series matching any of `matchers`."""
         return self._data("/api/v1/series", **{"match[]": list(matchers)}, start=start, end=end)
 
-    def metric_names(self, start: float | None = None) -> list[str]:
-        """Every metric name with a series since `start` (Prometheus' whole retention when
-        None: a name that stopped being written long ago is still listed)."""
-        return self._data("/api/v1/label/__name__/values", start=start)
+    def metric_names(self) -> list[str]:
+        """Every metric name with a series in Prometheus' retention."""
+        return self._data("/api/v1/label/__name__/values")
 
     def targets(self) -> list[dict[str, Any]]:
         return self._data("/api/v1/targets", state="active")["activeTargets"]

@@ -7,23 +7,19 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-import time
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.evidence.promql import metric_names
 from signalcheck.expectations import RulesExpectation
 
-RECENT_SECONDS = 300.0
-"""A metric name counts as exported when a series of it was written this recently (a rule
-removed an hour ago must not count through its old samples)."""
 BUILT_IN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 """Series Prometheus writes itself, only while an alert is pending or firing."""
 
@@ -73,7 +69,7 @@ def _dashboard_queries(path: Path) -> Iterator[tuple[str, str, None]]:
 
 
 def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
-    prometheus: PrometheusClient = ctx.backends.client("prometheus")  # type: ignore[assignment]
+    prometheus = ctx.backends.prometheus()
     base = (ctx.config.source or Path("signalcheck.yaml")).resolve().parent
     uses = list(_loaded_rules(prometheus.rules()))
     rules_request = prometheus.last_request
@@ -90,15 +86,19 @@ def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
             if not any(fnmatch.fnmatchcase(name, pattern) for pattern in exp.ignore):
                 needed.setdefault(name, []).append(where)
 
-    since = time.time() - RECENT_SECONDS
+    selector = "|".join(re.escape(name) for name in sorted(needed))
 
     def observe() -> Look:
-        exported = set(prometheus.metric_names(start=since))
+        # Instant: a removed rule's or a lost target's series are marked stale at once, where
+        # the names API would list them for the whole retention.
+        query = f'count by (__name__) ({{__name__=~"{selector}"}})'
+        exported = {s["metric"]["__name__"] for s in prometheus.query(query)} if needed else set()
         missing = sorted(set(needed) - exported)
         return Look(done=not missing, observed=missing, details={"exported": exported})
 
     polled = poll(observe, exp.budget)
-    missing, exported = polled.look.observed, polled.look.details["exported"]
+    missing = polled.look.observed
+    exported = set(prometheus.metric_names()) if missing else set()
     problems = []
     for name in missing:
         close = difflib.get_close_matches(name, exported | recorded, n=1)
