@@ -310,8 +310,16 @@ class _AlertCheck:
             )
             return
 
+        # The next fault in the region ends the window: what fires after it is its own.
+        later = [
+            f.field("start")
+            for f in self.ctx.faults()
+            if f.field("region") == self.region and f.field("start") > end
+        ]
+        horizon = min([end + exp.resolve_budget, *later])
+
         def observe() -> Look:
-            now = min(time.time(), end + exp.resolve_budget)
+            now = min(time.time(), horizon)
             series = [
                 s
                 for s in firing_series(self.prometheus, exp.alert, end, now)
@@ -320,12 +328,17 @@ class _AlertCheck:
             last = max((s["last"] for s in series), default=end)
             return Look(done=now - last > 2 * _step(end, now), observed=last)
 
-        polled = poll(observe, _wait_until(end + exp.resolve_budget))
+        polled = poll(observe, _wait_until(horizon))
         self.queries.append(self.prometheus.last_request)
         if not polled.look.done:
             self.problems.append(
-                f"{exp.alert} for {self.region} still firing {exp.resolve_budget:g}s after the "
+                f"{exp.alert} for {self.region} still firing {horizon - end:.0f}s after the "
                 f"restore at {end:.3f}"
+                + (
+                    " (when the next fault there began)"
+                    if horizon < end + exp.resolve_budget
+                    else ""
+                )
             )
             return
         self.times["time_to_resolve"] = max(0.0, polled.look.observed - end)

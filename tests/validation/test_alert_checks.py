@@ -75,7 +75,7 @@ def _note(
                        "priority": priority}}  # fmt: skip
 
 
-def _run(tmp_path, exp, fault_end, firing, notes):
+def _run(tmp_path, exp, fault_end, firing, notes, later: list[Entry] = ()):
     routes = {
         "/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
         "/api/v1/query_range": _alerts_range(firing),
@@ -90,7 +90,8 @@ def _run(tmp_path, exp, fault_end, firing, notes):
         config = load_config(path, environ={})
         fault = Entry(ts=START, kind="fault", action=exp.fault, region="eu-west-1", start=START,
                       end=fault_end, params={})  # fmt: skip
-        ctx = Context(config=config, entries=[fault], backends=BackendSet(config.backends))
+        entries = [fault, *later]
+        ctx = Context(config=config, entries=entries, backends=BackendSet(config.backends))
         return check_alert(exp, ctx)
 
 
@@ -305,3 +306,20 @@ def test_quiet_sees_pending_and_firing_strays_over_the_window(tmp_path, state, r
     assert 'alertstate=~"pending|firing"' in asked[0]
     if not passed:
         assert f"HighLatency ({region}) {state}" in outcome.summary
+
+
+def test_a_later_fault_in_the_region_ends_the_resolution_window(tmp_path):
+    """A game day faults the same region again (inhibition, then error injection): the alert
+    the second fault causes is not the first one still firing."""
+    second = START + 160
+    later = Entry(ts=second, kind="fault", action="latency", region="eu-west-1", start=second,
+                  end=second + 60, params={})  # fmt: skip
+    firing = {"HighErrorRate": {"eu-west-1": (START + 35, END + 20)}}
+    notes = [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36),
+             _note("HighErrorRate", "eu-west-1", "pager", "resolved", END + 22)]  # fmt: skip
+    outcome = _run(tmp_path, PAGES, END, firing, notes, later=[later])
+    assert outcome.passed, outcome.summary
+    firing = {"HighErrorRate": {"eu-west-1": (START + 35, second + 5)}}
+    outcome = _run(tmp_path, PAGES, END, firing, notes, later=[later])
+    assert "still firing 60s after the restore" in outcome.summary
+    assert "(when the next fault there began)" in outcome.summary
