@@ -133,14 +133,16 @@ class Gameday:
             progress.update(task, completed=1)
 
     def _ensure_stack(self, stack: LocalStack) -> bool:
-        """Start the local stack unless the configured Prometheus already answers."""
+        """Start the local stack unless the configured Prometheus already answers. A stack
+        the game day starts itself starts fresh: a previous game day's burn-rate windows and
+        counters must not page or count in this one (a half-running stack is healed instead)."""
         with PrometheusClient(self.config.backends.prometheus) as prometheus:
             try:
                 prometheus.check_reachable()
                 return False
             except BackendError:
                 pass
-        stack.up()
+        stack.up(fresh=not stack.running())
         return True
 
     def _probes(self, who: str, passes: int = 1) -> None:
