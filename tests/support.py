@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import yaml
@@ -56,3 +58,15 @@ def launch_chromium(playwright):
 
     executable = os.environ.get(CHROMIUM_ENV, CHROMIUM)
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+
+
+def stderr_until(process: subprocess.Popen[str], text: str, deadline: float) -> str:
+    """stderr lines of `process` up to the one containing `text`; fails after `deadline` s."""
+    assert process.stderr is not None
+    seen, end = "", time.monotonic() + deadline
+    for line in process.stderr:
+        seen += line
+        if text in line:
+            return seen
+        assert time.monotonic() < end, f"no {text!r} within {deadline}s: {seen}"
+    raise AssertionError(f"the command ended before {text!r}: {seen}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.conftest import EXPERIMENTS
-from tests.support import REPO, write_stack_config
+from tests.support import REPO, stderr_until, write_stack_config
 
 OUTSIDE = "http://203.0.113.7:8000"
 ESC = "\x1b"
@@ -99,7 +99,7 @@ def test_an_interrupted_experiment_exits_130(tmp_path, config):
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        seen = _read_until(process, METHOD_STARTED, deadline=60)
+        seen = stderr_until(process, METHOD_STARTED, deadline=60)
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=60)
     finally:
@@ -141,18 +141,6 @@ def test_a_terminal_gets_colour_unless_no_color_is_set(tmp_path, config, no_colo
     text = output.decode(errors="replace")
     assert "Running experiment: t" in text, text
     assert (ESC in text) is coloured, text
-
-
-def _read_until(process: subprocess.Popen[str], text: str, deadline: float) -> str:
-    """stderr lines of `process` up to the one containing `text`; fails after `deadline` s."""
-    assert process.stderr is not None
-    seen, end = "", time.monotonic() + deadline
-    for line in process.stderr:
-        seen += line
-        if text in line:
-            return seen
-        assert time.monotonic() < end, f"no {text!r} within {deadline}s: {seen}"
-    raise AssertionError(f"the command ended before {text!r}: {seen}")
 
 
 def _drain(fd: int, deadline: float) -> bytes:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
@@ -17,7 +16,7 @@ from signalcheck.backends.base import BackendError, cause_chain
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend
 from signalcheck.ledger import Ledger
-from tests.support import REPO, free_port
+from tests.support import REPO, free_port, stderr_until
 
 REFUSED = "ConnectError: [Errno 111] Connection refused"
 
@@ -99,7 +98,7 @@ def test_an_interrupted_command_exits_130_with_one_line(tmp_path):
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        first = _first_line(process, "pass:", deadline=60)
+        first = stderr_until(process, "pass:", deadline=60)
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=30)
     finally:
@@ -111,15 +110,3 @@ def test_an_interrupted_command_exits_130_with_one_line(tmp_path):
     lines = rest.splitlines()
     assert lines[-1:] == ["signalcheck: interrupted"], rest
     assert all(line.startswith("pass:") for line in lines[:-1]), rest
-
-
-def _first_line(process: subprocess.Popen[str], text: str, deadline: float) -> str:
-    """stderr of `process` up to the first line containing `text`; fails after `deadline` s."""
-    assert process.stderr is not None
-    seen, end = "", time.monotonic() + deadline
-    for line in process.stderr:
-        seen += line
-        if text in line:
-            return seen
-        assert time.monotonic() < end, f"no {text!r} within {deadline}s: {seen}"
-    raise AssertionError(f"the command ended before {text!r}: {seen}")
