@@ -227,23 +227,23 @@ def signals_present(
     backends = BackendSet(ctx.config.backends)
     try:
         evidence = Context(config=ctx.config, entries=entries, backends=backends)
-        outcomes = [(check, check.run(evidence)) for check in plan(wanted)]
+        outcomes = [(v, v.judge(evidence)) for v in plan(wanted)]
     finally:
         backends.close()
-    for check, outcome in outcomes:
+    for verification, outcome in outcomes:
         if not outcome.passed:
-            logger.warning(outcome.report(check.describe()))
+            logger.warning(outcome.report(verification.describe()))
     ctx.ledger.append(
         "signals",
         experiment=ctx.experiment,
         checks=[
             {
-                "id": check.id,
+                "id": verification.id,
                 "passed": outcome.passed,
                 "summary": outcome.summary,
                 "time_to_appear": outcome.time_to_appear,
             }
-            for check, outcome in outcomes
+            for verification, outcome in outcomes
         ],
     )
     return all(outcome.passed for _, outcome in outcomes)

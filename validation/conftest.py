@@ -109,14 +109,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "check" in metafunc.fixturenames:
-        checks = plan(metafunc.config.stash[CONFIG_KEY].expectations)
-        metafunc.parametrize("check", checks, ids=[c.id for c in checks])
+    if "verification" in metafunc.fixturenames:
+        verifications = plan(metafunc.config.stash[CONFIG_KEY].expectations)
+        metafunc.parametrize("verification", verifications, ids=[v.id for v in verifications])
 
 
 @pytest.fixture(scope="session")
 def evidence(pytestconfig: pytest.Config) -> Iterator[Context]:
-    """The config, the ledger's entries and the backends, shared by every check of the run."""
+    """The config, the ledger's entries and the backends, shared by the run's verifications."""
     config = pytestconfig.stash[CONFIG_KEY]
     backends = BackendSet(config.backends)
     yield Context(config=config, entries=pytestconfig.stash[ENTRIES_KEY], backends=backends)

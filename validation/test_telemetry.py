@@ -5,19 +5,21 @@ from __future__ import annotations
 import pytest
 
 from signalcheck.backends.base import BackendError
-from signalcheck.evidence import Check, Context
+from signalcheck.evidence import Context, Verification
 from signalcheck.evidence.backends import BackendUnavailable
 
 
-def test_signal(check: Check, evidence: Context, record_property) -> None:
+def test_signal(verification: Verification, evidence: Context, record_property) -> None:
     try:
-        outcome = check.run(evidence)
+        outcome = verification.run(evidence)
     except (BackendUnavailable, BackendError) as exc:
         unreachable = str(exc)  # failed outside the handler: no chained exceptions shown
     else:
         unreachable = None
     if unreachable is not None:
-        pytest.fail(f"expectation: {check.describe()}\nbackend:     {unreachable}", pytrace=False)
+        pytest.fail(
+            f"expectation: {verification.describe()}\nbackend:     {unreachable}", pytrace=False
+        )
     record_property("waited_s", round(outcome.waited, 3))
     if outcome.time_to_appear is not None:
         record_property("time_to_appear_s", round(outcome.time_to_appear, 3))
@@ -26,4 +28,4 @@ def test_signal(check: Check, evidence: Context, record_property) -> None:
     if outcome.skipped:
         pytest.skip(outcome.skipped)
     if not outcome.passed:
-        pytest.fail(outcome.report(check.describe()), pytrace=False)
+        pytest.fail(outcome.report(verification.describe()), pytrace=False)

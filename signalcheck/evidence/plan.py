@@ -1,4 +1,4 @@
-"""Expectations -> checks, one per expectation, each with a readable id like
+"""Expectations -> verifications, one per expectation, each with a readable id like
 `metrics:requests-every-region` (the test id in `pytest validation/`)."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from signalcheck.backends.base import BackendError
 from signalcheck.evidence.alerts import check_alert, check_quiet
+from signalcheck.evidence.backends import BackendUnavailable
 from signalcheck.evidence.cardinality import check_cardinality
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.load import check_load
@@ -38,22 +40,36 @@ CHECKERS: dict[str, Callable[[Any, Context], Outcome]] = {
 
 
 @dataclass(frozen=True)
-class Check:
+class Verification:
+    """One expectation with the checker that judges it (a test of `pytest validation/`)."""
+
     id: str
     expectation: Any
     checker: Callable[[Any, Context], Outcome]
 
+    @property
+    def kind(self) -> str:
+        """The expectation kind, e.g. `alerts` (the id's prefix)."""
+        return self.id.split(":", 1)[0]
+
     def run(self, ctx: Context) -> Outcome:
         return self.checker(self.expectation, ctx)
+
+    def judge(self, ctx: Context) -> Outcome:
+        """`run`, with a backend that cannot answer judged a failure (not an exception)."""
+        try:
+            return self.run(ctx)
+        except (BackendUnavailable, BackendError) as exc:
+            return Outcome(passed=False, summary=f"backend: {exc}")
 
     def describe(self) -> str:
         fields = self.expectation.model_dump(exclude_defaults=True, mode="json")
         return f"{self.id} {fields}"
 
 
-def plan(expectations: Expectations) -> list[Check]:
+def plan(expectations: Expectations) -> list[Verification]:
     return [
-        Check(f"{kind}:{item.name}", item, checker)
+        Verification(f"{kind}:{item.name}", item, checker)
         for kind, checker in CHECKERS.items()
         for item in getattr(expectations, kind)
     ]

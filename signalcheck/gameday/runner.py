@@ -22,8 +22,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
-from signalcheck.evidence import Context, Outcome, plan
-from signalcheck.evidence.backends import BackendSet, BackendUnavailable
+from signalcheck.evidence import Context, plan
+from signalcheck.evidence.backends import BackendSet
 from signalcheck.gameday.plan import GamedayPlan
 from signalcheck.gameday.report import build_report
 from signalcheck.gameday.verdict import skip_problem
@@ -201,15 +201,12 @@ class Gameday:
         backends = BackendSet(self.config.backends)
         context = Context(config=self.config, entries=entries, backends=backends)
         try:
-            for check in plan(self.config.expectations):
-                try:
-                    outcome = check.run(context)
-                except (BackendUnavailable, BackendError) as exc:
-                    outcome = Outcome(passed=False, summary=f"backend: {exc}")
+            for verification in plan(self.config.expectations):
+                outcome = verification.judge(context)
                 self.outcomes.append(
                     ExpectationOutcome(
-                        name=f"{phase} / {check.id}",
-                        kind=check.id.split(":", 1)[0],
+                        name=f"{phase} / {verification.id}",
+                        kind=verification.kind,
                         passed=outcome.passed,
                         time_to_appear=outcome.time_to_appear,
                         appeared_within=outcome.appeared_within,
@@ -218,7 +215,7 @@ class Gameday:
                         skipped=outcome.skipped,
                     )
                 )
-                if (problem := skip_problem(check, outcome, context)) is not None:
+                if (problem := skip_problem(verification, outcome, context)) is not None:
                     self._fail(phase, [problem])
         finally:
             backends.close()

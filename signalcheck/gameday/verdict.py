@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from signalcheck.evidence import Check, Context, Outcome
+from signalcheck.evidence import Context, Outcome, Verification
 
 ACTOR_OF_KIND = {"alerts": "fault", "load": "load"}
 """Conditional expectation kind -> the actor (`planned` entry) whose absence lets it skip."""
 
 
-def skip_problem(check: Check, outcome: Outcome, context: Context) -> str | None:
+def skip_problem(verification: Verification, outcome: Outcome, context: Context) -> str | None:
     """Why `outcome`'s skip cannot stand (None when it may): only a conditional expectation
     whose actor the phase did not plan may skip."""
     if outcome.skipped is None:
         return None
-    kind = check.id.split(":", 1)[0]
+    kind = verification.kind
     actor = ACTOR_OF_KIND.get(kind)
-    if actor is None or not getattr(check.expectation, "conditional", False):
-        return f"{check.id} skipped but is not conditional: {outcome.skipped}"
-    planned = context.planned(actor, getattr(check.expectation, "fault", None))
+    if actor is None or not getattr(verification.expectation, "conditional", False):
+        return f"{verification.id} skipped but is not conditional: {outcome.skipped}"
+    planned = context.planned(actor, getattr(verification.expectation, "fault", None))
     if planned:
-        return f"{check.id} skipped although this run planned its {actor}: {outcome.skipped}"
+        return f"{verification.id} skipped although this run planned its {actor}: {outcome.skipped}"
     return None

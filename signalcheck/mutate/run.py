@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from signalcheck.backends.base import BackendError
 from signalcheck.config import Config
 from signalcheck.evidence import Context, Outcome, plan
-from signalcheck.evidence.backends import BackendSet, BackendUnavailable
+from signalcheck.evidence.backends import BackendSet
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.mutate.coverage import CoverageReport, Exercise, Row, survivor_hint
 from signalcheck.mutate.derive import Mutant
@@ -66,18 +65,14 @@ def select(mutants: list[Mutant], only: list[str]) -> list[Mutant]:
 def judge(
     config: Config, entries: list[Entry], kinds: frozenset[str] | None = None
 ) -> dict[str, Outcome]:
-    """Every check of `config`'s expectations (of `kinds`, default all) on `entries`."""
+    """Every verification of `config`'s expectations (of `kinds`, default all) on `entries`."""
     backends = BackendSet(config.backends)
     context = Context(config=config, entries=entries, backends=backends)
     outcomes: dict[str, Outcome] = {}
     try:
-        for check in plan(config.expectations):
-            if kinds is not None and check.id.split(":", 1)[0] not in kinds:
-                continue
-            try:
-                outcomes[check.id] = check.run(context)
-            except (BackendUnavailable, BackendError) as exc:
-                outcomes[check.id] = Outcome(passed=False, summary=f"backend: {exc}")
+        for verification in plan(config.expectations):
+            if kinds is None or verification.kind in kinds:
+                outcomes[verification.id] = verification.judge(context)
     finally:
         backends.close()
     return outcomes

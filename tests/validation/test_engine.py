@@ -161,7 +161,7 @@ def test_expectations_config_errors_name_file_and_key(tmp_path):
 
 def test_every_shipped_expectation_becomes_one_check_with_a_readable_id():
     config = load_config(Path(__file__).resolve().parents[2] / "signalcheck.yaml", environ={})
-    ids = [check.id for check in plan(config.expectations)]
+    ids = [v.id for v in plan(config.expectations)]
     assert len(ids) == len(set(ids))
     assert "traces:probe-traces-complete" in ids
     kinds = {i.split(":")[0] for i in ids}
