@@ -21,7 +21,7 @@ from signalcheck.ledger import LEDGER_FILE, Entry, read_entries
 from signalcheck.stack.traffic import BackgroundTraffic
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "chaos" / "experiments"
-ORDER = ["region-outage", "dependency-outage", "latency-injection", "error-injection"]
+ORDER = ["region-outage", "dependency-outage", "latency-injection", "error-injection", "inhibition"]
 TRAFFIC_PER_SECOND = 5.0
 
 

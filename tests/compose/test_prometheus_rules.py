@@ -93,6 +93,16 @@ MUTATIONS = {
         'up{job="demo"} == 0\n        for: 30s',
         'up{job="demo"} == 0\n        for: 1m',
     ),
+    "ServiceNotReady on another job": (
+        "service-alerts.yml",
+        'demo_ready{job="demo"} == 0',
+        "demo_ready == 0",
+    ),
+    "ServiceNotReady for 1m": (
+        "service-alerts.yml",
+        'demo_ready{job="demo"} == 0\n        for: 30s',
+        'demo_ready{job="demo"} == 0\n        for: 1m',
+    ),
     "region dropped": (
         "service-alerts.yml",
         'sum by (region) (rate(http_requests_total{job="demo", status',
