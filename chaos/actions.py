@@ -6,7 +6,8 @@ checks its target and logs what it would do, and does nothing.
 
 Every fault is recorded, before it is applied, in the run ledger and in the stack's open-faults
 file (chaos/openfaults.py), and leaves both when restored: `restore_orphans` restores what a
-run that died left in force.
+run that died left in force (and names, once, what a marked action of a run that died left:
+signalcheck cannot undo those).
 
 Admin faults go through the demo's `/admin/faults` API with the bearer token from
 `$SIGNALCHECK_DEMO_ADMIN_TOKEN`, or else the local stack's token file.
@@ -97,7 +98,7 @@ def kill_region(region: str, configuration: dict[str, Any] | None = None) -> dic
     component = _component(resolve(ctx.config, region))
     if ctx.dry:
         return _would(f"stop {component} of the local stack in {ctx.config.stack.data_dir}")
-    fault = _open(ctx, faultlog.KILL, region, {"component": component})
+    fault = record_fault(ctx, faultlog.KILL, region, {"component": component})
     LocalStack(ctx.config).stop_component(component)
     return {"region": region, "component": component, "start": fault.field("start")}
 
@@ -108,11 +109,12 @@ def start_region(region: str, configuration: dict[str, Any] | None = None) -> di
 
 
 def restore_open_faults(ctx: RunContext) -> list[str]:
-    """Undo every fault this run's ledger still has open; the regions restored.
+    """Undo every fault of `chaos.actions` this run's ledger still has open; the regions
+    restored (a marked action's fault is the control's: `chaos.control.restore_marked`).
 
     Tries every region even when one fails, then raises the first error.
     """
-    open_faults = faultlog.open_faults(ctx.ledger)
+    open_faults = [f for f in faultlog.open_faults(ctx.ledger) if not faultlog.injected_by(f)]
     restored, errors = [], []
     for region in sorted({f.field("region") for f in open_faults}):
         actions = {f.field("action") for f in open_faults if f.field("region") == region}
@@ -139,6 +141,15 @@ def restore_orphans(config: Config) -> tuple[list[str], list[str]]:
     restored, failed = [], []
     for fault in registry.all():
         if not fault.orphaned():
+            continue
+        if "activity" in fault.params:
+            failed.append(
+                f"cannot restore the {fault.describe()}, left open by a run that died: it was "
+                f"injected by the experiment's {fault.params['activity']!r} "
+                f"({fault.params.get('provider')} action), which signalcheck cannot undo: undo "
+                "it yourself"
+            )
+            registry.remove(fault.run_dir, [(fault.action, fault.region, fault.start)])
             continue
         ctx = RunContext(config, Ledger(fault.run_dir / LEDGER_FILE), "restore", dry=False)
         try:
@@ -210,12 +221,12 @@ def _inject(
     target = resolve(ctx.config, region)
     if ctx.dry:
         return _would(f"PUT {target.base_url}/admin/faults {change}")
-    fault = _open(ctx, action, region, change)
+    fault = record_fault(ctx, action, region, change)
     state = _admin(ctx.config, target, "PUT", json=change)
     return {"region": region, "action": action, "start": fault.field("start"), "faults": state}
 
 
-def _open(ctx: RunContext, action: str, region: str, params: dict[str, Any]) -> Entry:
+def record_fault(ctx: RunContext, action: str, region: str, params: dict[str, Any]) -> Entry:
     """Record a fault about to be applied: first in the stack's open faults (which outlive
     the run), then in the run's ledger."""
     start = time.time()
@@ -224,9 +235,20 @@ def _open(ctx: RunContext, action: str, region: str, params: dict[str, Any]) -> 
 
 
 def _close(ctx: RunContext, region: str, actions: tuple[str, ...]) -> list[Entry]:
-    """Close the open faults of `region` with one of `actions` in the run's ledger, then in
-    the stack's open faults."""
-    closed = faultlog.close_faults(ctx.ledger, region, actions)
+    """Close the open faults of `region` with one of `actions`."""
+    return close_recorded(
+        ctx,
+        [
+            f
+            for f in faultlog.open_faults(ctx.ledger)
+            if f.field("region") == region and f.field("action") in actions
+        ],
+    )
+
+
+def close_recorded(ctx: RunContext, faults: list[Entry], **fields: Any) -> list[Entry]:
+    """Close `faults` (with `fields`) in the run's ledger, then in the stack's open faults."""
+    closed = faultlog.close(ctx.ledger, faults, **fields)
     OpenFaults(ctx.config.stack.data_dir).remove(
         ctx.ledger.path.parent,
         [(f.field("action"), f.field("region"), f.field("start")) for f in closed],

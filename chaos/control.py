@@ -11,6 +11,12 @@ SIGINT and SIGTERM ignored until it is done.
 Before anything runs (and never in a dry run), every fault the method will inject is written
 to the ledger as `planned`: a planned fault that never happens fails the run and its alert
 expectations instead of letting them skip.
+
+Any action, whatever its provider, can be a fault: one marked
+`"signalcheck": {"fault": "latency", "region": "eu-west-1"}` (chaos/marks.py) has its `fault`
+entry written before it runs and closed by the action marked `{"restores": "latency"}` (or
+the injecting action's name) once that succeeds. What such an action leaves open at the end,
+the control restores with the experiment's own restore action, or names for the user.
 """
 
 from __future__ import annotations
@@ -22,11 +28,23 @@ import time
 from typing import Any
 
 from chaoslib import substitute
+from chaoslib.activity import run_activity
 
 from chaos import faultlog, signals
-from chaos.actions import restore_open_faults
+from chaos.actions import close_recorded, record_fault, restore_open_faults
 from chaos.context import EXPERIMENT_ENV, RunContext, run_context
+from chaos.marks import (
+    SECTIONS,
+    Mark,
+    MarkError,
+    check_marks,
+    failure,
+    fault_params,
+    mark_of,
+    marked,
+)
 from chaos.targets import ACTIONS_MODULE, TargetRefused, check_experiment
+from signalcheck.ledger import Entry
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -66,8 +84,9 @@ def before_experiment_control(
         logger.critical(f"signalcheck cannot load its config, nothing was done: {exc}")
         raise SystemExit(EXIT_WITHOUT_ROLLBACKS) from exc
     try:
+        check_marks(context)
         check_experiment(ctx.config, context, configuration or {})
-    except TargetRefused as exc:
+    except (TargetRefused, MarkError) as exc:
         _record(ctx, "refused", time.time(), time.time(), reason=str(exc))
         logger.critical(f"signalcheck refused the experiment, nothing was done: {exc}")
         raise SystemExit(EXIT_WITHOUT_ROLLBACKS) from exc
@@ -80,14 +99,18 @@ def before_experiment_control(
 def planned_faults(
     experiment: dict[str, Any], configuration: dict[str, Any]
 ) -> list[tuple[str, str]]:
-    """(action, region) of every fault the experiment's method injects, in order."""
+    """(action, region) of every fault the experiment's method injects, in order: by a
+    `chaos.actions` injection or by an action marked as a fault."""
     planned = []
     for activity in experiment.get("method") or []:
         provider = activity.get("provider") or {}  # none for a {"ref": ...} activity
         action = faultlog.INJECTIONS.get(provider.get("func", ""))
+        mark = mark_of(activity)
         if provider.get("module") == ACTIONS_MODULE and action is not None:
             arguments = substitute(provider.get("arguments") or {}, configuration, {})
             planned.append((action, str(arguments.get("region"))))
+        elif mark is not None and mark.fault is not None:
+            planned.append((mark.fault, str(mark.resolved_region(configuration))))
     return planned
 
 
@@ -95,6 +118,7 @@ def after_experiment_control(
     context: dict[str, Any],
     state: dict[str, Any],
     configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
     **_: Any,
 ) -> None:
     """Restore every fault still open in the ledger, then record how the run ended."""
@@ -114,8 +138,116 @@ def after_experiment_control(
             if restored:
                 logger.warning(f"signalcheck restored what the run left broken: {restored}")
                 _record(ctx, "restore", began, time.time(), regions=restored)
+        began = time.time()
+        undone, left = restore_marked(ctx, context, configuration or {}, secrets or {})
+        for what in left:
+            logger.critical(f"signalcheck cannot undo the {what}: undo it yourself")
+        if undone or left:
+            _record(ctx, "restore", began, time.time(), restored=undone, unrestored=left)
     if "experiment" in _started:
         _end(ctx, "experiment", status=state.get("status"), deviated=state.get("deviated"))
+
+
+def before_activity_control(
+    context: dict[str, Any], configuration: dict[str, Any] | None = None, **_: Any
+) -> None:
+    """Record the fault of an action marked as one before it runs (a dry run only says so)."""
+    mark = mark_of(context)
+    if mark is None or mark.fault is None:
+        return
+    ctx = run_context(configuration)
+    region = str(mark.resolved_region(configuration))
+    if ctx.dry:
+        logger.info(f"dry run: would inject the {mark.fault} fault in {region} ({_name(context)})")
+        return
+    record_fault(ctx, mark.fault, region, fault_params(context))
+
+
+def after_activity_control(
+    context: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    configuration: dict[str, Any] | None = None,
+    **_: Any,
+) -> None:
+    """Close, with why, the fault of a marked injection that failed; close the faults a marked
+    restore undid once it succeeded (a failed restore leaves them open)."""
+    mark = mark_of(context)
+    if mark is None or run_context(configuration).dry:
+        return
+    ctx, why = run_context(configuration), failure(context, state)
+    with signals.deferred():
+        if mark.fault is not None and why:
+            mine = [
+                f
+                for f in faultlog.open_faults(ctx.ledger)
+                if faultlog.injected_by(f) == context.get("name")
+            ]
+            close_recorded(ctx, mine[-1:], error=why)
+            logger.error(f"the {mark.fault} fault of {_name(context)} failed: {why}")
+        elif mark.restores is not None and why:
+            logger.error(f"{_name(context)} did not restore {mark.restores}: {why}")
+        elif mark.restores is not None:
+            close_recorded(ctx, _restored_by(ctx, mark, configuration))
+
+
+def restore_marked(
+    ctx: RunContext,
+    experiment: dict[str, Any],
+    configuration: dict[str, Any],
+    secrets: dict[str, Any],
+) -> tuple[list[str], list[str]]:
+    """Undo each fault of a marked action still open with the experiment's actions marked to
+    restore it (each tried once); (faults restored, faults left open), each described."""
+    restores = [(a, m) for section in SECTIONS for a, m in marked(experiment, section)]
+    undone: list[str] = []
+    left: list[str] = []
+    tried: set[str] = set()
+    for fault in [f for f in faultlog.open_faults(ctx.ledger) if faultlog.injected_by(f)]:
+        if not any(_same(fault, f) for f in faultlog.open_faults(ctx.ledger)):
+            continue  # a restore run for an earlier fault undid it too
+        for activity, mark in restores:
+            if mark.restores_fault(fault, configuration) and _name(activity) not in tried:
+                tried.add(_name(activity))
+                undone += _run_restore(ctx, activity, mark, configuration, secrets)
+        if any(_same(fault, f) for f in faultlog.open_faults(ctx.ledger)):
+            left.append(
+                f"{fault.field('action')} fault in {fault.field('region')} "
+                f"(injected by {faultlog.injected_by(fault)!r})"
+            )
+    return undone, left
+
+
+def _run_restore(
+    ctx: RunContext,
+    activity: dict[str, Any],
+    mark: Mark,
+    configuration: dict[str, Any],
+    secrets: dict[str, Any],
+) -> list[str]:
+    """Run a marked restore the run did not complete; the faults it closed, described."""
+    try:
+        run = {"status": "succeeded", "output": run_activity(activity, configuration, secrets)}
+    except Exception as exc:
+        run = {"status": "failed", "exception": [f"{type(exc).__name__}: {exc}"]}
+    why = failure(activity, run)
+    if why is not None:
+        logger.error(f"{_name(activity)} could not restore {mark.restores}: {why}")
+        return []
+    closed = close_recorded(ctx, _restored_by(ctx, mark, configuration))
+    return [f"{f.field('action')} fault in {f.field('region')}" for f in closed]
+
+
+def _restored_by(ctx: RunContext, mark: Mark, configuration: dict[str, Any] | None) -> list[Entry]:
+    """The open faults a restore `mark` undoes."""
+    return [f for f in faultlog.open_faults(ctx.ledger) if mark.restores_fault(f, configuration)]
+
+
+def _same(a: Entry, b: Entry) -> bool:
+    return all(a.field(k) == b.field(k) for k in ("action", "region", "start"))
+
+
+def _name(activity: dict[str, Any]) -> str:
+    return repr(activity.get("name"))
 
 
 def before_hypothesis_control(configuration: dict[str, Any] | None = None, **_: Any) -> None:

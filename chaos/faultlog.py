@@ -1,5 +1,6 @@
-"""The run ledger's `fault` entries: opened at injection, rewritten with `end` at restore;
-and the `planned` fault entries written before the method, which they must match.
+"""The run ledger's `fault` entries: opened at injection, rewritten with `end` at restore (or,
+for a marked action whose injection failed, at once with its `error`); and the `planned`
+fault entries written before the method, which they must match.
 
 A fault is identified by (action, region, start); its latest entry holds its `end`
 (null while the fault is active).
@@ -43,12 +44,29 @@ def open_fault(
 
 def close_faults(ledger: Ledger, region: str, actions: tuple[str, ...]) -> list[Entry]:
     """Rewrite every open fault of `region` with one of `actions` with its end, now."""
+    return close(
+        ledger,
+        [
+            fault
+            for fault in open_faults(ledger)
+            if fault.field("region") == region and fault.field("action") in actions
+        ],
+    )
+
+
+def close(ledger: Ledger, faults: list[Entry], **fields: Any) -> list[Entry]:
+    """Rewrite each of `faults` with its end, now (and `fields`, e.g. the injection's error)."""
     end = time.time()
     return [
-        ledger.append("fault", **{**fault.model_dump(exclude={"ts", "kind"}), "end": end})
-        for fault in open_faults(ledger)
-        if fault.field("region") == region and fault.field("action") in actions
+        ledger.append("fault", **{**fault.model_dump(exclude={"ts", "kind"}), "end": end, **fields})
+        for fault in faults
     ]
+
+
+def injected_by(fault: Entry) -> str | None:
+    """The name of the marked action that injected `fault`; None for a `chaos.actions` fault
+    (which signalcheck itself knows how to undo)."""
+    return (fault.field("params") or {}).get("activity")
 
 
 def faults(ledger: Ledger) -> list[Entry]:
@@ -90,7 +108,20 @@ def unmet_plans(ledger: Ledger) -> list[str]:
                 "was never injected"
             )
     problems += [
-        f"{f.field('action')} fault in {f.field('region')} was never restored"
+        f"{f.field('action')} fault in {f.field('region')} ({injected_by(f)}) failed: "
+        f"{f.field('error')}"
+        for f in faults(ledger)
+        if f.field("error")
+    ]
+    problems += [
+        f"{f.field('action')} fault in {f.field('region')} was never restored{_by_whom(f)}"
         for f in open_faults(ledger)
     ]
     return problems
+
+
+def _by_whom(fault: Entry) -> str:
+    activity = injected_by(fault)
+    if activity is None:
+        return ""
+    return f" (injected by {activity!r}, which signalcheck cannot undo: undo it yourself)"

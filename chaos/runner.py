@@ -20,7 +20,8 @@ from chaoslib.loader import parse_experiment_from_file
 
 from chaos.context import DRY_ENV, RUN_DIR_ENV
 from chaos.faultlog import unmet_plans
-from chaos.targets import check_experiment
+from chaos.marks import SECTIONS, MarkError, check_marks
+from chaos.targets import ACTIONS_MODULE, check_experiment
 from signalcheck.config import CONFIG_ENV, Config, ConfigError
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.terminal import colour_allowed, relay_plain
@@ -71,13 +72,14 @@ def run_experiment(
     seconds it gets SIGTERM, and SIGKILL if it has not finished its rollbacks
     `ROLLBACK_GRACE` seconds later.
     """
-    check_targets(config, read_experiment(experiment))
+    loaded = read_experiment(experiment)
+    check_targets(config, loaded)
     if run_dir is None:
         run_dir = new_run_dir(config.runs_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     plain = not colour_allowed(sys.stderr)  # chaoslib colours its log lines even in a file
     process = subprocess.Popen(
-        chaos_command(experiment, run_dir, dry=dry),
+        chaos_command(experiment, run_dir, dry=dry_mode(loaded) if dry else None),
         env=chaos_env(config, run_dir, dry=dry),
         stderr=subprocess.PIPE if plain else None,
         start_new_session=True,
@@ -114,6 +116,10 @@ def read_experiment(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: expected an experiment (an object), got {type(experiment).__name__}"
         )
+    try:
+        check_marks(experiment)
+    except MarkError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return experiment
 
 
@@ -133,12 +139,26 @@ def check_targets(config: Config, experiment: dict[str, Any]) -> None:
     check_experiment(config, experiment, configuration)
 
 
-def chaos_command(experiment: Path, run_dir: Path, *, dry: bool) -> list[str]:
+def dry_mode(experiment: dict[str, Any]) -> str:
+    """What `chaos run --dry` skips: the probes (which would wait for alerts that cannot come)
+    when every action is a `chaos.actions` one (they only say what they would do), else every
+    activity: another provider's action would really run."""
+    actions = [a for section in SECTIONS for a in experiment.get(section) or []]
+    stock = [
+        a
+        for a in actions
+        if a.get("type") == "action" and (a.get("provider") or {}).get("module") != ACTIONS_MODULE
+    ]
+    return "activities" if stock else "probes"
+
+
+def chaos_command(experiment: Path, run_dir: Path, *, dry: str | None) -> list[str]:
+    """`chaos run` of `experiment`, `--dry` with the given mode when set."""
     return [
         sys.executable, "-m", "chaostoolkit", "--no-version-check",
         "--log-file", str(run_dir / CHAOS_LOG_FILE),
         "run", "--journal-path", str(run_dir / JOURNAL_FILE),
-        *(["--dry", "probes"] if dry else []),
+        *(["--dry", dry] if dry else []),
         str(experiment),
     ]  # fmt: skip
 
@@ -152,12 +172,15 @@ def chaos_env(config: Config, run_dir: Path, *, dry: bool) -> dict[str, str]:
 
 
 def journal_problems(journal: dict[str, Any]) -> list[str]:
-    """Why a journal is not a success; empty when it is."""
+    """Why a journal is not a success; empty when it is. An experiment that declares no
+    steady-state hypothesis has none to miss."""
     problems = []
     if journal.get("status") != "completed":
         problems.append(f"experiment status is {journal.get('status')!r}, not 'completed'")
     states = journal.get("steady_states") or {}
-    for moment in ("before", "after"):
+    experiment = journal.get("experiment")
+    exploring = isinstance(experiment, dict) and not experiment.get("steady-state-hypothesis")
+    for moment in () if exploring else ("before", "after"):
         state = states.get(moment)
         if not state or not state.get("steady_state_met"):
             problems.append(f"steady state not met {moment} the method{_missed(state)}")

@@ -11,6 +11,8 @@ from chaoslib import substitute
 from signalcheck.config import Config
 
 ACTIONS_MODULE = "chaos.actions"
+MARK_KEY = "signalcheck"
+"""The key of an activity's signalcheck mark (chaos/marks.py)."""
 
 
 class TargetRefused(Exception):
@@ -49,7 +51,8 @@ def resolve(config: Config, region: str) -> Target:
 
 
 def experiment_targets(experiment: dict[str, Any], configuration: dict[str, Any]) -> list[str]:
-    """The `region` argument of every `chaos.actions` activity the experiment declares."""
+    """The `region` argument of every `chaos.actions` activity the experiment declares, and
+    the URL of every http action marked for signalcheck (a fault or a restore)."""
     hypothesis = experiment.get("steady-state-hypothesis") or {}
     activities = [
         *hypothesis.get("probes", []),
@@ -63,6 +66,8 @@ def experiment_targets(experiment: dict[str, Any], configuration: dict[str, Any]
             arguments = substitute(provider.get("arguments") or {}, configuration, {})
             if "region" in arguments:
                 targets.append(str(arguments["region"]))
+        elif provider.get("type") == "http" and MARK_KEY in activity:
+            targets.append(str(substitute(provider.get("url", ""), configuration, {})))
     return targets
 
 

@@ -23,11 +23,22 @@ app = typer.Typer()
 @user_errors
 def gameday(
     config: ConfigOption = None,
-    profile: Annotated[str, typer.Option(help="quick (one experiment) or full (all four).")] = (
-        "quick"
-    ),
+    profile: Annotated[
+        str | None, typer.Option(help="quick (one experiment) or full (all four); default quick.")
+    ] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A plan file (YAML): the experiment files, the load profile and the phases.",
+        ),
+    ] = None,
 ) -> None:
     """Run baseline probes, a load profile and chaos experiments; validate and report.
+
+    With --plan, the plan file names the experiment files, the load profile and the phases;
+    with remote backends configured no local stack is started, and the config's own checks
+    are the probes.
 
     Writes runs/<timestamp>/: report.html, junit.xml, the ledger, the chaos journals and
     Locust's reports. Exit 0 when every expectation passed, every expected alert was
@@ -37,15 +48,19 @@ def gameday(
     """
     from signalcheck.cli.chaos import restore_left_open
     from signalcheck.gameday import PROFILES, Gameday
+    from signalcheck.gameday.planfile import read_plan
     from signalcheck.gameday.runner import Interrupted
 
-    if profile not in PROFILES:
+    if plan_file is not None and profile is not None:
+        raise ConfigError("--plan and --profile: give one of them")
+    if plan_file is None and (profile or "quick") not in PROFILES:
         raise ConfigError(f"--profile: expected one of {', '.join(PROFILES)}, got {profile!r}")
     loaded = load_config(config)
-    check_experiments(loaded, PROFILES[profile])
+    plan = PROFILES[profile or "quick"] if plan_file is None else read_plan(plan_file, loaded)
+    check_experiments(loaded, plan)
     restore_left_open(loaded)
-    run = Gameday(loaded, PROFILES[profile], actors(), console)
-    console.print(f"game day [bold]{profile}[/] in {run.run_dir}", highlight=False)
+    run = Gameday(loaded, plan, actors(), console)
+    console.print(f"game day [bold]{plan.name}[/] in {run.run_dir}", highlight=False)
     try:
         report = run.run()
     except Interrupted as stopped:
@@ -78,14 +93,21 @@ def check_experiments(config: Config, plan: GamedayPlan, experiments: Path = EXP
 
     for name in plan.experiments:
         try:
-            check_targets(config, read_experiment(experiments / f"{name}.json"))
+            check_targets(config, read_experiment(experiment_file(experiments, name)))
         except TargetRefused as exc:
             raise ConfigError(f"refused experiment {name}, nothing was done: {exc}") from None
 
 
+def experiment_file(experiments: Path, name: str) -> Path:
+    """A plan's experiment: a file's path (a plan file's), or `<name>.json` in `experiments`."""
+    from signalcheck.gameday.planfile import EXPERIMENT_SUFFIXES
+
+    return Path(name) if Path(name).suffix in EXPERIMENT_SUFFIXES else experiments / f"{name}.json"
+
+
 def actors(experiments: Path = EXPERIMENTS) -> Actors:
     """The feature folders, imported here so that signalcheck/gameday depends on none; the
-    game day's experiments are `<name>.json` files in `experiments`."""
+    game day's experiments are files, or `<name>.json` files in `experiments`."""
     from chaos.actions import restore_run
     from chaos.runner import run_experiment
     from loadtests.runner import LoadRunError, run_plan
@@ -119,7 +141,7 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
         return [crossed(t) for t in entry["thresholds"] if not t["passed"]]
 
     def experiment(config: Config, name: str, run_dir: Path) -> tuple[list[str], bool]:
-        outcome = run_experiment(config, experiments / f"{name}.json", run_dir=run_dir)
+        outcome = run_experiment(config, experiment_file(experiments, name), run_dir=run_dir)
         return outcome.problems, outcome.interrupted
 
     return Actors(probe_pass=probe_pass, load=load, experiment=experiment, restore=restore_run)

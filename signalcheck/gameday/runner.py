@@ -21,10 +21,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.config import Config
+from signalcheck.config import Config, ConfigError
 from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.gameday.plan import GamedayPlan
+from signalcheck.gameday.plan import GamedayPlan, experiment_label
 from signalcheck.gameday.report import build_report
 from signalcheck.gameday.verdict import skip_problem
 from signalcheck.gameday.vitals import rum_vitals
@@ -51,6 +51,10 @@ class Actors:
     """Run the named chaos experiment in a run directory: (problems, interrupted)."""
     restore: Callable[[Config, Path], list[str]]
     """Undo every fault the ledger of a run directory still has open; the regions restored."""
+
+
+class GamedayError(ConfigError):
+    """The game day cannot start: nothing was done."""
 
 
 class Interrupted(Exception):
@@ -82,19 +86,21 @@ class Gameday:
             with progress:
                 with self._phase(progress, "stack"):
                     own_stack = self._ensure_stack(stack)
-                baseline = time.time()
-                with self._phase(progress, "baseline"):
-                    self._probes("baseline probe", BASELINE_PASSES)
-                    self._validate("baseline", since=baseline)
-                load = time.time()
-                with self._phase(progress, f"load: {self.plan.load_profile}"):
-                    self._load()
-                    self._validate("load", since=load)
-                if self.plan.experiments:
+                if "baseline" in self.plan.phases:
+                    baseline = time.time()
+                    with self._phase(progress, "baseline"):
+                        self._probes("baseline probe", BASELINE_PASSES)
+                        self._validate("baseline", since=baseline)
+                if "load" in self.plan.phases:
+                    load = time.time()
+                    with self._phase(progress, f"load: {self.plan.load_profile}"):
+                        self._load()
+                        self._validate("load", since=load)
+                if "chaos" in self.plan.phases and self.plan.experiments:
                     chaos = time.time()
                     with BackgroundTraffic(self.config):
                         for name in self.plan.experiments:
-                            with self._phase(progress, f"chaos: {name}"):
+                            with self._phase(progress, f"chaos: {experiment_label(name)}"):
                                 self._experiment(name)
                     with self._phase(progress, "validation"):
                         self._probes("probe after chaos")
@@ -135,15 +141,26 @@ class Gameday:
     def _ensure_stack(self, stack: LocalStack) -> bool:
         """Start the local stack unless the configured Prometheus already answers. A stack
         the game day starts itself starts fresh: a previous game day's burn-rate windows and
-        counters must not page or count in this one (a half-running stack is healed instead)."""
+        counters must not page or count in this one (a half-running stack is healed instead).
+        A Prometheus other than the local stack's (remote backends) is never replaced by a
+        local stack: when it does not answer, the game day stops there."""
         with PrometheusClient(self.config.backends.prometheus) as prometheus:
             try:
                 prometheus.check_reachable()
                 return False
-            except BackendError:
-                pass
+            except BackendError as exc:
+                if not self._local_prometheus():
+                    raise GamedayError(
+                        f"backends.prometheus does not answer ({exc}); a game day against "
+                        "remote backends starts no local stack"
+                    ) from None
         stack.up(fresh=not stack.running())
         return True
+
+    def _local_prometheus(self) -> bool:
+        """Whether backends.prometheus is the local stack's (the default when none is set)."""
+        configured = str(self.config.backends.prometheus.url).rstrip("/")
+        return configured == f"http://127.0.0.1:{self.config.stack.ports.prometheus}"
 
     def _probes(self, who: str, passes: int = 1) -> None:
         """`passes` probe passes (planned first), pushed like `signalcheck probe --once`; each
@@ -170,13 +187,13 @@ class Gameday:
         self._fail(f"load {self.plan.load_profile}", crossed)
 
     def _experiment(self, name: str) -> None:
-        run_dir = self.run_dir / f"chaos-{name}"
+        run_dir = self.run_dir / f"chaos-{experiment_label(name)}"
         self.chaos_dirs.append(run_dir)
         problems, interrupted = self.actors.experiment(self.config, name, run_dir)
         self._merge_ledger(run_dir)
         if interrupted:
             raise KeyboardInterrupt
-        self._fail(f"chaos {name}", problems)
+        self._fail(f"chaos {experiment_label(name)}", problems)
 
     def _fail(self, actor: str, problems: list[str]) -> None:
         """Each problem of an actor is a reason the game day fails; say it as it happens."""

@@ -14,6 +14,11 @@ import pytest
 import yaml
 
 from signalcheck.config import Config, load_config
+from signalcheck.evidence import Context
+from signalcheck.evidence.alerts import check_alert
+from signalcheck.evidence.backends import BackendSet
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.expectations import AlertExpectation
 from signalcheck.ledger import LEDGER_FILE, Entry, read_entries
 from signalcheck.stack.traffic import BackgroundTraffic
 from tests.stack.conftest import stack  # noqa: F401 - the package's stack, on stack_config
@@ -85,3 +90,20 @@ def ledger(run_dir: Path) -> list[Entry]:
 
 def tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
+
+
+def shipped(name: str) -> AlertExpectation:
+    """An alert expectation of the shipped signalcheck.yaml, by name."""
+    config = load_config(REPO / "signalcheck.yaml", environ={})
+    (found,) = [a for a in config.expectations.alerts if a.name == name]
+    return found
+
+
+def judge(config: Config, run_dir: Path, expectation: AlertExpectation) -> Outcome:
+    """The alert expectation judged against the run's ledger on the stack's backends."""
+    backends = BackendSet(config.backends)
+    try:
+        ctx = Context(config=config, entries=ledger(run_dir), backends=backends)
+        return check_alert(expectation, ctx)
+    finally:
+        backends.close()

@@ -23,13 +23,17 @@ from chaos import faultlog
 from chaos.actions import UNDO
 from demo.faults import FaultState
 from signalcheck.config import Config, load_config
-from signalcheck.evidence import Context
-from signalcheck.evidence.alerts import check_alert
-from signalcheck.evidence.backends import BackendSet
-from signalcheck.evidence.outcome import Outcome
-from signalcheck.expectations import AlertExpectation
 from signalcheck.ledger import LEDGER_FILE, Ledger
-from tests.chaos.conftest import EXPERIMENTS, REGION, journal, ledger, run_chaos, tail
+from tests.chaos.conftest import (
+    EXPERIMENTS,
+    REGION,
+    journal,
+    judge,
+    ledger,
+    run_chaos,
+    shipped,
+    tail,
+)
 from tests.support import REPO
 
 EXPERIMENT = EXPERIMENTS / "inhibition.json"
@@ -39,22 +43,6 @@ ERRORS_PAGE = "high-error-rate-pages"
 RUN_TIMEOUT = 360.0
 """Seconds for one run: two alerts of `for: 30s` in turn, the 20 s hold, and HighErrorRate
 resolving (its errors age out of the 1-minute window) in the steady state after."""
-
-
-def shipped(name: str) -> AlertExpectation:
-    """An alert expectation of the shipped signalcheck.yaml, by name."""
-    config = load_config(REPO / "signalcheck.yaml", environ={})
-    (found,) = [a for a in config.expectations.alerts if a.name == name]
-    return found
-
-
-def judge(config: Config, run_dir: Path, name: str) -> Outcome:
-    backends = BackendSet(config.backends)
-    try:
-        ctx = Context(config=config, entries=ledger(run_dir), backends=backends)
-        return check_alert(shipped(name), ctx)
-    finally:
-        backends.close()
 
 
 # ---------------------------------------------------------------------------- no stack
@@ -155,7 +143,7 @@ def test_without_the_inhibit_rule_the_inhibition_expectation_fails_naming_the_le
         run_experiment(stack_config, tmp_path / "run")
     print("measured (inhibit rule removed):", measured(tmp_path / "run"))
 
-    outcome = judge(stack_config, tmp_path / "run", INHIBITION)
+    outcome = judge(stack_config, tmp_path / "run", shipped(INHIBITION))
     print("inhibition expectation (inhibit rule removed):", outcome.summary)
 
     assert not outcome.passed, outcome.summary
@@ -163,7 +151,7 @@ def test_without_the_inhibit_rule_the_inhibition_expectation_fails_naming_the_le
     assert "while ServiceNotReady fired" in outcome.summary
     assert "firing to 'pager' at +" in outcome.summary
     # the rest of the run is sound: only the inhibition is missing
-    assert judge(stack_config, tmp_path / "run", NOT_READY_PAGES).passed
+    assert judge(stack_config, tmp_path / "run", shipped(NOT_READY_PAGES)).passed
 
 
 @pytest.mark.stack
@@ -176,7 +164,7 @@ def test_with_the_shipped_config_the_inhibition_expectation_passes(
     print("measured (shipped config):", times)
 
     for name in (INHIBITION, NOT_READY_PAGES, ERRORS_PAGE):
-        outcome = judge(stack_config, tmp_path / "run", name)
+        outcome = judge(stack_config, tmp_path / "run", shipped(name))
         assert outcome.passed, f"{name}: {outcome.summary}"
     for alert in ("HighErrorRate", "ServiceNotReady"):
         assert times[alert]["floor"] - 0.5 <= times[alert]["notify"] <= 45, times

@@ -42,3 +42,14 @@ def test_interrupted_or_failed_method_fails() -> None:
     problems = journal_problems(_journal(status="interrupted", after=None, method=("failed",)))
     assert problems[0] == "experiment status is 'interrupted', not 'completed'"
     assert problems[-1] == "method activities failed: step-0"
+
+
+def test_an_experiment_without_a_hypothesis_has_no_steady_state_to_miss() -> None:
+    """chaoslib runs such an experiment "just exploring": both steady states are null."""
+    exploring = {**_journal(before=None, after=None), "experiment": {"title": "no hypothesis"}}
+    assert journal_problems(exploring) == []
+    declared = {**exploring, "experiment": {"steady-state-hypothesis": {"title": "t"}}}
+    assert journal_problems(declared) == [
+        "steady state not met before the method (not checked)",
+        "steady state not met after the method (not checked)",
+    ]
