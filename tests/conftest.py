@@ -1,9 +1,9 @@
 """Test-run wiring: with pytest-xdist, each test package runs whole in one worker, so a
 package's local stack (a package-scoped fixture) starts once and its tests keep their order.
 
-The chaos package is the exception: its modules each run whole in one worker, so its long
-experiments spread over the workers, each worker starting the package's stack for itself
-(every test of a module still shares one stack, in order)."""
+The chaos, validation and gameday packages are the exception: their modules each run whole
+in one worker, so their long tests spread over the workers, each worker starting the
+package's stack for itself (every test of a module still shares one stack, in order)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-GROUPED_BY_MODULE = frozenset({"chaos"})
+GROUPED_BY_MODULE = frozenset({"chaos", "validation", "gameday"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

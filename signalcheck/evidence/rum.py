@@ -9,6 +9,8 @@ probe's end). Evidence received after the budget fails.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,11 +113,21 @@ class _Session:
 @dataclass
 class _Metric:
     selector: str
+    since: float
+    """The first browser probe's start."""
     before: float
     now: float | None = None
+    increase: float = 0.0
+    """increase() since the probes started: sees a rise across a counter reset (an ingest
+    restart), which the sums alone read as a fall."""
 
     def risen(self) -> bool:
-        return self.now is not None and self.now > self.before
+        return (self.now is not None and self.now > self.before) or self.increase > 0
+
+    def look(self, prometheus: PrometheusClient) -> None:
+        self.now = _sum(prometheus, self.selector)
+        window = max(1, math.ceil(time.time() - self.since))
+        self.increase = _sum(prometheus, f"increase({self.selector}[{window}s])")
 
 
 def _sum(prometheus: PrometheusClient, selector: str, at: float | None = None) -> float:
@@ -136,7 +148,7 @@ def check_rum(exp: RumExpectation, ctx: Context) -> Outcome:
     if not isinstance(tracer, TraceClient) or not isinstance(prometheus, PrometheusClient):
         raise TypeError(f"not a trace and a Prometheus client: {tracer!r}, {prometheus!r}")
     started = min(p.field("start") for p in probes)
-    metrics = [_Metric(s, _sum(prometheus, s, started)) for s in exp.metrics]
+    metrics = [_Metric(s, started, _sum(prometheus, s, started)) for s in exp.metrics]
     try:
         store = RumIngestClient(backend, rum_read_key(ctx.config))
     except BackendError as exc:
@@ -171,7 +183,7 @@ def _judge(
                     session.spans[call["trace_id"]] = tracer.trace(call["trace_id"])
         for metric in metrics:
             if not metric.risen():
-                metric.now = _sum(prometheus, metric.selector)
+                metric.look(prometheus)
         done = not any(s.problems(exp) for s in sessions) and all(m.risen() for m in metrics)
         return Look(done=done)
 
@@ -194,7 +206,8 @@ def _judge(
             ]
     problems += [
         f"{m.selector} did not rise (sum {m.before:g} at the first browser probe's start, "
-        f"{'no answer' if m.now is None else f'{m.now:g}'} at the last look)"
+        f"{'no answer' if m.now is None else f'{m.now:g}'} at the last look, "
+        f"increase {m.increase:g})"
         for m in metrics
         if not m.risen()
     ]
@@ -203,7 +216,10 @@ def _judge(
     )
     shown = next((s for s in sessions if s.problems(exp)), sessions[0] if sessions else None)
     queries = [requests.get(shown.id, "")] if shown else []
-    queries += [f"sum({m.selector}) at the first browser probe's start and now" for m in metrics]
+    queries += [
+        f"sum({m.selector}) at the first browser probe's start and now, and its increase since"
+        for m in metrics
+    ]
     complete = bool(sessions) and len(arrivals) == len(sessions)
     return Outcome(
         passed=not problems,

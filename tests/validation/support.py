@@ -111,6 +111,13 @@ def run_suite(
     return SuiteRun(proc.returncode, seconds, _junit_results(junit), proc.stdout + proc.stderr)
 
 
+def healthy_run(config: Config, suite_config: Path) -> SuiteRun:
+    """A real probe pass into a new ledger, then `pytest validation/` judging it."""
+    ledger = new_ledger(config)
+    probe_pass(config, ledger)
+    return run_suite(suite_config, ledger.path)
+
+
 def _junit_results(path: Path) -> dict[str, Result]:
     results = {}
     for case in ET.parse(path).getroot().iter("testcase"):

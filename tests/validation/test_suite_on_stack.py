@@ -16,43 +16,25 @@ fires outlive it.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
 from signalcheck.backends.capture import CaptureClient
-from signalcheck.config import Config, load_config
+from signalcheck.evidence import plan
 from signalcheck.waiting import wait_for
 from tests.support import free_port
 from tests.validation.support import (
+    healthy_run,
     new_ledger,
     probe_pass,
     run_suite,
-    write_suite_config,
 )
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 ALERT_WAIT = 90.0
-
-
-@pytest.fixture(scope="module")
-def suite_config(stack, stack_config) -> Path:
-    return write_suite_config(stack_config.source)
-
-
-@pytest.fixture(scope="module")
-def probe_config(suite_config) -> Config:
-    """The stack's config with the shipped checks: what `signalcheck probe --once` runs."""
-    return load_config(suite_config, environ={})
-
-
-def _healthy_run(probe_config, suite_config):
-    ledger = new_ledger(probe_config)
-    probe_pass(probe_config, ledger)
-    return run_suite(suite_config, ledger.path)
 
 
 def assert_all_passed(run) -> None:
@@ -61,7 +43,7 @@ def assert_all_passed(run) -> None:
 
 
 def test_healthy_stack_passes_after_a_probe_pass(probe_config, suite_config):
-    run = _healthy_run(probe_config, suite_config)
+    run = healthy_run(probe_config, suite_config)
     assert_all_passed(run)
     passed = {name for name, r in run.results.items() if r.outcome == "passed"}
     assert {
@@ -101,7 +83,10 @@ def test_unreachable_backend_fails_fast_once_naming_it(probe_config, suite_confi
     assert run.failed() == prometheus_checks
     for name in prometheus_checks:
         assert f"backend prometheus ({dead}) failed its check" in run.results[name].message
-    assert run.seconds < 20, "an unreachable backend must not wait out every budget"
+    budgets = sum(
+        v.expectation.budget for v in plan(probe_config.expectations) if v.id in prometheus_checks
+    )
+    assert run.seconds < budgets, "an unreachable backend must not wait out every budget"
 
 
 def _assert_fails_only(run, failing: set[str], named: str, cause: str) -> None:
@@ -113,19 +98,6 @@ def _assert_fails_only(run, failing: set[str], named: str, cause: str) -> None:
 
 def _reload(url: str) -> None:
     httpx.post(f"{url}/-/reload", timeout=10).raise_for_status()
-
-
-def test_twenty_consecutive_probe_and_validate_cycles_on_the_healthy_stack_pass(
-    probe_config, suite_config
-):
-    """Twenty cycles of a real probe pass and `pytest validation/` judging its new ledger."""
-    durations = []
-    for number in range(20):
-        run = _healthy_run(probe_config, suite_config)
-        assert run.failed() == set(), f"cycle {number + 1} of 20:\n{run.output[-4000:]}"
-        assert run.returncode == 0
-        durations.append(run.seconds)
-    assert max(durations) < 30, durations
 
 
 # ---------------------------------------------------------------------------- alerts
