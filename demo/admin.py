@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Security
 
-from demo.auth import bearer_token, unauthorized
+from demo.auth import ADMIN_TOKEN, Credentials, bearer_token, unauthorized
 from demo.faults import Faults, FaultState, FaultUpdate
 
 logger = logging.getLogger(__name__)
 
 
 def admin_router(admin_token: str | None, faults: Faults) -> APIRouter:
-    async def require_admin(request: Request) -> None:
+    async def require_admin(
+        request: Request, credentials: Annotated[Credentials, Security(ADMIN_TOKEN)]
+    ) -> None:
         if admin_token is None:
             raise HTTPException(
                 status_code=503, detail="admin API disabled: DEMO_ADMIN_TOKEN is not set"
             )
-        token = bearer_token(request)
+        token = bearer_token(credentials)
         if token is None or not hmac.compare_digest(token.encode(), admin_token.encode()):
             logger.warning("rejected admin request", extra={"path": request.url.path})
             raise unauthorized("missing or wrong admin token")

@@ -9,8 +9,10 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from demo.faults import Faults
@@ -49,12 +51,24 @@ class TokenIssuer:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def bearer_token(request: Request) -> str | None:
+CLIENT_TOKEN = HTTPBearer(
+    scheme_name="ClientToken",
+    description="A token from `POST /auth/token`",
+    auto_error=False,
+)
+ADMIN_TOKEN = HTTPBearer(
+    scheme_name="AdminToken",
+    description="The admin token (`DEMO_ADMIN_TOKEN`) of the fault-injection API",
+    auto_error=False,
+)
+Credentials = HTTPAuthorizationCredentials | None
+
+
+def bearer_token(credentials: Credentials) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, if there is one."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
+    if credentials is None:
         return None
-    return token.strip() or None
+    return credentials.credentials.strip() or None
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -72,11 +86,11 @@ class TokenResponse(BaseModel):
     expires_in: int = TOKEN_LIFETIME_S
 
 
-def client_auth(issuer: TokenIssuer) -> Callable[[Request], Awaitable[str]]:
+def client_auth(issuer: TokenIssuer) -> Callable[[Credentials], Awaitable[str]]:
     """A route dependency that requires a valid bearer token and returns its client id."""
 
-    async def require_client(request: Request) -> str:
-        token = bearer_token(request)
+    async def require_client(credentials: Annotated[Credentials, Security(CLIENT_TOKEN)]) -> str:
+        token = bearer_token(credentials)
         if token is None:
             raise unauthorized("missing bearer token")
         client_id = issuer.client_of(token)

@@ -61,9 +61,15 @@ async def fetch(
     verify_tls: bool = True,
     follow_redirects: bool = True,
     max_redirects: int = 10,
+    phases: dict[str, float] | None = None,
 ) -> Response:
-    """Send one request (and its redirects), each over a new connection."""
-    phases = dict.fromkeys(PHASES, 0.0)
+    """Send one request (and its redirects), each over a new connection.
+
+    `phases`, when given, is filled in place as each phase ends, so a caller whose deadline
+    cuts the fetch short still holds the phases measured before it (as blackbox_exporter
+    reports resolve and connect of a request that timed out)."""
+    phases = {} if phases is None else phases
+    phases.update(dict.fromkeys(PHASES, 0.0))
     headers = dict(headers or {})
     visited = {(method, url)}
     cert_expiry: float | None = None

@@ -16,9 +16,14 @@ from signalcheck.checks import HttpCheck, Request
 
 
 async def send(
-    request: Request, base_url: str, trace: TraceContext, variables: Mapping[str, Any]
+    request: Request,
+    base_url: str,
+    trace: TraceContext,
+    variables: Mapping[str, Any],
+    phases: dict[str, float] | None = None,
 ) -> Response:
-    """Send `request` to the region at `base_url` under the request's own timeout."""
+    """Send `request` to the region at `base_url` under the request's own timeout; `phases`
+    is filled as the phases end (see `fetch`)."""
     headers = {name: render(value, variables) for name, value in request.headers.items()}
     body = None
     if request.json_body is not None:
@@ -38,6 +43,7 @@ async def send(
                 verify_tls=request.verify_tls,
                 follow_redirects=request.follow_redirects,
                 max_redirects=request.max_redirects,
+                phases=phases,
             )
     except TimeoutError:
         raise ProbeFailure(
@@ -49,9 +55,10 @@ async def send(
 async def attempt_http(
     check: HttpCheck, base_url: str, trace: TraceContext, evidence: dict[str, Any]
 ) -> None:
-    """One attempt; fills `evidence` (status, phases, cert expiry) and raises ProbeFailure."""
-    response = await send(check, base_url, trace, {})
-    evidence.update(
-        status=response.status, phases=dict(response.phases), cert_expiry=response.cert_expiry
-    )
+    """One attempt; fills `evidence` (status, phases, cert expiry) and raises ProbeFailure.
+    The phases are in `evidence` from the start: a timeout keeps those measured before it."""
+    phases: dict[str, float] = {}
+    evidence["phases"] = phases
+    response = await send(check, base_url, trace, {}, phases)
+    evidence.update(status=response.status, cert_expiry=response.cert_expiry)
     check_response(response, check.expect)

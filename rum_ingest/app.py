@@ -17,11 +17,21 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 from starlette.middleware.cors import CORSMiddleware
 
-from rum_ingest.edge import Rejected, authenticate, check_rate, invalid, parse, read_body
+from rum_ingest.answers import Accepted, FaroAccepted
+from rum_ingest.edge import (
+    Rejected,
+    RequestKey,
+    authenticate,
+    check_rate,
+    invalid,
+    parse,
+    read_body,
+)
 from rum_ingest.faro import FARO_PAYLOAD, to_events
 from rum_ingest.keys import Role
 from rum_ingest.metrics import RumMetrics
-from rum_ingest.models import BATCH, Batch
+from rum_ingest.models import BATCH, EVENTS, Batch
+from rum_ingest.openapi import document_bodies
 from rum_ingest.ratelimit import RateLimiter
 from rum_ingest.routes import RouteFolder
 from rum_ingest.rows import to_rows
@@ -38,6 +48,9 @@ Window = Annotated[float, Query(gt=0, le=90 * DAY, description="seconds back fro
 Until = Annotated[float | None, Query(ge=0, description="unix seconds; default now")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 SessionId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+FARO_HEADERS = ("Content-Encoding", "Idempotency-Key", "X-Faro-Session-Id")
+"""Headers the Faro Web SDK 2.x fetch transport sends besides Content-Type and X-API-Key
+(faro-web-sdk packages/web-sdk/src/transports/fetch/transport.ts, `prepareRequest`)."""
 
 
 def allow_cross_origin(app: FastAPI, origins: tuple[str, ...]) -> None:
@@ -46,7 +59,7 @@ def allow_cross_origin(app: FastAPI, origins: tuple[str, ...]) -> None:
         CORSMiddleware,
         allow_origins=list(origins),
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "X-API-Key", "X-Faro-Session-Id"],
+        allow_headers=["Content-Type", "X-API-Key", *FARO_HEADERS],
         expose_headers=["Retry-After"],
         max_age=600,
     )
@@ -79,42 +92,58 @@ def create_app(settings: Settings) -> FastAPI:
             metrics.answered(exc.status)
         return JSONResponse({"detail": exc.reason}, exc.status, headers=exc.headers)
 
-    async def store_batch(batch: Batch, app_name: str) -> JSONResponse:
+    async def store_batch(batch: Batch, app_name: str) -> int:
+        """Store the batch; returns how many events it held."""
         rows = to_rows(batch, app_name, time.time(), routes)
-        try:
-            await store.add(rows)
-        except Exception as exc:
-            logger.error("storing a batch failed: %s: %s", type(exc).__name__, exc)
-            raise Rejected(503, "event store unavailable", {"Retry-After": "1"}) from None
+        if rows:
+            try:
+                await store.add(rows)
+            except Exception as exc:
+                logger.error("storing a batch failed: %s: %s", type(exc).__name__, exc)
+                raise Rejected(503, "event store unavailable", {"Retry-After": "1"}) from None
         metrics.observe(rows)
         metrics.answered(202)
-        return JSONResponse({"accepted": len(rows)}, status_code=202)
+        return len(rows)
 
-    @app.post("/v1/events", status_code=202, summary="Ingest a batch of RUM events")
-    async def ingest(request: Request) -> JSONResponse:
-        app_name = authenticate(request, settings.api_keys, Role.INGEST)
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        summary="Ingest a batch of RUM events",
+        responses={202: {"model": Accepted, "description": "Stored"}},
+    )
+    async def ingest(request: Request, key: RequestKey) -> JSONResponse:
+        app_name = authenticate(key, settings.api_keys, Role.INGEST)
         check_rate(limiter, app_name)
-        return await store_batch(parse(BATCH, await read_body(request)), app_name)
+        accepted = await store_batch(parse(BATCH, await read_body(request)), app_name)
+        return JSONResponse(Accepted(accepted=accepted).model_dump(), status_code=202)
 
-    @app.post("/collect", status_code=202, summary="Grafana Faro Web SDK payloads")
+    faro_responses = {202: {"model": FaroAccepted, "description": "Stored, or counted as dropped"}}
+
+    @app.post(
+        "/collect",
+        status_code=202,
+        summary="Grafana Faro Web SDK payloads",
+        responses=faro_responses,
+    )
     @app.post("/collect/{api_key}", status_code=202, include_in_schema=False)
-    async def faro_collect(request: Request, api_key: str | None = None) -> JSONResponse:
-        app_name = authenticate(request, settings.api_keys, Role.INGEST, api_key)
+    async def faro_collect(
+        request: Request, key: RequestKey, api_key: str | None = None
+    ) -> JSONResponse:
+        app_name = authenticate(api_key or key, settings.api_keys, Role.INGEST)
         check_rate(limiter, app_name)
         payload = parse(FARO_PAYLOAD, await read_body(request))
         try:
-            events = to_events(payload)
-            if not events:
-                metrics.answered(202)
-                return JSONResponse({"accepted": 0}, status_code=202)
-            batch = BATCH.validate_python(
-                {"events": events, "app": {"version": payload.meta.app.version}}
-            )
+            items = to_events(payload)
+            events = EVENTS.validate_python(items.events)
         except ValidationError as exc:
             raise invalid(exc) from None
         except (ValueError, OverflowError) as exc:
             raise Rejected(422, f"unreadable timestamp: {exc}") from None
-        return await store_batch(batch, app_name)
+        batch: Batch = {"events": events, "app": {"version": payload.meta.app.version}}
+        accepted = await store_batch(batch, app_name)
+        metrics.drop(items.dropped)
+        answer = FaroAccepted.of(accepted, items.dropped)
+        return JSONResponse(answer.model_dump(), status_code=202)
 
     @app.get("/v1/sdk.js", include_in_schema=False)
     async def sdk_js() -> Response:
@@ -125,45 +154,67 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     def time_window(
-        request: Request, window: float, until: float | None
+        key: str | None, window: float, until: float | None
     ) -> tuple[str, float, float]:
-        app_name = authenticate(request, settings.api_keys, Role.READ)
+        app_name = authenticate(key, settings.api_keys, Role.READ)
         end = time.time() if until is None else until
         return app_name, end - window, end
 
     @app.get("/v1/analytics/page-loads", summary="Average and p95 page load time per page")
     async def page_loads(
-        request: Request, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.PageLoadStats]:
-        app_name, since, end = time_window(request, window, until)
+        app_name, since, end = time_window(key, window, until)
         return await analytics.page_loads(store.database, app_name, since, end, limit)
 
     @app.get("/v1/analytics/slowest-endpoints", summary="API endpoints by average duration")
     async def slowest_endpoints(
-        request: Request, window: Window = 3600.0, until: Until = None, limit: Limit = 10
+        key: RequestKey, window: Window = 3600.0, until: Until = None, limit: Limit = 10
     ) -> list[analytics.EndpointStats]:
-        app_name, since, end = time_window(request, window, until)
+        app_name, since, end = time_window(key, window, until)
         return await analytics.slowest_endpoints(store.database, app_name, since, end, limit)
 
     @app.get("/v1/analytics/errors", summary="Errors and affected sessions per page")
     async def errors(
-        request: Request, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.PageErrors]:
-        app_name, since, end = time_window(request, window, until)
+        app_name, since, end = time_window(key, window, until)
         return await analytics.errors_by_page(store.database, app_name, since, end, limit)
 
     @app.get("/v1/analytics/web-vitals", summary="Samples, p75 and share rated good per vital")
     async def web_vitals(
-        request: Request, window: Window = DAY, until: Until = None
+        key: RequestKey, window: Window = DAY, until: Until = None
     ) -> list[analytics.VitalStats]:
-        app_name, since, end = time_window(request, window, until)
+        app_name, since, end = time_window(key, window, until)
         return await analytics.web_vitals(store.database, app_name, since, end)
 
+    @app.get("/v1/analytics/logs", summary="The app's logs and their sessions per level")
+    async def logs(
+        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+    ) -> list[analytics.LogCounts]:
+        app_name, since, end = time_window(key, window, until)
+        return await analytics.logs_by_level(store.database, app_name, since, end, limit)
+
+    @app.get("/v1/analytics/events", summary="The app's own events and their sessions per name")
+    async def custom_events(
+        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+    ) -> list[analytics.EventCounts]:
+        app_name, since, end = time_window(key, window, until)
+        return await analytics.custom_events(store.database, app_name, since, end, limit)
+
+    @app.get(
+        "/v1/analytics/measurements",
+        summary="Samples, mean, min, max and p75 per custom measurement",
+    )
+    async def measurements(
+        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+    ) -> list[analytics.MeasurementStats]:
+        app_name, since, end = time_window(key, window, until)
+        return await analytics.measurements(store.database, app_name, since, end, limit)
+
     @app.get("/v1/sessions/{session_id}/events", summary="One session's events, as received")
-    async def session_events(
-        request: Request, session_id: SessionId
-    ) -> list[sessions.SessionEvent]:
-        app_name = authenticate(request, settings.api_keys, Role.READ)
+    async def session_events(key: RequestKey, session_id: SessionId) -> list[sessions.SessionEvent]:
+        app_name = authenticate(key, settings.api_keys, Role.READ)
         return await sessions.session_events(store.database, app_name, session_id)
 
     @app.get("/health")
@@ -183,4 +234,5 @@ def create_app(settings: Settings) -> FastAPI:
     async def prometheus_metrics() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
+    document_bodies(app, {"/v1/events": BATCH, "/collect": FARO_PAYLOAD})
     return app

@@ -4,8 +4,11 @@ the body is valid. Each check turns bad input into a 4xx with a reason before an
 
 from __future__ import annotations
 
-from typing import TypeVar
+import zlib
+from typing import Annotated, TypeVar
 
+from fastapi import Depends, Security
+from fastapi.security import APIKeyHeader, APIKeyQuery
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 
@@ -14,6 +17,7 @@ from rum_ingest.models import MAX_BODY_BYTES
 from rum_ingest.ratelimit import RateLimiter
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon
+ACCEPTED_ENCODINGS = ("identity", "gzip")  # gzip: Faro's `requestCompression`
 MAX_REASONS = 3
 T = TypeVar("T")
 
@@ -37,10 +41,34 @@ WRONG_ROLE = {
 """Why a key of the other role is refused, by the role the endpoint needs."""
 
 
-def authenticate(request: Request, keys: ApiKeys, role: Role, path_key: str | None = None) -> str:
-    """The app named by the request's API key (`X-API-Key`, `?api_key=`, or the path); 401
-    for a missing or unknown key, 403 for a key of the other role."""
-    key = path_key or request.headers.get("x-api-key") or request.query_params.get("api_key")
+KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="An app's ingest key (to send events) or read key (to read analytics)",
+    auto_error=False,
+)
+KEY_QUERY = APIKeyQuery(
+    name="api_key",
+    scheme_name="ApiKeyQuery",
+    description="The key as a query parameter, for navigator.sendBeacon (it cannot set headers)",
+    auto_error=False,
+)
+
+
+async def _request_key(
+    header: Annotated[str | None, Security(KEY_HEADER)],
+    query: Annotated[str | None, Security(KEY_QUERY)],
+) -> str | None:
+    return header or query
+
+
+RequestKey = Annotated[str | None, Depends(_request_key)]
+"""The request's API key, from `X-API-Key` or `?api_key=`; documented as security schemes."""
+
+
+def authenticate(key: str | None, keys: ApiKeys, role: Role) -> str:
+    """The app named by the API key; 401 for a missing or unknown key, 403 for a key of the
+    other role."""
     if not key:
         raise Rejected(401, "missing API key: send the X-API-Key header or ?api_key=")
     found = keys.lookup(key)
@@ -72,13 +100,31 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise Rejected(413, f"body of {declared} bytes exceeds the limit of {limit}")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ACCEPTED_ENCODINGS:
+        raise Rejected(415, f"Content-Encoding must be gzip or identity; got {encoding!r}")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise Rejected(413, f"body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    return gunzip(body, limit) if encoding == "gzip" else body
+
+
+def gunzip(body: bytes, limit: int) -> bytes:
+    """A gzip body decompressed, at most `limit` bytes of it; 400 if it is not whole gzip."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip header and trailer
+    try:
+        data = inflater.decompress(body, limit)
+    except zlib.error as exc:
+        raise Rejected(400, f"body is not valid gzip: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise Rejected(413, f"body exceeds the limit of {limit} bytes once decompressed")
+    if not inflater.eof:
+        raise Rejected(400, "body is not valid gzip: it ends before the gzip stream does")
+    return data
 
 
 def parse(adapter: TypeAdapter[T], body: bytes) -> T:

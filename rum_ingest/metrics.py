@@ -137,6 +137,13 @@ class RumMetrics:
             registry=self.registry,
         )
 
+        self.dropped = Counter(
+            "rum_ingest_dropped_items_total",
+            "Items of accepted payloads that are not stored, by item kind and reason",
+            ["kind", "reason"],
+            registry=self.registry,
+        )
+
     def _child(self, metric: MetricWrapperBase, *labels: str):
         """`metric.labels(*labels)`, remembered: label values are capped, so this stays small."""
         key = (metric, labels)
@@ -167,6 +174,11 @@ class RumMetrics:
                 values[self.vitals[row.name], (pages(row.page),)].append(row.value * spec.scale)
         for (histogram, labels), amounts in values.items():
             observe_all(child(histogram, *labels), amounts)
+
+    def drop(self, dropped: CounterOf[tuple[str, str]]) -> None:
+        """Count items not stored, by (kind, reason): both from fixed sets, never user input."""
+        for (kind, reason), count in dropped.items():
+            self._child(self.dropped, kind, reason).inc(count)
 
     def answered(self, status: int) -> None:
         self._child(self.batches, str(status)).inc()

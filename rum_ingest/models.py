@@ -17,6 +17,7 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS_PER_BATCH = 100
 MAX_DURATION_MS = 3_600_000.0  # an hour: anything longer is a broken clock, not a measurement
 MAX_TIMESTAMP_MS = 2**53  # the largest integer a browser's Number holds exactly
+MAX_MEASUREMENT = 1e15  # a custom measurement's magnitude; beyond it, a bug rather than a value
 
 ShortText = Annotated[str, StringConstraints(max_length=128)]
 UrlText = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
@@ -50,6 +51,9 @@ class _Event(TypedDict):
     page: Page
     user_agent: NotRequired[Annotated[str, StringConstraints(max_length=512)] | None]
     viewport: NotRequired[Viewport | None]
+    trace_id: NotRequired[
+        Annotated[TraceId | None, Field(description="the trace the event happened in")]
+    ]
 
 
 @strict_numbers
@@ -137,6 +141,13 @@ class Vital(TypedDict):
     name: VitalName
     value: Annotated[float, Field(ge=0, le=MAX_DURATION_MS, description="ms; CLS unitless")]
     rating: NotRequired[Literal["good", "needs-improvement", "poor"] | None]
+    attribution: NotRequired[
+        Annotated[
+            dict[ShortText, float | Annotated[str, StringConstraints(max_length=512)]],
+            Field(max_length=96, description="what caused the value, as web-vitals reports it"),
+        ]
+        | None
+    ]
 
 
 @strict_numbers
@@ -145,10 +156,74 @@ class WebVital(_Event):
     vital: Vital
 
 
+LogLevel = Literal["trace", "debug", "info", "log", "warn", "error"]
+Context = Annotated[
+    dict[ShortText, Annotated[str, StringConstraints(max_length=512)]], Field(max_length=64)
+]
+
+
+@strict_numbers
+class LogDetail(TypedDict):
+    level: LogLevel
+    message: Annotated[str, StringConstraints(max_length=2048)]
+    context: NotRequired[Context | None]
+
+
+@strict_numbers
+class Log(_Event):
+    type: Literal["log"]
+    log: LogDetail
+
+
+@strict_numbers
+class CustomDetail(TypedDict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    domain: NotRequired[ShortText | None]
+    attributes: NotRequired[Context | None]
+
+
+@strict_numbers
+class CustomEvent(_Event):
+    """An event the app names itself (`pushEvent`), or a session's start, resume or extension."""
+
+    type: Literal["custom_event"]
+    custom: CustomDetail
+
+
+@strict_numbers
+class MeasurementDetail(TypedDict):
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=128),
+        Field(description="`type.key`, e.g. cart.items"),
+    ]
+    value: Annotated[float, Field(ge=-MAX_MEASUREMENT, le=MAX_MEASUREMENT)]
+    context: NotRequired[Context | None]
+
+
+@strict_numbers
+class Measurement(_Event):
+    """A number the app measures itself (`pushMeasurement`), in its own unit."""
+
+    type: Literal["measurement"]
+    measurement: MeasurementDetail
+
+
 Event = Annotated[
-    PageLoad | ResourceLoad | LongTask | ApiCall | UserInteraction | Error | WebVital,
+    PageLoad
+    | ResourceLoad
+    | LongTask
+    | ApiCall
+    | UserInteraction
+    | Error
+    | WebVital
+    | Log
+    | CustomEvent
+    | Measurement,
     Field(discriminator="type"),
 ]
+EVENTS = TypeAdapter(list[Event])
+"""Events without the batch's limit on their number: a Faro payload's items become many."""
 
 
 @strict_numbers

@@ -23,7 +23,8 @@ class Row(NamedTuple):
     event_type: str
     url: str  # the page URL, scrubbed
     page: str  # the page's route template
-    name: str | None  # endpoint, vital, resource type, interaction action or error kind
+    name: str | None  # endpoint, vital, resource type, action, error kind, log level,
+    # custom event name or measurement name
     duration_us: int | None
     value: float | None
     status: int | None
@@ -51,7 +52,8 @@ def _row(
 ) -> Row:
     # The hot path of the ingest: plain dicts in, a positional Row out, dispatch on the type.
     url = scrub_url(event["page"]["url"])
-    name = duration = value = status = trace_id = message = None
+    name = duration = value = status = message = None
+    trace_id = event.get("trace_id")
     attributes: dict[str, object] = {}
     referrer = event["page"].get("referrer")
     if referrer:
@@ -74,6 +76,12 @@ def _row(
         name, value = vital["name"], vital["value"]
         if vital.get("rating"):
             attributes["rating"] = vital["rating"]
+        attribution = vital.get("attribution")
+        if attribution:
+            attributes["attribution"] = {
+                key: scrub_text(cause) if isinstance(cause, str) else cause
+                for key, cause in attribution.items()
+            }
     elif kind == "page_load":
         metrics = event["metrics"]
         duration = metrics["total"]
@@ -97,6 +105,20 @@ def _row(
         name, message = error.get("kind"), scrub_text(error["message"])
         if error.get("stack"):
             attributes["stack"] = scrub_text(error["stack"])
+    elif kind == "log":
+        log = event["log"]
+        name, message = log["level"], scrub_text(log["message"])
+        _add_context(attributes, "context", log.get("context"))
+    elif kind == "custom_event":
+        custom = event["custom"]
+        name = scrub_text(custom["name"])
+        if custom.get("domain"):
+            attributes["domain"] = custom["domain"]
+        _add_context(attributes, "attributes", custom.get("attributes"))
+    elif kind == "measurement":
+        measurement = event["measurement"]
+        name, value = measurement["name"], measurement["value"]
+        _add_context(attributes, "context", measurement.get("context"))
     return Row(
         received_at,
         event["timestamp"],
@@ -115,3 +137,9 @@ def _row(
         message,
         to_json(attributes).decode(),
     )
+
+
+def _add_context(attributes: dict[str, object], key: str, context: dict[str, str] | None) -> None:
+    """An app's own key-value context, its values scrubbed like any free text."""
+    if context:
+        attributes[key] = {name: scrub_text(text) for name, text in context.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -78,6 +78,26 @@ class CaptureBackend(Backend):
     source: str = Field("", pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+class TempoBackend(Backend):
+    """Grafana Tempo; `api_version` picks the trace-by-id endpoint."""
+
+    api_version: Literal["auto", "v1", "v2"] = Field(
+        "auto",
+        description="trace by id: v2 is /api/v2/traces/{id} (Tempo 2.6+), v1 /api/traces/{id}; "
+        "auto asks v2 and falls back to v1 once v2 answers 404 as a missing endpoint",
+    )
+
+
+class JaegerBackend(Backend):
+    """Jaeger query; `api_version` picks the trace-by-id endpoint."""
+
+    api_version: Literal["auto", "v3", "v1"] = Field(
+        "auto",
+        description="trace by id: v3 is /api/v3/traces/{id} (OTLP JSON), v1 the classic JSON "
+        "/api/traces/{id}; auto asks v3 and falls back to v1 once v3 is missing",
+    )
+
+
 class Backends(_Model):
     prometheus: Backend | None = None
     alertmanager: Backend | None = None
@@ -85,8 +105,8 @@ class Backends(_Model):
     capture: CaptureBackend | None = None
     rum_ingest: Backend | None = None
     loki: Backend | None = None
-    tempo: Backend | None = None
-    jaeger: Backend | None = None
+    tempo: TempoBackend | None = None
+    jaeger: JaegerBackend | None = None
 
 
 class StackPorts(_Model):

@@ -88,7 +88,13 @@ class LogExpectation(_Expectation):
     region_attribute: str | None = Field(
         "cloud.region",
         description="resource or record attribute every record must carry = the probe's "
-        "region (from Loki also the label forms: cloud_region, region); None: no check",
+        "region (from Loki also its label form, e.g. cloud_region); None: no check",
+    )
+    region_label: str = Field(
+        "region",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Loki only: the stream label or structured metadata naming the region, "
+        "looked up after region_attribute and before cloud_region (Loki's OTLP name)",
     )
 
 

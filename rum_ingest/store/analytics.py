@@ -1,5 +1,5 @@
-"""The reference design's three RUM questions, and the web vitals summary, as SQL that SQLite
-and PostgreSQL answer alike.
+"""The reference design's three RUM questions, the web vitals summary, and the apps' own logs,
+events and measurements, as SQL that SQLite and PostgreSQL answer alike.
 
 Durations are integer microseconds and averages are computed here from exact integer sums, and
 p95 is the nearest-rank percentile from window functions, so both databases give equal numbers.
@@ -34,12 +34,29 @@ ORDER BY SUM(duration_us) * 1.0 / COUNT(*) DESC, key
 LIMIT :limit
 """
 
-_ERRORS = f"""
-SELECT page, COUNT(*) AS errors, COUNT(DISTINCT session_id) AS sessions
+# `{key}` is a column name from this module, never user input.
+_COUNTS = f"""
+SELECT {{key}} AS key, COUNT(*) AS n, COUNT(DISTINCT session_id) AS sessions
 FROM rum_events
-WHERE {_WINDOW}
-GROUP BY page
-ORDER BY COUNT(*) DESC, page
+WHERE {_WINDOW} AND {{key}} IS NOT NULL
+GROUP BY {{key}}
+ORDER BY COUNT(*) DESC, {{key}}
+LIMIT :limit
+"""
+
+_MEASUREMENTS = f"""
+WITH ranked AS (
+    SELECT name, value,
+           ROW_NUMBER() OVER (PARTITION BY name ORDER BY value) AS nth,
+           COUNT(*) OVER (PARTITION BY name) AS n
+    FROM rum_events
+    WHERE {_WINDOW} AND name IS NOT NULL AND value IS NOT NULL
+)
+SELECT name, COUNT(*), AVG(value), MIN(value), MAX(value),
+       MIN(CASE WHEN nth * 100 >= n * 75 THEN value END)
+FROM ranked
+GROUP BY name
+ORDER BY COUNT(*) DESC, name
 LIMIT :limit
 """
 
@@ -89,6 +106,29 @@ class PageErrors(BaseModel):
     affected_sessions: int
 
 
+class LogCounts(BaseModel):
+    level: str
+    logs: int
+    sessions: int
+
+
+class EventCounts(BaseModel):
+    event: str
+    """The name the app gave it (`pushEvent`), or `session_start`, `view_changed`, ..."""
+    count: int
+    sessions: int
+
+
+class MeasurementStats(BaseModel):
+    measurement: str
+    """`type.key` of the app's `pushMeasurement`, in the app's own unit."""
+    samples: int
+    mean: float
+    min: float
+    max: float
+    p75: float
+
+
 def _seconds(microseconds: float) -> float:
     return round(microseconds / 1e6, 6)
 
@@ -136,10 +176,58 @@ async def errors_by_page(
     database: Migratable, app: str, since: float, until: float, limit: int
 ) -> list[PageErrors]:
     """JavaScript errors and the sessions they affected, per page route, most first."""
-    params = {"app": app, "event_type": "error", "since": since, "until": until, "limit": limit}
-    rows = await database.fetch(_ERRORS, params)
-    result = [PageErrors(page=p, errors=int(e), affected_sessions=int(s)) for p, e, s in rows]
-    return sorted(result, key=lambda r: (-r.errors, r.page))
+    rows = await _counts(database, "page", "error", app, since, until, limit)
+    return [PageErrors(page=p, errors=e, affected_sessions=s) for p, e, s in rows]
+
+
+async def logs_by_level(
+    database: Migratable, app: str, since: float, until: float, limit: int
+) -> list[LogCounts]:
+    """The app's logs and the sessions that wrote them, per level, most first."""
+    rows = await _counts(database, "name", "log", app, since, until, limit)
+    return [LogCounts(level=k, logs=n, sessions=s) for k, n, s in rows]
+
+
+async def custom_events(
+    database: Migratable, app: str, since: float, until: float, limit: int
+) -> list[EventCounts]:
+    """The app's own events (and session starts) and their sessions, per name, most first."""
+    rows = await _counts(database, "name", "custom_event", app, since, until, limit)
+    return [EventCounts(event=k, count=n, sessions=s) for k, n, s in rows]
+
+
+async def _counts(
+    database: Migratable,
+    key: str,
+    event_type: str,
+    app: str,
+    since: float,
+    until: float,
+    limit: int,
+) -> list[tuple[str, int, int]]:
+    """(key, events, distinct sessions) per value of column `key`, most events first."""
+    params = {"app": app, "event_type": event_type, "since": since, "until": until, "limit": limit}
+    rows = await database.fetch(_COUNTS.format(key=key), params)
+    return sorted(((k, int(n), int(s)) for k, n, s in rows), key=lambda r: (-r[1], r[0]))
+
+
+async def measurements(
+    database: Migratable, app: str, since: float, until: float, limit: int
+) -> list[MeasurementStats]:
+    """Per custom measurement: samples, mean, min, max and nearest-rank p75, most samples
+    first."""
+    params = {
+        "app": app, "event_type": "measurement", "since": since, "until": until, "limit": limit,
+    }  # fmt: skip
+    rows = await database.fetch(_MEASUREMENTS, params)
+    stats = [
+        MeasurementStats(
+            measurement=name, samples=int(n), mean=round(float(mean), 6), min=float(low),
+            max=float(high), p75=float(p75),
+        )
+        for name, n, mean, low, high, p75 in rows
+    ]  # fmt: skip
+    return sorted(stats, key=lambda s: (-s.samples, s.measurement))
 
 
 async def web_vitals(

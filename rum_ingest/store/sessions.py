@@ -10,7 +10,7 @@ MAX_SESSION_EVENTS = 1000
 
 _SESSION = """
 SELECT received_at, client_time, event_type, page, name, value, duration_us, status, trace_id,
-       region
+       region, message
 FROM rum_events
 WHERE app = :app AND session_id = :session
 ORDER BY received_at, id
@@ -26,12 +26,15 @@ class SessionEvent(BaseModel):
     event_type: str
     page: str
     name: str | None
-    """Endpoint (`GET /health/ready`), vital (`FCP`), resource type, action or error kind."""
+    """Endpoint (`GET /health/ready`), vital (`FCP`), resource type, action, error kind, log
+    level, custom event or measurement name."""
     value: float | None
     duration_seconds: float | None
     status: int | None
     trace_id: str | None
     region: str | None
+    message: str | None
+    """An error's or a log's message, scrubbed."""
 
 
 async def session_events(
@@ -44,7 +47,8 @@ async def session_events(
         SessionEvent(
             received_at=received, client_time=client, event_type=kind, page=page, name=name,
             value=value, duration_seconds=None if micros is None else micros / 1e6,
-            status=status, trace_id=trace_id, region=region,
+            status=status, trace_id=trace_id, region=region, message=message,
         )
-        for received, client, kind, page, name, value, micros, status, trace_id, region in rows
+        for received, client, kind, page, name, value, micros, status, trace_id, region, message
+        in rows
     ]  # fmt: skip

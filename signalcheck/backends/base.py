@@ -1,16 +1,60 @@
-"""What every backend client shares: timeouts, retries, auth, tenant header, TLS options."""
+"""What every backend client shares: timeouts, retries, auth, tenant header, TLS options.
+
+Retries live here and only here: a 429 ("too many outstanding requests", as Tempo's and
+Loki's query-frontends answer), a 5xx or a connection error is tried again with exponential
+backoff, waiting what a `Retry-After` header asks (delta-seconds or an HTTP date), until the
+deadline of the expectation being judged (`within_deadline`) or, outside one,
+`DEFAULT_RETRY_WINDOW` seconds from the first attempt.
+"""
 
 from __future__ import annotations
 
+import email.utils
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC
 from typing import Any
 
 import httpx
 
 from signalcheck.config import Backend
 
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_RETRY_WINDOW = 3.0
+"""Seconds a call keeps retrying when no expectation's deadline is set."""
+MAX_BACKOFF = 5.0
+MAX_ATTEMPTS = 50
+"""A bound on the attempts of one call, whatever the deadline."""
+
+_DEADLINE: ContextVar[float | None] = ContextVar("backend_deadline", default=None)
+
+
+@contextmanager
+def within_deadline(deadline: float) -> Iterator[None]:
+    """Calls made inside retry until `deadline` (`time.monotonic()`), no longer."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """The seconds a `Retry-After` header asks to wait: delta-seconds or an HTTP date (RFC 9110
+    section 10.2.3); None when absent or unreadable. `now` is unix seconds (default: now)."""
+    text = (value or "").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class BackendError(Exception):
@@ -43,9 +87,10 @@ class BackendClient:
     name = "backend"
     health_path = "/"
 
-    def __init__(self, backend: Backend, *, retries: int = 2, backoff: float = 0.2):
+    def __init__(self, backend: Backend, *, retries: int | None = None, backoff: float = 0.2):
         self.backend = backend
         self.retries = retries
+        """At most this many retries of one call (None: as many as the deadline allows)."""
         self.backoff = backoff
         self.last_request = ""
         """The method and full URL (with query string) of the last request sent."""
@@ -67,7 +112,12 @@ class BackendClient:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request, retrying 5xx and connection errors with exponential backoff."""
+        """Send a request, retrying 429, 5xx and connection errors (see the module docstring).
+
+        A BackendError when the last attempt still failed: what came back, how many attempts
+        were made and why the retries stopped."""
+        began = time.monotonic()
+        deadline = _DEADLINE.get() or began + DEFAULT_RETRY_WINDOW
         attempt = 0
         while True:
             request = self._http.build_request(method, path, **kwargs)
@@ -75,15 +125,37 @@ class BackendClient:
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
-                if attempt >= self.retries:
-                    raise BackendError(
-                        f"{self.name}: {method} {self.backend.base_url}{path}: {cause_chain(exc)}"
-                    ) from None
+                failure = f"{method} {self.backend.base_url}{path}: {cause_chain(exc)}"
+                wait = self._backoff(attempt)
             else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                if response.status_code not in RETRY_STATUSES:
                     return response
-            time.sleep(self.backoff * 2**attempt)
+                failure = (
+                    f"{method} {request.url} returned {response.status_code}: {response.text[:300]}"
+                )
+                asked = retry_after(response.headers.get("Retry-After"))
+                wait = self._backoff(attempt) if asked is None else asked
             attempt += 1
+            left = deadline - time.monotonic()
+            stop = ""
+            if self.retries is not None and attempt > self.retries:
+                stop = f"retries={self.retries} used"
+            elif attempt >= MAX_ATTEMPTS:
+                stop = f"{MAX_ATTEMPTS} attempts made"
+            elif wait > left:
+                stop = (
+                    f"waiting {wait:.1f}s more would pass the deadline ({max(left, 0):.1f}s left)"
+                )
+            if stop:
+                took = time.monotonic() - began
+                tried = (
+                    "" if self.retries == 0 else f" ({attempt} attempt(s) in {took:.1f}s; {stop})"
+                )
+                raise BackendError(f"{self.name}: {failure}{tried}")
+            time.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff * 2**attempt, MAX_BACKOFF)
 
     def check_reachable(self) -> None:
         """One request to `health_path`, no retries: a BackendError naming this backend, its

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from signalcheck.backends.base import BackendClient
+from signalcheck.backends.spans import FetchedTrace
 from signalcheck.config import CaptureBackend
 
 
@@ -20,6 +21,10 @@ class CaptureClient(BackendClient):
         """The spans of one trace; empty while none has arrived."""
         response = self.request("GET", f"/api/traces/{trace_id}")
         return [] if response.status_code == 404 else self.decode(response)["spans"]
+
+    def fetch_trace(self, trace_id: str) -> FetchedTrace:
+        """The spans of one trace (the receiver stores whole spans: never partial)."""
+        return FetchedTrace(self.trace(trace_id))
 
     def spans(self, **filters: Any) -> list[dict[str, Any]]:
         """Spans by service, name, trace_id, time (`start`, `end`) or attribute

@@ -1,10 +1,68 @@
-"""Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics)."""
+"""Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics).
+
+Query results come back in one shape whatever the result type: an instant query as a list of
+`{"metric": {...}, "value": [t, "v"]}` (a scalar as one such item with no labels; a range
+vector as its series with their `values` and, as `value`, the latest of them), a range query
+as `{"metric": {...}, "values": [[t, "v"], ...]}`. A result without numbers (a string,
+native-histogram samples) is a `PrometheusResultError` saying what to query instead, never a
+KeyError further on.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from signalcheck.backends.base import BackendClient, BackendError
+
+HISTOGRAM_HINT = (
+    "a native histogram has no single value: query histogram_count(), histogram_sum(), "
+    "histogram_avg() or histogram_quantile() of it"
+)
+
+
+class PrometheusResultError(BackendError):
+    """A query answer of a type or sample kind the caller cannot read as numbers."""
+
+
+def instant_samples(promql: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `data` of an instant query as float samples (see the module docstring)."""
+    kind, result = data.get("resultType"), data.get("result")
+    if kind == "scalar":
+        return [{"metric": {}, "value": result}]
+    if kind == "vector":
+        histograms = [s for s in result or [] if "value" not in s]
+        if histograms:
+            raise PrometheusResultError(
+                f"prometheus: {promql!r} returned {len(histograms)} native-histogram "
+                f"sample(s) (e.g. {histograms[0].get('metric')}): {HISTOGRAM_HINT}"
+            )
+        return result or []
+    if kind == "matrix":
+        return [
+            {**series, "value": series["values"][-1]}
+            for series in range_series(promql, data)
+            if series.get("values")
+        ]
+    raise PrometheusResultError(
+        f"prometheus: {promql!r} returned result type {kind!r} ({result!r}), not numbers"
+    )
+
+
+def range_series(promql: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `data` of a range query as float series (see the module docstring)."""
+    if data.get("resultType") != "matrix":
+        raise PrometheusResultError(
+            f"prometheus: range query {promql!r} returned result type "
+            f"{data.get('resultType')!r}, expected matrix"
+        )
+    series = data.get("result") or []
+    histograms = [s for s in series if s.get("histograms")]
+    if histograms:
+        raise PrometheusResultError(
+            f"prometheus: {promql!r} returned native-histogram samples in "
+            f"{len(histograms)} series (e.g. {histograms[0].get('metric')}): {HISTOGRAM_HINT}"
+        )
+    return series
 
 
 class PrometheusClient(BackendClient):
@@ -19,17 +77,15 @@ class PrometheusClient(BackendClient):
         return body["data"]
 
     def query(self, promql: str, time: float | None = None) -> list[dict[str, Any]]:
-        """Instant query; the `result` list of the vector (or a one-item list for a scalar)."""
-        data = self._data("/api/v1/query", query=promql, time=time)
-        return data["result"] if data["resultType"] in ("vector", "matrix") else [data]
+        """Instant query: one `{"metric", "value"}` item per series (one for a scalar)."""
+        return instant_samples(promql, self._data("/api/v1/query", query=promql, time=time))
 
     def query_range(
         self, promql: str, start: float, end: float, step: float
     ) -> list[dict[str, Any]]:
         """Range query; one item per series, each with `metric` and `values` [[t, "v"], ...]."""
-        return self._data("/api/v1/query_range", query=promql, start=start, end=end, step=step)[
-            "result"
-        ]
+        data = self._data("/api/v1/query_range", query=promql, start=start, end=end, step=step)
+        return range_series(promql, data)
 
     def series(
         self, *matchers: str, start: float | None = None, end: float | None = None

@@ -10,9 +10,28 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+@dataclass(frozen=True)
+class FetchedTrace:
+    """One trace as a backend answered it: its spans, and why the backend itself says it is
+    not the whole trace ("" when it does not, e.g. Tempo's `status: PARTIAL` and `message`)."""
+
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    partial: str = ""
+
+
+@runtime_checkable
+class TraceSource(Protocol):
+    """A backend that answers a trace by its id (Tempo, Jaeger, the capture receiver)."""
+
+    last_request: str
+
+    def fetch_trace(self, trace_id: str) -> FetchedTrace: ...
 
 
 def hex_id(value: str | None, length: int) -> str:

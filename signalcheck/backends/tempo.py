@@ -1,20 +1,54 @@
-"""Grafana Tempo HTTP API: trace by id (v1 and v2 endpoints) and TraceQL search."""
+"""Grafana Tempo HTTP API: trace by id (v2 with fallback to v1) and TraceQL search.
+
+v2 (`/api/v2/traces/<id>`, Tempo 2.6+) answers `{"trace": {"resourceSpans": [...]}}`, with
+`"status": "PARTIAL"` and a `message` when the trace was cut (too large, filtered, pruned);
+v1 (`/api/traces/<id>`) answers `{"batches": [...]}` (or `resourceSpans`). With
+`api_version: auto` a 404 from v2 that is a missing endpoint (Go's plain "404 page not
+found", or an HTML page of a proxy) switches this client to v1 for good; Tempo's own "trace
+not found" is a 404 with an empty (or JSON) body and means only that.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from signalcheck.backends.base import BackendClient
-from signalcheck.backends.spans import otlp_spans
+from signalcheck.backends.spans import FetchedTrace, otlp_spans
+from signalcheck.config import Backend, TempoBackend
+
+PATHS = {"v2": "/api/v2/traces", "v1": "/api/traces"}
+
+
+def endpoint_missing(response: httpx.Response) -> bool:
+    """Whether a 404 says the path does not exist (not that the trace does not): a non-empty
+    body that is neither JSON nor mentions a trace."""
+    text = response.text.strip()
+    if not text or "trace" in text.lower():
+        return False
+    try:
+        response.json()
+    except ValueError:
+        return True
+    return False
+
+
+def partial_reason(body: dict[str, Any]) -> str:
+    """Why Tempo says the trace it returned is not the whole trace ("" when it is whole)."""
+    if str(body.get("status", "")).upper() != "PARTIAL":
+        return ""
+    return f"Tempo answered status PARTIAL: {body.get('message') or 'no message given'}"
 
 
 class TempoClient(BackendClient):
     name = "tempo"
     health_path = "/api/echo"
 
-    def __init__(self, *args: Any, api_version: int = 2, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.api_version = api_version
+    def __init__(self, backend: Backend, **kwargs: Any):
+        super().__init__(backend, **kwargs)
+        self.api_version = backend.api_version if isinstance(backend, TempoBackend) else "auto"
+        """auto, v2 or v1; auto becomes v1 once v2 turns out to be missing."""
 
     def check_reachable(self) -> None:
         """`/api/echo` answers plain text ("echo"), not JSON."""
@@ -25,26 +59,44 @@ class TempoClient(BackendClient):
     def trace_body(
         self, trace_id: str, start: float | None = None, end: float | None = None
     ) -> dict[str, Any] | None:
-        """The raw JSON of one trace, or None while Tempo does not have it (404).
-
-        v1 (`/api/traces/<id>`) answers `{"batches": [...]}`; v2 (`/api/v2/traces/<id>`)
-        answers `{"trace": {"resourceSpans": [...]}}`."""
-        prefix = "/api/v2/traces" if self.api_version == 2 else "/api/traces"
+        """The raw JSON of one trace, or None while Tempo does not have it."""
         params = {
             key: int(value) for key, value in (("start", start), ("end", end)) if value is not None
         }
-        response = self.request(
+        if self.api_version != "v1":
+            response = self._get(PATHS["v2"], trace_id, params)
+            if not (
+                response.status_code == 404
+                and self.api_version == "auto"
+                and endpoint_missing(response)
+            ):
+                return None if response.status_code == 404 else self.decode(response)
+            self.api_version = "v1"
+        response = self._get(PATHS["v1"], trace_id, params)
+        return None if response.status_code == 404 else self.decode(response)
+
+    def _get(self, prefix: str, trace_id: str, params: dict[str, int]) -> httpx.Response:
+        return self.request(
             "GET", f"{prefix}/{trace_id}", params=params, headers={"Accept": "application/json"}
         )
-        return None if response.status_code == 404 else self.decode(response)
+
+    def fetch_trace(self, trace_id: str) -> FetchedTrace:
+        """The spans of one trace in the common span shape (none while none has arrived), and
+        Tempo's PARTIAL status with its message."""
+        body = self.trace_body(trace_id)
+        if not body:
+            return FetchedTrace()
+        resource_spans = (
+            (body.get("trace") or {}).get("resourceSpans")
+            or body.get("batches")
+            or body.get("resourceSpans")
+            or []
+        )
+        return FetchedTrace(otlp_spans(resource_spans), partial_reason(body))
 
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         """The spans of one trace in the common span shape; empty while none has arrived."""
-        body = self.trace_body(trace_id)
-        if not body:
-            return []
-        resource_spans = (body.get("trace") or {}).get("resourceSpans") or body.get("batches")
-        return otlp_spans(resource_spans or [])
+        return self.fetch_trace(trace_id).spans
 
     def search(
         self,

@@ -3,8 +3,11 @@ the probe's region; no error-level records outside the ledger's fault windows.
 
 Records are compared in the capture receiver's shape (`time`, `severity_text`,
 `severity_number`, `body`, `trace_id`, `span_id`, `service`, `attributes`, `resource`,
-`received_at`); Loki lines are parsed as JSON when they are JSON, with the stream labels and
-structured metadata as `resource`.
+`received_at`); Loki lines are parsed as JSON when they are JSON, else as logfmt, with the
+stream labels, structured metadata and parsed labels (`categorize-labels`) as `resource`.
+Lines written by the OTel Collector's Loki exporter are read as it writes them: JSON with
+`body`, `traceid`, `spanid`, `severity`, `attributes`, `resources`; logfmt with `msg`,
+`traceID`, `spanID`, `severity`, `attribute_*`, `resource_*`.
 
 Nothing a backend returns is trusted: a record counts for a probe only when it carries the
 probe's trace id (as a field or in its text), whatever the query matched; its severity is the
@@ -21,10 +24,11 @@ Records that arrived after the budget fail the check.
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from typing import Any
 
-from signalcheck.backends.base import BackendClient
+from signalcheck.backends.base import BackendClient, within_deadline
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.loki import LogLine, LokiClient, LokiTruncated
 from signalcheck.capture.store import MAX_LIMIT
@@ -71,22 +75,52 @@ def severity_number(number: Any, *levels: Any) -> int:
 
 
 def field_value(record: dict[str, Any], path: str) -> Any:
-    """A dotted field of a record; a bare name is also looked up in attributes and resource."""
+    """A dotted field of a record, else the name as one key of its attributes or resource
+    (OTel names such as `host.name` hold dots)."""
     value: Any = record
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    if value in (None, "") and "." not in path:
+    if value in (None, ""):
         value = record.get("attributes", {}).get(path) or record.get("resource", {}).get(path)
     return value
 
 
-def _from_loki(line: LogLine) -> dict[str, Any]:
+def logfmt_fields(text: str) -> dict[str, str]:
+    """The `key=value` pairs of a logfmt line (quoted values unquoted); {} when it has none or
+    its quotes do not balance."""
     try:
-        parsed = json.loads(line.line)
+        tokens = shlex.split(text, posix=True)
     except ValueError:
-        parsed = {}
-    parsed = parsed if isinstance(parsed, dict) else {}
-    labels = {**line.labels, **line.metadata}
+        return {}
+    return dict(token.split("=", 1) for token in tokens if "=" in token)
+
+
+def _parsed_line(text: str) -> dict[str, Any]:
+    """A Loki line as fields: its JSON object, else its logfmt pairs with the exporter's
+    `attribute_` and `resource_` prefixes folded into `attributes` and `resources`."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return parsed
+    fields: dict[str, Any] = logfmt_fields(text)
+    for prefix, key in (("attribute_", "attributes"), ("resource_", "resources")):
+        folded = {
+            k.removeprefix(prefix): fields.pop(k) for k in list(fields) if k.startswith(prefix)
+        }
+        if folded:
+            fields[key] = folded
+    return fields
+
+
+def _from_loki(line: LogLine) -> dict[str, Any]:
+    parsed = _parsed_line(line.line)
+    nested = {
+        key: parsed[key] if isinstance(parsed.get(key), dict) else {}
+        for key in ("attributes", "resources")
+    }
+    labels = {**nested["resources"], **line.labels, **line.metadata}
 
     def first(*keys: str) -> Any:
         return next(
@@ -94,15 +128,16 @@ def _from_loki(line: LogLine) -> dict[str, Any]:
         )
 
     levels = [s.get(k) for k in LEVEL_KEYS for s in (parsed, labels)]
+    body = first("message", "body", "msg")
     return {
         "time": line.time,
         "severity_text": str(first(*LEVEL_KEYS)).upper(),
         "severity_number": severity_number(first("severity_number"), *levels),
-        "body": parsed.get("message", line.line),
+        "body": body if isinstance(body, str) and body else line.line,
         "trace_id": str(first("trace_id", "traceid", "traceID")).lower() or None,
         "span_id": str(first("span_id", "spanid", "spanID")).lower() or None,
-        "service": first("service", "service_name"),
-        "attributes": parsed,
+        "service": first("service", "service_name", "service.name"),
+        "attributes": {**parsed, **nested["attributes"]},
         "resource": labels,
         "received_at": None,
     }
@@ -115,10 +150,18 @@ def carries(record: dict[str, Any], trace_id: str) -> bool:
     )
 
 
-def record_region(record: dict[str, Any], attribute: str, loki: bool) -> str | None:
-    """The region a record names: `attribute` in its resource or attributes; from Loki also
-    the label forms (`cloud_region`, Loki's OTLP naming, and `region`)."""
-    keys = [attribute] + ([attribute.replace(".", "_"), "region"] if loki else [])
+def region_keys(exp: LogExpectation, loki: bool) -> list[str]:
+    """Where a record names its region: `region_attribute`; from Loki also `region_label`,
+    the attribute's label form (cloud.region -> cloud_region) and cloud_region."""
+    attribute = exp.region_attribute or DEFAULT_REGION_ATTRIBUTE
+    if not loki:
+        return [attribute]
+    keys = [attribute, exp.region_label, attribute.replace(".", "_"), "cloud_region"]
+    return list(dict.fromkeys(keys))
+
+
+def record_region(record: dict[str, Any], keys: list[str]) -> str | None:
+    """The region a record names: the first of `keys` in its resource or attributes."""
     for key in keys:
         for part in ("resource", "attributes"):
             value = record.get(part, {}).get(key)
@@ -257,7 +300,8 @@ def _wrong_region(
     if exp.region_attribute is None:
         return ""
     expected = probe.field("region")
-    regions = [record_region(r, exp.region_attribute, loki) for r in records]
+    keys = region_keys(exp, loki)
+    regions = [record_region(r, keys) for r in records]
     wrong = [region for region in regions if region != expected]
     if not wrong:
         return ""
@@ -282,7 +326,7 @@ def _untraced_hint(client: BackendClient, probe: Entry) -> str:
     during = [
         r
         for r in client.logs(start=probe.field("start") - 0.5, end=probe.field("end") + 0.5)
-        if record_region(r, DEFAULT_REGION_ATTRIBUTE, False) in (None, probe.field("region"))
+        if record_region(r, [DEFAULT_REGION_ATTRIBUTE]) in (None, probe.field("region"))
     ]
     untraced = [r for r in during if not r["trace_id"]]
     if untraced:
@@ -306,13 +350,15 @@ def _check_no_errors(exp: LogExpectation, ctx: Context, client: BackendClient) -
             "no probe, load or fault entry in this run: no window of activity to look at"
         )
     loki = isinstance(client, LokiClient)
-    attribute = exp.region_attribute or DEFAULT_REGION_ATTRIBUTE
+    keys = region_keys(exp, loki)
     start, end = ctx.window()
     wait = end + exp.settle - time.time()
     if wait > 0:
         time.sleep(min(wait, exp.budget))
-    records = _records(client, exp, start, end, deadline=time.monotonic() + exp.budget)
-    if len(records) >= MAX_LIMIT:
+    deadline = time.monotonic() + exp.budget
+    with within_deadline(deadline):
+        records = _records(client, exp, start, end, deadline=deadline)
+    if not loki and len(records) >= MAX_LIMIT:
         return Outcome(
             passed=False,
             summary=f"the answer was cut at {MAX_LIMIT} records: the window cannot be judged",
@@ -322,11 +368,10 @@ def _check_no_errors(exp: LogExpectation, ctx: Context, client: BackendClient) -
         r
         for r in records
         if severity_number(r["severity_number"], r["severity_text"]) >= exp.min_severity
-        and not ctx.fault_active(record_region(r, attribute, loki), r["time"])
+        and not ctx.fault_active(record_region(r, keys), r["time"])
     ]
     examples = "; ".join(
-        f"{r['severity_text']} {record_region(r, attribute, loki) or ''} {r['body']!r} "
-        f"trace={r['trace_id']}"
+        f"{r['severity_text']} {record_region(r, keys) or ''} {r['body']!r} trace={r['trace_id']}"
         for r in unexplained[:MAX_LISTED]
     )
     return Outcome(

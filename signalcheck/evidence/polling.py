@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from signalcheck.backends.base import within_deadline
+
 
 @dataclass
 class Look:
@@ -37,12 +39,14 @@ def poll(
     """Call `observe` until it returns a done Look or `budget` seconds have passed.
 
     Always looks at least once; the interval grows by half each round up to `max_interval`.
+    Backend calls inside `observe` retry (429, 5xx) only until the deadline.
     """
     began = time.monotonic()
     deadline = began + budget
     polls = 0
     while True:
-        look = observe()
+        with within_deadline(deadline):
+            look = observe()
         polls += 1
         now = time.monotonic()
         if look.done or now >= deadline:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from signalcheck.backends.base import BackendError
 from signalcheck.backends.capture import CaptureClient
+from signalcheck.backends.spans import TraceSource
 from signalcheck.evidence.backends import TRACE_BACKENDS
 from signalcheck.evidence.context import Context, no_probe_reached
 from signalcheck.evidence.outcome import Outcome, late
@@ -141,7 +143,10 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
         return Outcome.nothing_to_judge(no_probe_reached(exp.check))
     backend = ctx.backends.first_configured(TRACE_BACKENDS, exp.backend)
     client = ctx.backends.client(backend)
+    if not isinstance(client, TraceSource):
+        raise BackendError(f"{backend} cannot answer a trace by its id")
     spans_of: dict[str, list[dict[str, Any]]] = {}
+    partial: dict[str, str] = {}
     requests: dict[str, str] = {}
     complete: dict[str, float] = {}
 
@@ -150,9 +155,11 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
             trace_id = probe.field("trace_id")
             if trace_id in complete:
                 continue
-            spans = client.trace(trace_id)  # type: ignore[attr-defined]
+            fetched = client.fetch_trace(trace_id)
+            spans = fetched.spans
             requests[trace_id] = client.last_request
             spans_of[trace_id] = spans
+            partial[trace_id] = fetched.partial
             now = time.monotonic()
             count, since = ctx.span_counts.get(trace_id, (-1, now))
             if count != len(spans):
@@ -171,7 +178,9 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
         trace_id = probe.field("trace_id")
         spans = spans_of.get(trace_id, [])
         where = f"trace {trace_id} ({probe.field('check')}, {probe.field('region')})"
-        if not spans:
+        if partial.get(trace_id):
+            problems.append(f"{where}: {len(spans)} span(s) returned, {partial[trace_id]}")
+        elif not spans:
             problems.append(f"{where}: not found{_orphan_hint(client, exp, probe)}")
         elif trace_id not in complete:
             missing = _missing(exp, spans)

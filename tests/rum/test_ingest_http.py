@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 
@@ -126,6 +127,10 @@ def test_cors_preflight_allows_configured_origins_only(client):
     denied = client.options("/v1/events", headers={"Origin": "http://evil.example", **preflight})
     assert denied.status_code == 400
     assert "access-control-allow-origin" not in denied.headers
+    # every header faro-web-sdk 2.12.1's fetch transport sets (transport.ts, prepareRequest)
+    faro = "content-type,content-encoding,x-api-key,x-faro-session-id,idempotency-key"
+    faro_preflight = {**preflight, "Access-Control-Request-Headers": faro, "Origin": ORIGIN}
+    assert client.options("/collect", headers=faro_preflight).status_code == 200
 
     posted = client.post(
         "/v1/events",
@@ -226,15 +231,33 @@ FARO_PAYLOAD = {
             "timestamp": "2026-01-01T10:00:00.500Z",
         },
         {"name": "session_start", "attributes": {}, "timestamp": "2026-01-01T10:00:00.000Z"},
+        {
+            "name": "checkout",
+            "domain": "shop",
+            "attributes": {"step": "pay", "coupon": "token=abc123"},
+            "trace": {"trace_id": "ab" * 16, "span_id": "cd" * 8},
+        },
     ],
+    "traces": {"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "a"}, {"name": "b"}]}]}]},
+}
+FARO_WITH_USER = {
+    **FARO_PAYLOAD,
+    "meta": {**FARO_PAYLOAD["meta"], "user": {"email": "bob@example.com"}},
 }
 
 
 @pytest.mark.parametrize("path", ["/collect", f"/collect/{API_KEY}"])
 def test_a_faro_payload_lands_in_the_same_store_and_metrics(client, sqlite_url, path):
     headers = HEADERS if path == "/collect" else {}
-    response = client.post(path, json=FARO_PAYLOAD, headers=headers)
+    response = client.post(path, json=FARO_WITH_USER, headers=headers)
     assert response.status_code == 202, response.text
+    assert response.json() == {
+        "accepted": 7,
+        "dropped": [
+            {"kind": "meta_user", "reason": "personal_data", "count": 1},
+            {"kind": "trace", "reason": "no_trace_store", "count": 2},
+        ],
+    }
     rows = stored(
         sqlite_url, "SELECT event_type, name, value, duration_us, page, message FROM rum_events"
     )
@@ -243,10 +266,75 @@ def test_a_faro_payload_lands_in_the_same_store_and_metrics(client, sqlite_url, 
         ("web_vital", "CLS", 0.02, None, "/cart/{id}", None),
         ("error", "TypeError", None, None, "/cart/{id}", "TypeError: x is undefined for [email]"),
         ("page_load", None, None, 950_400, "/cart/{id}", None),
+        ("log", "info", None, None, "/cart/{id}", "hello"),
+        ("custom_event", "session_start", None, None, "/cart/{id}", None),
+        ("custom_event", "checkout", None, None, "/cart/{id}", None),
     ], key=str)  # fmt: skip
+    [(trace_id, attributes)] = stored(
+        sqlite_url, "SELECT trace_id, attributes FROM rum_events WHERE name = 'checkout'"
+    )
+    assert trace_id == "ab" * 16
+    assert json.loads(attributes)["attributes"] == {"step": "pay", "coupon": "token=[redacted]"}
+    assert "bob" not in str(stored(sqlite_url, "SELECT * FROM rum_events"))
     metrics = client.get("/metrics").text
     assert 'rum_web_vitals_lcp_seconds_count{page="/cart/{id}"} 1.0' in metrics
     assert 'rum_js_errors_total{page="/cart/{id}"} 1.0' in metrics
+    assert 'rum_events_total{event_type="log",page="/cart/{id}"} 1.0' in metrics
+    assert 'rum_events_total{event_type="custom_event",page="/cart/{id}"} 2.0' in metrics
+    assert 'rum_ingest_dropped_items_total{kind="trace",reason="no_trace_store"} 2.0' in metrics
+    assert 'rum_ingest_dropped_items_total{kind="meta_user",reason="personal_data"} 1.0' in metrics
+
+
+def test_faro_web_vitals_keep_their_attribution_and_custom_measurements_are_stored(
+    client, sqlite_url
+):
+    """Shapes as faro-web-sdk 2.12.1's web-vitals instrumentation (values: the vital, `delta`
+    and attribution timings; context: rating, id, navigation type, targets) and
+    `pushMeasurement({type, values})` send them."""
+    payload = {
+        "meta": FARO_PAYLOAD["meta"],
+        "measurements": [
+            {
+                "type": "web-vitals",
+                "values": {"inp": 240, "delta": 240, "input_delay": 12.5},
+                "context": {"rating": "needs-improvement", "interaction_target": "#buy",
+                            "navigation_type": "navigate"},
+            },
+            {"type": "cart", "values": {"items": 3, "total_eur": -12.5},
+             "context": {"currency": "EUR"}},
+        ],
+    }  # fmt: skip
+    response = client.post("/collect", json=payload, headers=HEADERS)
+    assert response.json() == {"accepted": 3, "dropped": []}
+    rows = stored(sqlite_url, "SELECT event_type, name, value, attributes FROM rum_events")
+    by_name = {
+        name: (kind, value, json.loads(attributes)) for kind, name, value, attributes in rows
+    }
+    kind, value, attributes = by_name["INP"]
+    assert (kind, value, attributes["rating"]) == ("web_vital", 240, "needs-improvement")
+    assert attributes["attribution"] == {
+        "delta": 240, "input_delay": 12.5, "rating": "needs-improvement",
+        "interaction_target": "#buy", "navigation_type": "navigate",
+    }  # fmt: skip
+    assert by_name["cart.items"][:2] == ("measurement", 3)
+    assert by_name["cart.total_eur"][:2] == ("measurement", -12.5)
+    assert by_name["cart.items"][2]["context"] == {"currency": "EUR"}
+
+
+def test_a_gzip_faro_payload_is_read_and_a_broken_one_refused(client, sqlite_url):
+    """Faro's `requestCompression` sends gzip with `Content-Encoding: gzip`."""
+    body = gzip.compress(json.dumps(FARO_PAYLOAD).encode())
+    gzipped = {**HEADERS, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    response = client.post("/collect", content=body, headers=gzipped)
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] == 7
+    broken = client.post("/collect", content=body[:-9], headers=gzipped)
+    assert broken.status_code == 400 and "gzip" in broken.json()["detail"]
+    bomb = gzip.compress(b" " * (MAX_BODY_BYTES + 1))
+    assert client.post("/collect", content=bomb, headers=gzipped).status_code == 413
+    brotli = client.post("/collect", content=body, headers={**gzipped, "Content-Encoding": "br"})
+    assert brotli.status_code == 415 and "Content-Encoding" in brotli.json()["detail"]
+    assert count_rows(sqlite_url) == 7
 
 
 def test_a_faro_payload_with_a_bad_timestamp_is_refused(client, sqlite_url):

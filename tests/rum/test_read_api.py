@@ -78,12 +78,60 @@ def test_web_vitals_give_samples_nearest_rank_p75_and_the_share_rated_good(datab
         assert theirs.json() == []
 
 
+def test_logs_events_and_measurements_are_counted_per_name_alike_in_both_stores(database_url):
+    def log(level: str, message: str, session: str) -> dict:
+        return event("log", session=session, log={"level": level, "message": message})
+
+    def custom(name: str, session: str) -> dict:
+        return event("custom_event", session=session, custom={"name": name, "domain": "shop"})
+
+    def measured(name: str, value: float) -> dict:
+        return event("measurement", measurement={"name": name, "value": value})
+
+    batch = [
+        log("warn", "slow cart", "s-1"), log("warn", "slow cart", "s-2"),
+        log("warn", "slow cart", "s-2"), log("error", "mail bob@example.com", "s-1"),
+        custom("checkout", "s-1"), custom("checkout", "s-1"), custom("session_start", "s-3"),
+        *[measured("cart.items", v) for v in (4, 1, 3, 2)], measured("cart.total_eur", -12.5),
+    ]  # fmt: skip
+    window = {"window": 600}
+    with TestClient(create_app(settings(database_url)), base_url="http://rum.test") as client:
+        assert client.post("/v1/events", json={"events": batch}, headers=HEADERS).json() == {
+            "accepted": len(batch)
+        }
+        logs = client.get("/v1/analytics/logs", params=window, headers=READ).json()
+        assert logs == [
+            {"level": "warn", "logs": 3, "sessions": 2},
+            {"level": "error", "logs": 1, "sessions": 1},
+        ]
+        events = client.get("/v1/analytics/events", params=window, headers=READ).json()
+        assert events == [
+            {"event": "checkout", "count": 2, "sessions": 1},
+            {"event": "session_start", "count": 1, "sessions": 1},
+        ]
+        stats = client.get("/v1/analytics/measurements", params=window, headers=READ).json()
+        # cart.items: ranks 1, 2, 3, 4 -> nearest-rank p75 is the 3rd
+        assert stats == [
+            {"measurement": "cart.items", "samples": 4, "mean": 2.5, "min": 1.0, "max": 4.0,
+             "p75": 3.0},
+            {"measurement": "cart.total_eur", "samples": 1, "mean": -12.5, "min": -12.5,
+             "max": -12.5, "p75": -12.5},
+        ]  # fmt: skip
+        session = client.get("/v1/sessions/s-1/events", headers=READ).json()
+        assert "mail [email]" in [e["message"] for e in session]
+        theirs = client.get("/v1/analytics/logs", params=window, headers=THEIR_READ)
+        assert theirs.json() == []
+
+
 READ_PATHS = [
     "/v1/sessions/s-1/events",
     "/v1/analytics/page-loads",
     "/v1/analytics/slowest-endpoints",
     "/v1/analytics/errors",
     "/v1/analytics/web-vitals",
+    "/v1/analytics/logs",
+    "/v1/analytics/events",
+    "/v1/analytics/measurements",
 ]
 
 

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
+
 
 @dataclass
 class Recorded:
@@ -21,8 +23,9 @@ class Recorded:
 
 @dataclass
 class CannedServer:
-    routes: dict[str, tuple[int, Any] | Callable[[dict[str, list[str]]], tuple[int, Any]]]
-    """path -> (status, JSON body or str), or a function of the query parameters giving it"""
+    routes: dict[str, Answer | Callable[[dict[str, list[str]]], Answer]]
+    """path -> (status, JSON body or str[, headers]), or a function of the query parameters
+    giving it"""
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
 
@@ -37,10 +40,12 @@ def canned_server(routes: dict) -> Iterator[CannedServer]:
             params = parse_qs(parts.query)
             state.requests.append(Recorded(parts.path, params, dict(self.headers.items())))
             route = state.routes.get(parts.path, (404, {"error": "not found"}))
-            status, body = route(params) if callable(route) else route
+            status, body, *extra = route(params) if callable(route) else route
             raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            headers = {"Content-Type": "application/json", **(extra[0] if extra else {})}
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
             self.wfile.write(raw)

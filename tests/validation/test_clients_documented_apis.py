@@ -20,7 +20,7 @@ from signalcheck.backends.base import BackendError
 from signalcheck.backends.jaeger import JaegerClient
 from signalcheck.backends.loki import LokiClient, LokiTruncated
 from signalcheck.backends.tempo import TempoClient
-from signalcheck.config import Backend
+from signalcheck.config import Backend, TempoBackend
 from tests.validation.documented_api import canned_server
 
 TRACE_ID = "2f3e0cee77ae5dc9c17ade3689eb2e54"
@@ -339,16 +339,24 @@ def test_loki_error_answer_names_the_backend_and_the_query():
 @pytest.mark.parametrize(
     ("version", "path", "body"),
     [
-        (1, f"/api/traces/{TRACE_ID}", {"batches": _otlp_resource_spans(_b64)}),
-        (2, f"/api/v2/traces/{TRACE_ID}", {"trace": {"resourceSpans": _otlp_resource_spans(_b64)}}),
-        (2, f"/api/v2/traces/{TRACE_ID}", {"trace": {"resourceSpans": _otlp_resource_spans(str)}}),
+        ("v1", f"/api/traces/{TRACE_ID}", {"batches": _otlp_resource_spans(_b64)}),
+        (
+            "v2",
+            f"/api/v2/traces/{TRACE_ID}",
+            {"trace": {"resourceSpans": _otlp_resource_spans(_b64)}},
+        ),
+        (
+            "v2",
+            f"/api/v2/traces/{TRACE_ID}",
+            {"trace": {"resourceSpans": _otlp_resource_spans(str)}},
+        ),
     ],
     ids=["v1-batches-base64", "v2-resourceSpans-base64", "v2-resourceSpans-hex"],
 )
 def test_tempo_trace_by_id_reads_otlp_json_spans(version, path, body):
     with (
         canned_server({path: (200, body)}) as server,
-        TempoClient(Backend(url=server.url), api_version=version) as tempo,
+        TempoClient(TempoBackend(url=server.url, api_version=version)) as tempo,
     ):
         spans = tempo.trace(TRACE_ID)
     assert server.requests[0].path == path
