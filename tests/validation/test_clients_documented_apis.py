@@ -21,11 +21,14 @@ from signalcheck.backends.jaeger import JaegerClient
 from signalcheck.backends.loki import LokiClient, LokiTruncated
 from signalcheck.backends.tempo import TempoClient
 from signalcheck.config import Backend, TempoBackend
-from tests.validation.documented_api import canned_server
+from tests.validation.documented_api import (
+    CHILD_SPAN,
+    ROOT_SPAN,
+    canned_server,
+    otlp_resource_spans,
+)
 
 TRACE_ID = "2f3e0cee77ae5dc9c17ade3689eb2e54"
-ROOT_SPAN = "563d623c76514f8e"
-CHILD_SPAN = "7a1b2c3d4e5f6071"
 
 LOKI_STREAMS = {
     "status": "success",
@@ -81,54 +84,6 @@ LOKI_MATRIX = {
         "stats": {},
     },
 }
-
-
-def _b64(hex_id: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_id)).decode()
-
-
-def _otlp_resource_spans(ids) -> list[dict]:
-    return [
-        {
-            "resource": {
-                "attributes": [
-                    {"key": "service.name", "value": {"stringValue": "demo-api"}},
-                    {"key": "cloud.region", "value": {"stringValue": "eu-west-1"}},
-                ]
-            },
-            "scopeSpans": [
-                {
-                    "scope": {"name": "demo", "version": "0.1.0"},
-                    "spans": [
-                        {
-                            "traceId": ids(TRACE_ID),
-                            "spanId": ids(ROOT_SPAN),
-                            "parentSpanId": ids("00f067aa0ba902b7"),
-                            "name": "POST /auth/token",
-                            "kind": "SPAN_KIND_SERVER",
-                            "startTimeUnixNano": "1684778327699392724",
-                            "endTimeUnixNano": "1684778328256392724",
-                            "attributes": [
-                                {"key": "http.route", "value": {"stringValue": "/auth/token"}},
-                                {"key": "http.response.status_code", "value": {"intValue": "500"}},
-                            ],
-                            "status": {"code": "STATUS_CODE_ERROR"},
-                        },
-                        {
-                            "traceId": ids(TRACE_ID),
-                            "spanId": ids(CHILD_SPAN),
-                            "parentSpanId": ids(ROOT_SPAN),
-                            "name": "db.ping",
-                            "kind": 3,
-                            "startTimeUnixNano": "1684778327700000000",
-                            "endTimeUnixNano": "1684778327710000000",
-                            "status": {},
-                        },
-                    ],
-                }
-            ],
-        }
-    ]
 
 
 TEMPO_SEARCH = {
@@ -339,16 +294,16 @@ def test_loki_error_answer_names_the_backend_and_the_query():
 @pytest.mark.parametrize(
     ("version", "path", "body"),
     [
-        ("v1", f"/api/traces/{TRACE_ID}", {"batches": _otlp_resource_spans(_b64)}),
+        ("v1", f"/api/traces/{TRACE_ID}", {"batches": otlp_resource_spans(TRACE_ID)}),
         (
             "v2",
             f"/api/v2/traces/{TRACE_ID}",
-            {"trace": {"resourceSpans": _otlp_resource_spans(_b64)}},
+            {"trace": {"resourceSpans": otlp_resource_spans(TRACE_ID)}},
         ),
         (
             "v2",
             f"/api/v2/traces/{TRACE_ID}",
-            {"trace": {"resourceSpans": _otlp_resource_spans(str)}},
+            {"trace": {"resourceSpans": otlp_resource_spans(TRACE_ID, str)}},
         ),
     ],
     ids=["v1-batches-base64", "v2-resourceSpans-base64", "v2-resourceSpans-hex"],

@@ -19,62 +19,30 @@ Jaeger (jaegertracing/jaeger):
 
 from __future__ import annotations
 
-import base64
-import copy
-
 import pytest
 
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.jaeger import PROBE_TRACE_ID, JaegerClient, parent_span_id
 from signalcheck.backends.tempo import TempoClient
 from signalcheck.config import Backend, ConfigError, JaegerBackend, TempoBackend, load_config
+from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.traces import check_traces
 from signalcheck.expectations import TraceExpectation
-from tests.validation.documented_api import canned_server
+from tests.validation.documented_api import ROOT_SPAN, canned_server, otlp_resource_spans
 from tests.validation.test_trace_log_evidence import TRACE_ID, _context, _probe
 
 GO_NOT_FOUND = "404 page not found\n"
 PARTIAL_MESSAGE = "Trace exceeds maximum size of 5000000 bytes, a partial trace is returned"
 
 
-def _b64(hex_id: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_id)).decode()
-
-
-def _resource_spans(ids=_b64) -> list[dict]:
-    return [
-        {
-            "resource": {
-                "attributes": [
-                    {"key": "service.name", "value": {"stringValue": "demo-api"}},
-                    {"key": "cloud.region", "value": {"stringValue": "eu-west-1"}},
-                ]
-            },
-            "scopeSpans": [
-                {
-                    "scope": {},
-                    "spans": [
-                        {"traceId": ids(TRACE_ID), "spanId": ids("a1a1a1a1a1a1a1a1"),
-                         "parentSpanId": ids("ffffffffffffffff"), "name": "POST /auth/token",
-                         "kind": "SPAN_KIND_SERVER", "startTimeUnixNano": "1699999999500000000",
-                         "endTimeUnixNano": "1699999999900000000", "status": {}},
-                        {"traceId": ids(TRACE_ID), "spanId": ids("b2b2b2b2b2b2b2b2"),
-                         "parentSpanId": ids("a1a1a1a1a1a1a1a1"), "name": "db.ping",
-                         "kind": "SPAN_KIND_CLIENT", "startTimeUnixNano": "1699999999600000000",
-                         "endTimeUnixNano": "1699999999700000000", "status": {}},
-                    ],
-                }
-            ],
-        }
-    ]  # fmt: skip
-
-
+SPANS = otlp_resource_spans(TRACE_ID, status=200)
+"""A healthy two-span trace in OTLP/JSON (ids base64, as Tempo answers)."""
 V2 = f"/api/v2/traces/{TRACE_ID}"
 V1 = f"/api/traces/{TRACE_ID}"
 
 
 def test_tempo_partial_status_is_reported_with_its_message():
-    body = {"trace": {"resourceSpans": _resource_spans()}, "status": "PARTIAL",
+    body = {"trace": {"resourceSpans": SPANS}, "status": "PARTIAL",
             "message": PARTIAL_MESSAGE, "metrics": {"inspectedBytes": "5000001"}}  # fmt: skip
     with canned_server({V2: (200, body)}) as server, TempoClient(Backend(url=server.url)) as t:
         fetched = t.fetch_trace(TRACE_ID)
@@ -82,33 +50,33 @@ def test_tempo_partial_status_is_reported_with_its_message():
     assert fetched.partial == f"Tempo answered status PARTIAL: {PARTIAL_MESSAGE}"
 
 
+def _traces_judged(tmp_path, tempo_answer: dict) -> Outcome:
+    """check_traces of one probe's trace, Tempo's v2 endpoint answering `tempo_answer`."""
+    with canned_server({"/api/echo": (200, "echo"), V2: (200, tempo_answer)}) as server:
+        ctx = _context(tmp_path, [_probe()], tempo={"url": server.url})
+        expectation = TraceExpectation(
+            name="t", services=["demo-api"], operations=["db.ping"], settle=0.1, budget=2
+        )
+        return check_traces(expectation, ctx)
+
+
 def test_tempo_partial_trace_fails_the_expectation_naming_it(tmp_path):
-    body = {"trace": {"resourceSpans": _resource_spans()}, "status": "PARTIAL",
-            "message": PARTIAL_MESSAGE}  # fmt: skip
-    with canned_server({"/api/echo": (200, "echo"), V2: (200, body)}) as server:
-        ctx = _context(tmp_path, [_probe()], tempo={"url": server.url})
-        outcome = check_traces(
-            TraceExpectation(name="t", services=["demo-api"], operations=["db.ping"],
-                             settle=0.1, budget=2),
-            ctx,
-        )  # fmt: skip
-    assert not outcome.passed
-    assert "2 span(s) returned, Tempo answered status PARTIAL" in outcome.summary
-    assert "5000000 bytes" in outcome.summary
-    complete = copy.deepcopy(body)
-    del complete["status"], complete["message"]
-    with canned_server({"/api/echo": (200, "echo"), V2: (200, complete)}) as server:
-        ctx = _context(tmp_path, [_probe()], tempo={"url": server.url})
-        outcome = check_traces(
-            TraceExpectation(name="t", services=["demo-api"], operations=["db.ping"],
-                             settle=0.1, budget=2),
-            ctx,
-        )  # fmt: skip
-    assert outcome.passed, outcome.summary
+    partial = _traces_judged(
+        tmp_path,
+        {"trace": {"resourceSpans": SPANS}, "status": "PARTIAL", "message": PARTIAL_MESSAGE},
+    )
+    assert not partial.passed
+    assert "2 span(s) returned, Tempo answered status PARTIAL" in partial.summary
+    assert "5000000 bytes" in partial.summary
+    complete = _traces_judged(tmp_path, {"trace": {"resourceSpans": SPANS}})
+    assert complete.passed, complete.summary
 
 
 def test_tempo_without_v2_falls_back_to_v1_and_stays_there():
-    routes = {V2: (404, GO_NOT_FOUND), V1: (200, {"batches": _resource_spans()})}
+    routes = {
+        V2: (404, GO_NOT_FOUND),
+        V1: (200, {"batches": SPANS}),
+    }
     with canned_server(routes) as server, TempoClient(Backend(url=server.url)) as tempo:
         assert [s["name"] for s in tempo.trace(TRACE_ID)] == ["POST /auth/token", "db.ping"]
         tempo.trace(TRACE_ID)
@@ -117,7 +85,7 @@ def test_tempo_without_v2_falls_back_to_v1_and_stays_there():
 
 
 def test_tempo_v2_trace_not_found_is_not_a_missing_endpoint():
-    routes = {V2: (404, ""), V1: (200, {"batches": _resource_spans()})}
+    routes = {V2: (404, ""), V1: (200, {"batches": SPANS})}
     with canned_server(routes) as server, TempoClient(Backend(url=server.url)) as tempo:
         assert tempo.fetch_trace(TRACE_ID).spans == []
     assert [r.path for r in server.requests] == [V2]
@@ -125,7 +93,7 @@ def test_tempo_v2_trace_not_found_is_not_a_missing_endpoint():
 
 
 def test_tempo_api_version_v1_asks_only_v1():
-    routes = {V1: (200, {"batches": _resource_spans()})}
+    routes = {V1: (200, {"batches": SPANS})}
     with (
         canned_server(routes) as server,
         TempoClient(TempoBackend(url=server.url, api_version="v1")) as tempo,
@@ -141,16 +109,16 @@ V3_NOT_FOUND = {"error": {"httpCode": 404, "message": "No traces found"}}
 
 @pytest.mark.parametrize("wrapped", [True, False], ids=["result-wrapped", "unwrapped"])
 def test_jaeger_v3_otlp_json_is_the_preferred_path(wrapped):
-    data = {"resourceSpans": _resource_spans(str)}
+    data = {"resourceSpans": otlp_resource_spans(TRACE_ID, str, 200)}
     body = {"result": data} if wrapped else data
     routes = {JAEGER_V3: (200, body)}
     with canned_server(routes) as server, JaegerClient(Backend(url=server.url)) as jaeger:
         root, child = jaeger.trace(TRACE_ID)
     assert [r.path for r in server.requests] == [JAEGER_V3]
     assert (root["trace_id"], root["span_id"], root["kind"]) == (
-        TRACE_ID, "a1a1a1a1a1a1a1a1", "SERVER",
+        TRACE_ID, ROOT_SPAN, "SERVER",
     )  # fmt: skip
-    assert child["parent_span_id"] == "a1a1a1a1a1a1a1a1"
+    assert child["parent_span_id"] == ROOT_SPAN
     assert root["resource"]["cloud.region"] == "eu-west-1"
 
 
