@@ -1,12 +1,15 @@
 """Benchmark of the RUM ingest: events/s with batches of 20, and p50/p99 request latency.
 
-Run from the repository root:  .venv/bin/python -m bench.rum_ingest [--seconds 6]
+Run from the repository root:  .venv/bin/python -m bench.rum_ingest [--seconds 6] [--workers 1 2]
 
-Measured in one run, one server at a time, all on 127.0.0.1, same load generator:
-  null        the same server stack (uvicorn, FastAPI, the ingest's CORS middleware and process
-              tuning) answering 202 after parsing the JSON body: the ceiling
-  signalcheck `signalcheck rum serve` on SQLite (default) and on PostgreSQL: validation,
-              scrubbing, route folding, metrics, and a commit before every 202
+Measured in one run, one server at a time, all on 127.0.0.1, same load generator, for each
+worker count (`xN`: N server processes sharing the port, rum_ingest/server.py `run`):
+  null        the ceiling: the same server (uvicorn through rum_ingest.server.run, its process
+              tuning and workers), the same CORS middleware and the same route style (a
+              DirectRoute: no dependency resolution), answering 202 after parsing the JSON body
+  signalcheck `signalcheck rum serve` (RUM_WORKERS=N) on SQLite (default) and on PostgreSQL:
+              validation, scrubbing, route folding, metrics, and a commit before every 202
+and once, with one worker:
   reference   a faithful re-implementation of the reference design's ingest
               (../shared/reference/observability-mcp.md, "RUM Backend Ingestion"): a new asyncpg
               pool per event, one INSERT per event, raw URLs as metric labels. Two changes keep it
@@ -15,11 +18,9 @@ Measured in one run, one server at a time, all on 127.0.0.1, same load generator
               columns are passed as text (asyncpg refuses a dict for jsonb).
 PostgreSQL is a throwaway cluster started from the OS packages (as in the tests).
 
-The load keeps CONCURRENCY connections busy, each sending its next batch when the last is
-answered. A RUM ingest serves many browsers at once, each sending now and then; 32 connections
-keep every target busy however long it makes a batch wait for its commit (with 8, the commit's
-round trip rather than the CPU set the ingest's pace). CPU is the server's, with its children
-(the SQLite writer process), per batch: the ingest spends the second core the null leaves idle.
+The load keeps CONCURRENCY (8) keep-alive connections busy, each sending its next batch when the
+last is answered, so at most 8 batches share a commit. CPU is the server's processes (workers
+and SQLite writers) per batch answered, warm-up included; PostgreSQL's own CPU is not counted.
 """
 
 import argparse
@@ -38,7 +39,7 @@ from bench.processes import cpu_seconds, started
 
 BATCH_SIZE = 20
 API_KEY = "bench-key-0123456789abcdef"
-CONCURRENCY = 32
+CONCURRENCY = 8
 WARMUP = 1.0
 READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 30.0
@@ -98,19 +99,23 @@ def batch_body() -> bytes:
 
 
 def null_app():
-    """The ceiling: the same server stack, parsing the body and nothing else."""
+    """The ceiling: the same server stack and route style, parsing the body and nothing else."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
     from rum_ingest.app import allow_cross_origin
+    from rum_ingest.direct_route import DirectRoute
 
     app = FastAPI()
     allow_cross_origin(app, ())
 
-    @app.post("/v1/events")
-    async def ingest(request: Request) -> JSONResponse:
+    async def ingest(request: Request, key: str | None) -> JSONResponse:
         body = json.loads(await request.body())
         return JSONResponse({"accepted": len(body["events"])}, status_code=202)
+
+    app.router.add_api_route(
+        "/v1/events", ingest, methods=["POST"], status_code=202, route_class_override=DirectRoute
+    )
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:
@@ -207,14 +212,11 @@ CREATE TABLE IF NOT EXISTS rum_events (
 """
 
 
-def serve_app(kind: str, port: int) -> None:
-    import uvicorn
-
-    from rum_ingest.server import tune_garbage_collection
+def serve_app(kind: str, port: int, workers: int) -> None:
+    from rum_ingest.server import run
 
     app = null_app() if kind == "null" else reference_app()
-    tune_garbage_collection()  # as `signalcheck rum serve` does: the same process conditions
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    run(app, "127.0.0.1", port, workers)  # as `signalcheck rum serve` does: the same server
 
 
 # ------------------------------------------------------------------------------- load generator
@@ -330,42 +332,41 @@ def run(args) -> list[Result]:
         "RUM_RATE_BURST": "1000000",
     }
     ours = [python, "-m", "signalcheck", "rum", "serve", "--host", "127.0.0.1", "--port"]
+
+    def serve(kind: str, workers: int) -> list[str]:
+        return [python, "-m", "bench.rum_ingest", f"serve-{kind}", "{port}", str(workers)]
+
+    def one(name: str, argv: list[str], env: dict[str, str], seconds=None) -> Result:
+        port = free_port()
+        argv = [str(port) if arg == "{port}" else arg for arg in argv]
+        return measure(name, argv, env, port, args, seconds)
+
     results = []
-    port = free_port()
-    results.append(
-        measure("null", [python, "-m", "bench.rum_ingest", "serve-null", str(port)], {}, port, args)
-    )
-    port = free_port()
-    sqlite_url = f"sqlite:///{Path(args.workdir) / 'bench-rum.db'}"
-    results.append(
-        measure(
-            "signalcheck sqlite",
-            [*ours, str(port)],
-            {**ours_env, "DATABASE_URL": sqlite_url},
-            port,
-            args,
-        )
-    )
     with temporary_postgres() as server_url:
         ours_pg, reference_pg = asyncio.run(_create_databases(server_url))
-        port = free_port()
-        results.append(
-            measure(
-                "signalcheck postgresql",
-                [*ours, str(port)],
-                {**ours_env, "DATABASE_URL": ours_pg},
-                port,
-                args,
+        for workers in args.workers:
+            sqlite_url = f"sqlite:///{Path(args.workdir) / f'bench-rum-{workers}.db'}"
+            workers_env = {**ours_env, "RUM_WORKERS": str(workers)}
+            results.append(one(f"null x{workers}", serve("null", workers), {}))
+            results.append(
+                one(
+                    f"signalcheck sqlite x{workers}",
+                    [*ours, "{port}"],
+                    {**workers_env, "DATABASE_URL": sqlite_url},
+                )
             )
-        )
-        port = free_port()
+            results.append(
+                one(
+                    f"signalcheck postgresql x{workers}",
+                    [*ours, "{port}"],
+                    {**workers_env, "DATABASE_URL": ours_pg},
+                )
+            )
         results.append(
-            measure(
-                "reference postgresql",
-                [python, "-m", "bench.rum_ingest", "serve-reference", str(port)],
+            one(
+                "reference postgresql x1",
+                serve("reference", 1),
                 {"DATABASE_URL": reference_pg},
-                port,
-                args,
                 seconds=max(args.seconds, args.reference_seconds),
             )
         )
@@ -376,34 +377,43 @@ def report(results: list[Result], args) -> None:
     print(
         f"batches of {BATCH_SIZE} events, {args.concurrency} keep-alive connections, "
         f"{args.seconds:g} s measured ({args.reference_seconds:g} s for the reference) after "
-        f"{WARMUP:g} s warm-up, 127.0.0.1, "
-        f"{os.cpu_count()} cores"
+        f"{WARMUP:g} s warm-up, 127.0.0.1, {os.cpu_count()} cores; "
+        "xN: N server worker processes; CPU: the server's processes, not PostgreSQL's"
     )
     print(
-        f"{'target':<24}{'events/s':>10}{'batches':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'CPU us/batch':>14}  statuses"
+        f"{'target':<28}{'events/s':>10}{'batches':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'CPU us/batch':>14}{'vs null':>9}  statuses"
     )
-    for r in results:
-        print(
-            f"{r.name:<24}{r.events_per_second:>10.0f}{r.ok:>9}{r.percentile(0.5) * 1000:>9.1f}"
-            f"{r.percentile(0.99) * 1000:>9.1f}{r.cpu_per_batch * 1e6:>14.0f}  {dict(r.statuses)}"
-        )
     by_name = {r.name: r for r in results}
-    null, reference = by_name["null"], by_name["reference postgresql"]
-    for name in ("signalcheck sqlite", "signalcheck postgresql"):
-        ours = by_name[name]
-        vs_null = ours.events_per_second / null.events_per_second
-        vs_reference = ours.events_per_second / max(reference.events_per_second, 1e-9)
+    for r in results:
+        null = by_name.get(f"null {r.name.rsplit(' ', 1)[-1]}")
+        ratio = r.events_per_second / null.events_per_second if null else float("nan")
         print(
-            f"{name}: {vs_null:.0%} of the null endpoint (goal >= 50%), "
-            f"{vs_reference:.1f}x the reference design (goal >= 10x); "
-            f"{ours.cpu_per_batch / null.cpu_per_batch:.1f}x the null's CPU per batch"
+            f"{r.name:<28}{r.events_per_second:>10.0f}{r.ok:>9}{r.percentile(0.5) * 1000:>9.1f}"
+            f"{r.percentile(0.99) * 1000:>9.1f}{r.cpu_per_batch * 1e6:>14.0f}{ratio:>9.2f}"
+            f"  {dict(r.statuses)}"
         )
+    reference = by_name["reference postgresql x1"]
+    for workers in args.workers:
+        for store in ("sqlite", "postgresql"):
+            ours = by_name[f"signalcheck {store} x{workers}"]
+            null = by_name[f"null x{workers}"]
+            vs_null = ours.events_per_second / null.events_per_second
+            vs_reference = (
+                f"{ours.events_per_second / reference.events_per_second:.0f}x"
+                if reference.ok
+                else "no reference batch answered in its window: >> 1x"
+            )
+            print(
+                f"{store} x{workers}: {vs_null:.0%} of the null endpoint (goal >= 50%), "
+                f"{vs_reference} the reference design; "
+                f"{ours.cpu_per_batch / null.cpu_per_batch:.1f}x the null's CPU per batch"
+            )
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] in ("serve-null", "serve-reference"):
-        serve_app(sys.argv[1].removeprefix("serve-"), int(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] in ("serve-null", "serve-reference"):
+        serve_app(sys.argv[1].removeprefix("serve-"), int(sys.argv[2]), int(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per target")
@@ -414,6 +424,9 @@ def main() -> None:
         help="measured seconds for the reference design, whose batches take seconds each",
     )
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="server processes, one row each"
+    )
     parser.add_argument(
         "--workdir", help="logs and the SQLite file go here (default: a new temp dir)"
     )

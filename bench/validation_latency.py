@@ -26,6 +26,7 @@ import argparse
 import itertools
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -166,6 +167,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
     args = parser.parse_args()
+    # SIGTERM (e.g. `kill`) unwinds like Ctrl-C, so the stack and the worktree are removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="signalcheck-bench-") as tmp:
         directory = Path(tmp)
         baseline = _worktree(args.baseline, directory)

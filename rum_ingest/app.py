@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from starlette.middleware.cors import CORSMiddleware
 
 from rum_ingest.answers import Accepted, FaroAccepted
+from rum_ingest.direct_route import DirectRoute
 from rum_ingest.edge import (
     Rejected,
     RequestKey,
@@ -36,12 +37,13 @@ from rum_ingest.ratelimit import RateLimiter
 from rum_ingest.routes import RouteFolder
 from rum_ingest.rows import to_rows
 from rum_ingest.settings import Settings
-from rum_ingest.store import EventStore, analytics, sessions
+from rum_ingest.store import EventStore, StoreBusy, analytics, sessions
 
 logger = logging.getLogger("rum_ingest")
 
 SDK_PATH = Path(__file__).parent / "static" / "sdk.js"
 READY_TIMEOUT = 2.0
+RETRY_BUSY = "1"  # seconds, for a batch refused because the store is behind
 DAY = 86_400.0
 
 Window = Annotated[float, Query(gt=0, le=90 * DAY, description="seconds back from `until`")]
@@ -67,8 +69,9 @@ def allow_cross_origin(app: FastAPI, origins: tuple[str, ...]) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the service; the store is opened (schema migrated) when the app starts."""
-    store = EventStore(settings.database_url)
+    store = EventStore(settings.database_url, settings.max_pending_rows)
     metrics = RumMetrics(settings.label_cap)
+    metrics.watch_pending(store)
     limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     routes = RouteFolder(settings.route_templates)
     sdk = SDK_PATH.read_bytes()
@@ -98,6 +101,9 @@ def create_app(settings: Settings) -> FastAPI:
         if rows:
             try:
                 await store.add(rows)
+            except StoreBusy as exc:
+                reason = f"event store is behind ({exc}); retry in {RETRY_BUSY}s"
+                raise Rejected(503, reason, {"Retry-After": RETRY_BUSY}) from None
             except Exception as exc:
                 logger.error("storing a batch failed: %s: %s", type(exc).__name__, exc)
                 raise Rejected(503, "event store unavailable", {"Retry-After": "1"}) from None
@@ -105,17 +111,21 @@ def create_app(settings: Settings) -> FastAPI:
         metrics.answered(202)
         return len(rows)
 
-    @app.post(
-        "/v1/events",
-        status_code=202,
-        summary="Ingest a batch of RUM events",
-        responses={202: {"model": Accepted, "description": "Stored"}},
-    )
     async def ingest(request: Request, key: RequestKey) -> JSONResponse:
         app_name = authenticate(key, settings.api_keys, Role.INGEST)
         check_rate(limiter, app_name)
         accepted = await store_batch(parse(BATCH, await read_body(request)), app_name)
         return JSONResponse(Accepted(accepted=accepted).model_dump(), status_code=202)
+
+    app.router.add_api_route(
+        "/v1/events",
+        ingest,
+        methods=["POST"],
+        status_code=202,
+        summary="Ingest a batch of RUM events",
+        responses={202: {"model": Accepted, "description": "Stored"}},
+        route_class_override=DirectRoute,  # the hot path: no dependency resolution
+    )
 
     faro_responses = {202: {"model": FaroAccepted, "description": "Stored, or counted as dropped"}}
 

@@ -7,14 +7,20 @@ from collections import Counter as CounterOf
 from collections import defaultdict
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
 from rum_ingest.routes import LabelCap
 from rum_ingest.rows import Row
 
 _TYPE_AND_PAGE = attrgetter("event_type", "page")
+
+
+class PendingRows(Protocol):
+    pending_rows: int
+    pending_rows_high_water: int
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,20 @@ class RumMetrics:
             ["kind", "reason"],
             registry=self.registry,
         )
+
+    def watch_pending(self, store: PendingRows) -> None:
+        """Expose the rows waiting for their commit, and their most since start, read from
+        `store` at each scrape."""
+        Gauge(
+            "rum_ingest_pending_rows",
+            "Rows received and not yet committed (past RUM_MAX_PENDING_ROWS: 503)",
+            registry=self.registry,
+        ).set_function(lambda: store.pending_rows)
+        Gauge(
+            "rum_ingest_pending_rows_high_water",
+            "The most rows that waited for their commit at once since the ingest started",
+            registry=self.registry,
+        ).set_function(lambda: store.pending_rows_high_water)
 
     def _child(self, metric: MetricWrapperBase, *labels: str):
         """`metric.labels(*labels)`, remembered: label values are capped, so this stays small."""

@@ -1,23 +1,47 @@
-"""Run the RUM ingest under uvicorn."""
+"""Run the RUM ingest under uvicorn, in one process or in several workers sharing the port."""
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import gc
+import os
+import signal
+import socket
+import sys
+from contextlib import suppress
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from rum_ingest.app import create_app
 from rum_ingest.settings import Settings
+from rum_ingest.store import EventStore
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve until SIGINT/SIGTERM; pending batches are committed on the way out."""
-    app = create_app(settings)
+    if settings.workers > 1:  # migrate once, before the workers would race to
+        asyncio.run(_migrate(settings.database_url))
+    run(create_app(settings), host, port, settings.workers)
+
+
+async def _migrate(database_url: str) -> None:
+    store = EventStore(database_url)
+    await store.open()  # creates or migrates the schema
+    await store.close()
+
+
+def run(app: ASGIApp, host: str, port: int, workers: int = 1) -> None:
+    """Serve `app` in one process, or in `workers` processes forked from this one, each
+    accepting on the same socket with its own event loop and store connection (PostgreSQL
+    pool, or SQLite writer process: SQLite's lock takes their commits in turn)."""
     tune_garbage_collection()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -25,6 +49,52 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         access_log=False,  # beacons carry ?api_key=; and a line per batch is noise
         timeout_graceful_shutdown=5,
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    sys.exit(_supervise(config, workers))
+
+
+def _supervise(config: uvicorn.Config, workers: int) -> int:
+    """Fork `workers` servers on one socket; forward SIGINT/SIGTERM to them; when one exits,
+    stop the rest. Returns the exit status: 0 when every worker stopped cleanly."""
+    sock = config.bind_socket()
+    pids = [_fork_worker(config, sock) for _ in range(workers)]
+    sock.close()
+
+    running = set(pids)
+
+    def forward(signum: int, _frame: object) -> None:
+        for pid in running:
+            with suppress(ProcessLookupError):  # exited, not yet reaped
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    while running:
+        pid, code = os.wait()
+        running.discard(pid)
+        status = status or os.waitstatus_to_exitcode(code)
+        forward(signal.SIGTERM, None)  # one worker gone: the service stops as a whole
+    return 1 if status else 0
+
+
+def _fork_worker(config: uvicorn.Config, sock: socket.socket) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    # A worker must not outlive the supervisor (nobody would stop it): the kernel kills it
+    # when its parent dies, whatever the cause. Its SQLite writer then commits what it holds.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    server, code = uvicorn.Server(config), 1
+    try:
+        server.run(sockets=[sock])
+        code = 0 if server.started else 3  # 3: uvicorn's status for a failed start-up
+    finally:
+        os._exit(code)
 
 
 # Collect the youngest generation every 50,000 allocations instead of 700. A batch allocates a

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rum_ingest.keys import ApiKeys, parse_pairs
-from rum_ingest.store import check_database_url
+from rum_ingest.store import DEFAULT_MAX_PENDING_ROWS, check_database_url
 from signalcheck.config import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///rum.db"
@@ -23,6 +23,10 @@ class Settings:
     rate_burst: int = 40
     label_cap: int = 50
     route_templates: tuple[str, ...] = ()
+    workers: int = 1
+    """Server processes sharing the port."""
+    max_pending_rows: int = DEFAULT_MAX_PENDING_ROWS
+    """Rows received but not yet committed, at most; past it a batch is answered 503."""
 
     @classmethod
     def from_env(
@@ -84,6 +88,8 @@ class Settings:
             rate_burst=int(number("RUM_RATE_BURST", cls.rate_burst, int, 1)),
             label_cap=int(number("RUM_LABEL_CAP", cls.label_cap, int, 2)),
             route_templates=templates,
+            workers=int(number("RUM_WORKERS", cls.workers, int, 1)),
+            max_pending_rows=int(number("RUM_MAX_PENDING_ROWS", cls.max_pending_rows, int, 1)),
         )
 
 

@@ -17,6 +17,8 @@ GROUPED_BY_MODULE = frozenset({"chaos", "validation", "gameday"})
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue  # the test chose its group (e.g. a shard of the mutant suite)
         parts = Path(item.path).resolve().relative_to(TESTS).parts
         group = "/".join(parts[:2]) if parts[0] in GROUPED_BY_MODULE else parts[0]
         item.add_marker(pytest.mark.xdist_group(group))

@@ -46,7 +46,12 @@ def test_every_shipped_experiment_is_tested() -> None:
 
 @pytest.mark.stack
 @pytest.mark.slow
-@pytest.mark.parametrize("name", EXPECTED)
+@pytest.mark.parametrize(
+    "name",
+    # two halves on two workers (two stacks): each experiment takes one to two minutes
+    [pytest.param(n, marks=pytest.mark.xdist_group(f"chaos/experiments-{i % 2}"))
+     for i, n in enumerate(EXPECTED)],
+)  # fmt: skip
 def test_experiment_detects_in_budget_for_its_region_and_recovers(
     stack, stack_config, traffic, tmp_path: Path, name: str
 ) -> None:

@@ -136,6 +136,7 @@ def measured(run_dir: Path) -> dict[str, dict[str, float]]:
 
 @pytest.mark.stack
 @pytest.mark.slow
+@pytest.mark.xdist_group("chaos/inhibition-removed")  # its own worker and stack: three minutes
 def test_without_the_inhibit_rule_the_inhibition_expectation_fails_naming_the_leaks(
     stack, stack_config, traffic, tmp_path: Path
 ) -> None:

@@ -65,6 +65,7 @@ def test_quick_game_day_writes_every_output_and_detects_the_outage(config, stack
     assert all(row.healthy for row in stack.status()), "the game day stops only what it started"
 
 
+@pytest.mark.xdist_group("gameday/interrupt")  # its own worker and stack: two minutes
 def test_interrupting_during_chaos_restores_the_region_and_leaves_no_process(config, stack):
     before = run_dirs(config)
     process = gameday(config)

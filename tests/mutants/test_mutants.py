@@ -20,8 +20,20 @@ from tests.validation.support import SuiteRun
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
+SHARDS = 3
+"""The mutants run in this many shards, each whole in one xdist worker on its own stack
+(healthy before its first mutant and after its last), so the suite's wall time is a third."""
 
-def test_healthy_stack_passes_before_the_mutants(healthy_before: SuiteRun) -> None:
+
+def _shard(index: int) -> pytest.MarkDecorator:
+    return pytest.mark.xdist_group(f"mutants/{index % SHARDS}")
+
+
+SHARD_PARAMS = [pytest.param(i, id=f"shard{i}", marks=_shard(i)) for i in range(SHARDS)]
+
+
+@pytest.mark.parametrize("shard", SHARD_PARAMS)
+def test_healthy_stack_passes_before_the_mutants(shard: int, healthy_before: SuiteRun) -> None:
     kinds = {
         name.split(":")[0] for name, r in healthy_before.results.items() if r.outcome == "passed"
     }
@@ -39,11 +51,14 @@ def _params() -> list[object]:
         pytest.param(
             m,
             id=m.name,
-            marks=[pytest.mark.xfail(strict=True, reason=f"known survivor: {m.survives}")]
-            if m.survives
-            else [],
+            marks=[_shard(index)]
+            + (
+                [pytest.mark.xfail(strict=True, reason=f"known survivor: {m.survives}")]
+                if m.survives
+                else []
+            ),
         )
-        for m in MUTANTS
+        for index, m in enumerate(MUTANTS)
     ]
 
 
@@ -81,7 +96,10 @@ def test_mutant_is_killed(mutant: Mutant, stage: Stage, healthy_before: SuiteRun
     assert mutant.says in first, f"{mutant.kills[0]} failed without {mutant.says!r}:\n{first}"
 
 
-def test_healthy_stack_passes_after_the_mutants(stage: Stage, healthy_before: SuiteRun) -> None:
+@pytest.mark.parametrize("shard", SHARD_PARAMS)
+def test_healthy_stack_passes_after_the_mutants(
+    shard: int, stage: Stage, healthy_before: SuiteRun
+) -> None:
     run = PROBE_PASS.run(stage)
     assert_healthy(run)
     assert set(run.results) == set(healthy_before.results)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from rum_ingest.app import create_app
 from rum_ingest.keys import ApiKeys
 from rum_ingest.settings import Settings
+from signalcheck.waiting import wait_for
 from tests.rum.postgres import temporary_postgres
+from tests.support import REPO
 
 API_KEY = "test-key-0123456789abcdef"
 """The ingest key (send only) of app `web`."""
@@ -27,6 +33,7 @@ KEYS = ApiKeys(
     [("web", READ_KEY), ("other", OTHER_APP_READ_KEY)],
 )
 ORIGIN = "http://app.example:8080"
+INGEST_START_TIMEOUT = 20.0
 
 
 def event(kind: str, session: str = "s-1", url: str = "http://app.example/", **fields) -> dict:
@@ -101,3 +108,41 @@ def count_rows(database_url: str, where: str = "1=1") -> int:
             await store.close()
 
     return asyncio.run(count())
+
+
+def start_ingest(database_url: str, port: int, log_path: Path, **env: str) -> subprocess.Popen:
+    """`signalcheck rum serve` on `port` as a process of its own (rate limit out of the way,
+    `env` added), ready to take batches; its output goes to `log_path`."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RUM_API_KEYS": f"web={API_KEY}",
+        "RUM_RATE_LIMIT": "100000",
+        "RUM_RATE_BURST": "100000",
+        **env,
+    }
+    argv = [sys.executable, "-m", "signalcheck", "rum", "serve", "--port", str(port)]
+    with open(log_path, "wb") as log:
+        ingest = subprocess.Popen(
+            argv, env=environment, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for(
+            lambda: _ready(f"http://127.0.0.1:{port}/health/ready", ingest),
+            timeout=INGEST_START_TIMEOUT,
+            what=f"the ingest on port {port} to be ready (log {log_path})",
+        )
+    except Exception:
+        ingest.kill()
+        ingest.wait(timeout=10)
+        raise AssertionError(log_path.read_text()) from None
+    return ingest
+
+
+def _ready(url: str, ingest: subprocess.Popen) -> bool:
+    if ingest.poll() is not None:
+        raise RuntimeError(f"the ingest exited with {ingest.returncode}")
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

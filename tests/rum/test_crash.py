@@ -5,43 +5,23 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
+import psutil
 import pytest
 
 from rum_ingest.store import EventStore
 from signalcheck.waiting import wait_for
-from tests.rum.conftest import API_KEY, event
-from tests.support import REPO, free_port
+from tests.rum.conftest import API_KEY, event, start_ingest
+from tests.support import free_port
 
 pytestmark = pytest.mark.slow
 
 SENDERS = 4
 LOAD_BEFORE_KILL = 1.5  # seconds
 LOAD_DEADLINE = 30.0
-
-
-def start_ingest(database_url: str, port: int, log) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "RUM_API_KEYS": f"web={API_KEY}",
-        "RUM_RATE_LIMIT": "100000",
-        "RUM_RATE_BURST": "100000",
-    }
-    argv = [sys.executable, "-m", "signalcheck", "rum", "serve", "--port", str(port)]
-    return subprocess.Popen(argv, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-
-
-def is_ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def sessions_stored(database_url: str) -> dict[str, int]:
@@ -57,21 +37,14 @@ def sessions_stored(database_url: str) -> dict[str, int]:
     return asyncio.run(query())
 
 
-def test_sigkill_during_load_loses_no_acknowledged_batch(database_url, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigkill_during_load_loses_no_acknowledged_batch(database_url, tmp_path, workers):
+    """Every process of the ingest (supervisor, workers, SQLite writers) is SIGKILLed at once
+    under load: every batch answered 2xx before is stored whole."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with open(tmp_path / "ingest.log", "wb") as log:
-        ingest = start_ingest(database_url, port, log)
-    try:
-        wait_for(
-            lambda: is_ready(f"{base}/health/ready"),
-            timeout=20,
-            what="the ingest to be ready",
-        )
-    except Exception:
-        ingest.kill()
-        raise AssertionError((tmp_path / "ingest.log").read_text()) from None
-
+    ingest = start_ingest(database_url, port, tmp_path / "ingest.log", RUM_WORKERS=str(workers))
+    processes = [psutil.Process(ingest.pid), *psutil.Process(ingest.pid).children(recursive=True)]
     acknowledged: list[str] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -100,14 +73,37 @@ def test_sigkill_during_load_loses_no_acknowledged_batch(database_url, tmp_path)
     for thread in senders:
         thread.start()
     time.sleep(LOAD_BEFORE_KILL)
-    os.kill(ingest.pid, signal.SIGKILL)
+    for process in processes:
+        os.kill(process.pid, signal.SIGKILL)
     ingest.wait(timeout=10)
     stop.set()
     for thread in senders:
         thread.join(timeout=10)
+    wait_for(
+        lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes),
+        timeout=10,
+        what="every process of the killed ingest to be gone",
+    )
 
+    writers = workers if database_url.startswith("sqlite") else 0
+    supervisor = 1 if workers > 1 else 0
+    assert len(processes) == supervisor + workers + writers, "every process was killed"
     assert ingest.returncode == -signal.SIGKILL
     assert len(acknowledged) >= 20, "the load run should have had batches acknowledged"
     stored = sessions_stored(database_url)
     lost = [batch for batch in acknowledged if stored.get(batch) != 20]
     assert not lost, f"{len(lost)} acknowledged batches lost or partial, e.g. {lost[:3]}"
+
+
+def test_workers_die_with_their_supervisor(sqlite_url, tmp_path):
+    """A SIGKILLed supervisor leaves no worker serving on its own: each dies with it."""
+    ingest = start_ingest(sqlite_url, free_port(), tmp_path / "ingest.log", RUM_WORKERS="2")
+    workers = psutil.Process(ingest.pid).children()
+    assert len(workers) == 2
+    ingest.kill()
+    ingest.wait(timeout=10)
+    wait_for(
+        lambda: not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers),
+        timeout=10,
+        what="both workers to exit after their supervisor was killed",
+    )

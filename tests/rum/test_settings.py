@@ -59,3 +59,19 @@ def test_every_setting_is_documented_in_the_readme():
     )
     assert env.asked >= {"RUM_ALLOWED_ORIGINS", "RUM_RATE_LIMIT", "RUM_READ_KEYS_FILE"}
     assert env.asked <= documented, sorted(env.asked - documented)
+
+
+def test_workers_and_the_pending_rows_bound_come_from_the_environment():
+    env = {"RUM_API_KEYS": f"web={INGEST}", "RUM_WORKERS": "2", "RUM_MAX_PENDING_ROWS": "500"}
+    settings = Settings.from_env(env)
+    assert (settings.workers, settings.max_pending_rows) == (2, 500)
+    defaults = Settings.from_env({"RUM_API_KEYS": f"web={INGEST}"})
+    assert (defaults.workers, defaults.max_pending_rows) == (1, 20_000)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("RUM_WORKERS", "0"), ("RUM_MAX_PENDING_ROWS", "many")]
+)
+def test_a_bad_worker_count_or_bound_names_its_variable(variable, value):
+    with pytest.raises(ConfigError, match=f"{variable} must be a int >= 1, got '{value}'"):
+        Settings.from_env({"RUM_API_KEYS": f"web={INGEST}", variable: value})
