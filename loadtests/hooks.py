@@ -12,19 +12,26 @@ import json
 import time
 from typing import Any
 
+import gevent
 from locust import events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from loadtests.counting import RequestCounts
 from loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
 from signalcheck.ledger import Ledger
 
 REPORT_KEY = "signalcheck_counts"
+FINAL_REPORT_WAIT = 2 * WORKER_REPORT_INTERVAL + 1.0
+"""Seconds the master waits, once the users stopped, for each worker's next report: a
+worker sends its last requests' counts with its next periodic report, and Locust's own
+final report (sent on quit) has only 0.5 s to arrive before the master stops listening."""
 
 counts = RequestCounts()
 run: dict[str, float] = {}
 """When this process saw the run start, and how many workers it had then (master)."""
+reported: dict[str, float] = {}
+"""Worker id -> when the master last merged its counts."""
 
 
 @events.init_command_line_parser.add_listener
@@ -62,6 +69,19 @@ def _send_counts(client_id: str, data: dict[str, Any]) -> None:
 def _merge_counts(client_id: str, data: dict[str, Any]) -> None:
     if REPORT_KEY in data:
         counts.merge(data[REPORT_KEY])
+        reported[client_id] = time.time()
+
+
+@events.test_stop.add_listener
+def _await_final_reports(environment: Environment, **_: Any) -> None:
+    """On the master: wait (at most FINAL_REPORT_WAIT) until every worker that reported
+    has reported again since its users stopped, so no request is left uncounted."""
+    if not isinstance(environment.runner, MasterRunner):
+        return
+    stopped = time.time()
+    deadline = stopped + FINAL_REPORT_WAIT
+    while time.time() < deadline and any(t <= stopped for t in reported.values()):
+        gevent.sleep(0.1)
 
 
 @events.test_start.add_listener
