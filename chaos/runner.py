@@ -77,6 +77,9 @@ def run_experiment(
     if run_dir is None:
         run_dir = new_run_dir(config.runs_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if dry:
+        experiment = run_dir / f"{experiment.stem}.dry.json"
+        experiment.write_text(json.dumps(without_pauses(loaded), indent=2))
     plain = not colour_allowed(sys.stderr)  # chaoslib colours its log lines even in a file
     process = subprocess.Popen(
         chaos_command(experiment, run_dir, dry=dry_mode(loaded) if dry else None),
@@ -137,6 +140,20 @@ def check_targets(config: Config, experiment: dict[str, Any]) -> None:
     except InvalidExperiment as exc:
         raise ConfigError(f"experiment {experiment.get('title')!r}: {exc}") from None
     check_experiment(config, experiment, configuration)
+
+
+def without_pauses(experiment: dict[str, Any]) -> dict[str, Any]:
+    """`experiment` with no activity's `pauses`: a dry run says what it would do at once
+    (Chaos Toolkit's own dry modes keep the pauses of the activities they run)."""
+
+    def unpaused(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in a.items() if k != "pauses"} for a in activities]
+
+    changed: dict[str, Any] = {s: unpaused(experiment[s]) for s in SECTIONS if experiment.get(s)}
+    steady = experiment.get("steady-state-hypothesis")
+    if steady and steady.get("probes"):
+        changed["steady-state-hypothesis"] = {**steady, "probes": unpaused(steady["probes"])}
+    return {**experiment, **changed}
 
 
 def dry_mode(experiment: dict[str, Any]) -> str:

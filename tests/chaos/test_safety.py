@@ -87,6 +87,7 @@ def test_dry_run_shows_what_it_would_do_and_does_nothing(config) -> None:
     log = (run_dirs[0] / "chaostoolkit.log").read_text()
     assert f"dry run: would stop demo-{REGION}" in log
     assert f"dry run: would start demo-{REGION}" in log
+    assert "Pausing" not in log, "a dry run waits out none of the experiment's pauses"
     assert journal(run_dirs[0])["status"] == "completed"
     assert not [e for e in ledger(run_dirs[0]) if e.kind in ("fault", "planned")]
 

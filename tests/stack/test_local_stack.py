@@ -1,22 +1,21 @@
-"""The local stack against the real binaries: targets, alerts end to end, trace propagation."""
+"""The local stack against the real binaries: targets, the Pushgateway, trace propagation."""
 
 from __future__ import annotations
 
 import secrets
-import time
 
 import httpx
 import pytest
 
-from signalcheck.backends.alertmanager import AlertmanagerClient
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.waiting import wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-FIRE_BUDGET = 90.0  # for: 30s + rate window fill + evaluation + group_wait, with margin
-RESOLVE_BUDGET = 120.0  # the 1m rate window must drain below the threshold
+# An injected fault firing its alert for its region alone, routed and resolved, is the chaos
+# experiments' test (tests/chaos/test_experiments.py) and the validation suite's
+# (tests/validation/test_suite_on_stack.py).
 
 
 def test_prometheus_reports_every_target_up(stack, stack_config):
@@ -36,59 +35,6 @@ def test_the_pushgateway_keeps_pushes_in_memory_only(stack, stack_config):
     stack's. The stack's Pushgateway starts empty and writes nothing."""
     status = httpx.get(f"{stack_config.backends.pushgateway.base_url}/api/v1/status", timeout=5)
     assert status.json()["data"]["flags"]["persistence.file"] == ""
-
-
-def _named(alerts, name, region=None):
-    return [
-        a
-        for a in alerts
-        if a["labels"]["alertname"] == name and region in (None, a["labels"].get("region"))
-    ]
-
-
-def test_error_injection_fires_for_the_faulted_region_only_and_resolves(
-    stack, stack_config, admin, traffic
-):
-    backends = stack_config.backends
-    prometheus = PrometheusClient(backends.prometheus)
-    alertmanager = AlertmanagerClient(backends.alertmanager)
-    capture = CaptureClient(backends.capture)
-
-    admin("eu-west-1", "PUT", json={"error_rate": 1.0})
-    injected = time.time()
-
-    firing, _ = wait_for(
-        lambda: [a for a in _named(prometheus.alerts(), "HighErrorRate") if a["state"] == "firing"],
-        timeout=FIRE_BUDGET,
-        what="HighErrorRate firing in Prometheus",
-    )
-    wait_for(
-        lambda: _named(alertmanager.alerts(), "HighErrorRate"),
-        timeout=10,
-        what="HighErrorRate in Alertmanager",
-    )
-    notes, _ = wait_for(
-        lambda: capture.notifications(alertname="HighErrorRate", status="firing", since=injected),
-        timeout=10,
-        what="HighErrorRate firing notification at the webhook",
-    )
-    assert {a["labels"]["region"] for a in firing} == {"eu-west-1"}
-    assert {a["labels"]["region"] for a in _named(alertmanager.alerts(), "HighErrorRate")} == {
-        "eu-west-1"
-    }
-    assert {(n["receiver"], n["labels"]["region"]) for n in notes} == {("pager", "eu-west-1")}
-    assert notes[0]["labels"]["priority"] == "P0"
-
-    admin("eu-west-1", "DELETE")
-    resolved, _ = wait_for(
-        lambda: capture.notifications(alertname="HighErrorRate", status="resolved", since=injected),
-        timeout=RESOLVE_BUDGET,
-        what="HighErrorRate resolved notification at the webhook",
-    )
-    assert {(n["receiver"], n["labels"]["region"]) for n in resolved} == {("pager", "eu-west-1")}
-    assert not _named(prometheus.alerts(), "HighErrorRate")
-    for client in (prometheus, alertmanager, capture):
-        client.close()
 
 
 def test_a_callers_trace_continues_into_the_demo_with_spans_and_logs(stack, stack_config):
