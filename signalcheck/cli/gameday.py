@@ -24,7 +24,7 @@ app = typer.Typer()
 def gameday(
     config: ConfigOption = None,
     profile: Annotated[
-        str | None, typer.Option(help="quick (one experiment) or full (all four); default quick.")
+        str | None, typer.Option(help="quick (one experiment) or full (all five); default quick.")
     ] = None,
     plan_file: Annotated[
         Path | None,
@@ -83,6 +83,7 @@ def publish(report: GamedayReport, run_dir: Path, out: Console) -> None:
 
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
+"""The shipped experiments, by name."""
 
 
 def check_experiments(config: Config, plan: GamedayPlan, experiments: Path = EXPERIMENTS) -> None:

@@ -16,6 +16,7 @@ from rich.table import Table
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
+from signalcheck.cli.gameday import EXPERIMENTS, experiment_file
 from signalcheck.config import Config, ConfigError, load_config
 from signalcheck.stack import LocalStack
 
@@ -97,9 +98,6 @@ def mutate(
     raise typer.Exit(0 if report.passed else 1)
 
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
-
-
 def experiment_paths(config: Config, given: list[str]) -> list[Path]:
     """The experiment files: names in chaos/experiments or paths; default those injecting a
     fault of the config's alert expectations."""
@@ -108,7 +106,7 @@ def experiment_paths(config: Config, given: list[str]) -> list[Path]:
         return [p for p in sorted(EXPERIMENTS.glob("*.json")) if faults_of([p]) & wanted]
     paths = []
     for item in given:
-        path = Path(item) if item.endswith(".json") else EXPERIMENTS / f"{item}.json"
+        path = experiment_file(EXPERIMENTS, item)
         if not path.is_file():
             known = ", ".join(p.stem for p in sorted(EXPERIMENTS.glob("*.json")))
             raise ConfigError(f"--experiments {item}: no such experiment (known: {known})")
