@@ -89,7 +89,7 @@ def capture(
     ),
 ) -> None:
     """Run the capture receiver: OTLP/HTTP traces and logs, Alertmanager webhooks."""
-    from signalcheck.capture import serve
+    from signalcheck.capture.server import serve
 
     serve(host=host, port=port, db_path=db)
 
