@@ -15,12 +15,9 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from rum_ingest.edge import request_key
+
 DirectEndpoint = Callable[[Request, str | None], Awaitable[Response]]
-
-
-def request_key(request: Request) -> str | None:
-    """The API key as `edge.RequestKey` reads it: the `X-API-Key` header, else `?api_key=`."""
-    return request.headers.get("x-api-key") or request.query_params.get("api_key")
 
 
 class DirectRoute(APIRoute):

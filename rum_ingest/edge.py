@@ -41,14 +41,16 @@ WRONG_ROLE = {
 """Why a key of the other role is refused, by the role the endpoint needs."""
 
 
+KEY_HEADER_NAME = "X-API-Key"
+KEY_QUERY_NAME = "api_key"
 KEY_HEADER = APIKeyHeader(
-    name="X-API-Key",
+    name=KEY_HEADER_NAME,
     scheme_name="ApiKey",
     description="An app's ingest key (to send events) or read key (to read analytics)",
     auto_error=False,
 )
 KEY_QUERY = APIKeyQuery(
-    name="api_key",
+    name=KEY_QUERY_NAME,
     scheme_name="ApiKeyQuery",
     description="The key as a query parameter, for navigator.sendBeacon (it cannot set headers)",
     auto_error=False,
@@ -64,6 +66,12 @@ async def _request_key(
 
 RequestKey = Annotated[str | None, Depends(_request_key)]
 """The request's API key, from `X-API-Key` or `?api_key=`; documented as security schemes."""
+
+
+def request_key(request: Request) -> str | None:
+    """The API key as `RequestKey` reads it, without FastAPI's dependency resolution (for
+    the hot path's direct route)."""
+    return request.headers.get(KEY_HEADER_NAME) or request.query_params.get(KEY_QUERY_NAME)
 
 
 def authenticate(key: str | None, keys: ApiKeys, role: Role) -> str:
