@@ -97,7 +97,7 @@ def test_marked_the_fault_lands_in_the_ledger_and_the_latency_alert_expectation_
     opened, closed = faults
     assert opened.field("end") is None
     assert closed.field("params") == {"activity": "slow-down-region", "provider": "http"}
-    assert 10 <= closed.field("end") - closed.field("start") < 15, "held 10 s, then restored"
+    assert 30 <= closed.field("end") - closed.field("start") < 35, "held 30 s, then restored"
 
     expectation = shipped(EXPECTATION).model_copy(update={"conditional": False})
     outcome = judge(stack_config, tmp_path / "run", expectation)

@@ -119,8 +119,8 @@ def _fault(ledger, admin, region: str, start: float | None = None) -> float:
     """Inject (start None) or restore the errors fault of `region`, writing the ledger."""
     params = {"error_rate": 1.0}
     if start is None:
+        start = time.time()  # before the call: the fault's first error logs may precede its answer
         admin(region, "PUT", json=params)
-        start = time.time()
         ledger.append("fault", action="errors", region=region, start=start, end=None, params=params)
     else:
         admin(region, "DELETE")
