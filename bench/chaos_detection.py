@@ -15,7 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from chaos.runner import run_experiment
+from signalcheck.chaos.runner import run_experiment
+
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Entry, read_entries
 from signalcheck.stack.traffic import BackgroundTraffic

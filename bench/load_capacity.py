@@ -24,8 +24,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from signalcheck.loadtests.runner import Distribution, LoadOutcome, run_plan
+
 from bench.processes import cpu_seconds
-from loadtests.runner import Distribution, LoadOutcome, run_plan
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config, load_config
 from signalcheck.evidence.load import load_accuracy

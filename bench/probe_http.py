@@ -29,10 +29,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from signalcheck.probes.client import PHASES
+from signalcheck.probes.metrics import ProbeMetrics
+from signalcheck.probes.runner import run_pass
+
 from bench.processes import cpu_seconds, started
-from probes.client import PHASES
-from probes.metrics import ProbeMetrics
-from probes.runner import run_pass
 from signalcheck.config import load_config
 from signalcheck.ledger import Ledger
 from signalcheck.stack.launcher import pushgateway_command

@@ -4,7 +4,7 @@ Run from the repository root:  .venv/bin/python -m bench.rum_ingest [--seconds 6
 
 Measured in one run, one server at a time, all on 127.0.0.1, same load generator, for each
 worker count (`xN`: N server processes sharing the port, rum_ingest/server.py `run`):
-  null        the ceiling: the same server (uvicorn through rum_ingest.server.run, its process
+  null        the ceiling: the same server (uvicorn through rum_ingest/server.py `run`, its process
               tuning and workers), the same CORS middleware and the same route style (a
               DirectRoute: no dependency resolution), answering 202 after parsing the JSON body
   signalcheck `signalcheck rum serve` (RUM_WORKERS=N) on SQLite (default) and on PostgreSQL:
@@ -102,9 +102,8 @@ def null_app():
     """The ceiling: the same server stack and route style, parsing the body and nothing else."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
-
-    from rum_ingest.app import allow_cross_origin
-    from rum_ingest.direct_route import DirectRoute
+    from signalcheck.rum_ingest.app import allow_cross_origin
+    from signalcheck.rum_ingest.direct_route import DirectRoute
 
     app = FastAPI()
     allow_cross_origin(app, ())
@@ -213,7 +212,7 @@ CREATE TABLE IF NOT EXISTS rum_events (
 
 
 def serve_app(kind: str, port: int, workers: int) -> None:
-    from rum_ingest.server import run
+    from signalcheck.rum_ingest.server import run
 
     app = null_app() if kind == "null" else reference_app()
     run(app, "127.0.0.1", port, workers)  # as `signalcheck rum serve` does: the same server

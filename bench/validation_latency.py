@@ -15,7 +15,7 @@ waits its budget by design. Printed: the ratio new/baseline on the common mix fo
 200 expectations (goal of issue 12: at most 1.2), and the new engine on the full shipped mix.
 
 Starts its own local stack on free loopback ports and stops it at the end. Each round's
-probe pass is the real `signalcheck probe --once` (probes.once.run_once) of the shipped checks,
+probe pass is the real `signalcheck probe --once` (probes/once.py `run_once`) of the shipped checks,
 pushed to the stack's Pushgateway and written to the round's ledger.
 Run: .venv/bin/python bench/validation_latency.py [--rounds 3] [--baseline 06a5655]
 """
@@ -40,7 +40,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from probes.once import EXIT_PASSED, run_once  # noqa: E402
+from signalcheck.probes.once import EXIT_PASSED, run_once  # noqa: E402
+
 from signalcheck.config import Config, load_config  # noqa: E402
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir  # noqa: E402
 from signalcheck.stack import LocalStack  # noqa: E402

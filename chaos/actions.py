@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from signalcheck.chaos import faultlog, signals
+from signalcheck.chaos.context import RunContext, run_context
+from signalcheck.chaos.openfaults import OpenFault, OpenFaults
+from signalcheck.chaos.targets import Target, TargetRefused, resolve
 
-from chaos import faultlog, signals
-from chaos.context import RunContext, run_context
-from chaos.openfaults import OpenFault, OpenFaults
-from chaos.targets import Target, TargetRefused, resolve
 from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.stack import LocalStack
@@ -109,8 +109,8 @@ def start_region(region: str, configuration: dict[str, Any] | None = None) -> di
 
 
 def restore_open_faults(ctx: RunContext) -> list[str]:
-    """Undo every fault of `chaos.actions` this run's ledger still has open; the regions
-    restored (a marked action's fault is the control's: `chaos.control.restore_marked`).
+    """Undo every fault of `signalcheck.chaos.actions` this run's ledger still has open; the regions
+    restored (a marked action's fault is the control's: `signalcheck.chaos.control.restore_marked`).
 
     Tries every region even when one fails, then raises the first error.
     """

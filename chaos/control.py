@@ -2,7 +2,7 @@
 outside the allowlist before anything runs, and a restore that always happens.
 
 Declare it in an experiment as
-`{"name": "signalcheck", "provider": {"type": "python", "module": "chaos.control"}}`.
+`{"name": "signalcheck", "provider": {"type": "python", "module": "signalcheck.chaos.control"}}`.
 
 Whatever ends the run — success, a failed hypothesis, SIGINT, SIGTERM, a failing rollback —
 `after_experiment_control` restores every fault the run's ledger still has open, with
@@ -29,11 +29,10 @@ from typing import Any
 
 from chaoslib import substitute
 from chaoslib.activity import run_activity
-
-from chaos import faultlog, signals
-from chaos.actions import close_recorded, record_fault, restore_open_faults
-from chaos.context import EXPERIMENT_ENV, RunContext, run_context
-from chaos.marks import (
+from signalcheck.chaos import faultlog, signals
+from signalcheck.chaos.actions import close_recorded, record_fault, restore_open_faults
+from signalcheck.chaos.context import EXPERIMENT_ENV, RunContext, run_context
+from signalcheck.chaos.marks import (
     SECTIONS,
     Mark,
     MarkError,
@@ -43,7 +42,8 @@ from chaos.marks import (
     mark_of,
     marked,
 )
-from chaos.targets import ACTIONS_MODULE, TargetRefused, check_experiment
+from signalcheck.chaos.targets import ACTIONS_MODULE, TargetRefused, check_experiment
+
 from signalcheck.ledger import Entry
 
 logger = logging.getLogger("chaostoolkit")
@@ -100,7 +100,7 @@ def planned_faults(
     experiment: dict[str, Any], configuration: dict[str, Any]
 ) -> list[tuple[str, str]]:
     """(action, region) of every fault the experiment's method injects, in order: by a
-    `chaos.actions` injection or by an action marked as a fault."""
+    `signalcheck.chaos.actions` injection or by an action marked as a fault."""
     planned = []
     for activity in experiment.get("method") or []:
         provider = activity.get("provider") or {}  # none for a {"ref": ...} activity

@@ -23,7 +23,7 @@ INJECTIONS = {
     "inject_dependency_outage": "dependency_down",
     "kill_region": KILL,
 }
-"""`chaos.actions` function -> the fault action it opens in the ledger."""
+"""`signalcheck.chaos.actions` function -> the fault action it opens in the ledger."""
 
 
 def plan_fault(ledger: Ledger, action: str, region: str, experiment: str) -> Entry:
@@ -64,8 +64,8 @@ def close(ledger: Ledger, faults: list[Entry], **fields: Any) -> list[Entry]:
 
 
 def injected_by(fault: Entry) -> str | None:
-    """The name of the marked action that injected `fault`; None for a `chaos.actions` fault
-    (which signalcheck itself knows how to undo)."""
+    """The name of the marked action that injected `fault`; None for a fault of
+    `signalcheck.chaos.actions` (which signalcheck itself knows how to undo)."""
     return (fault.field("params") or {}).get("activity")
 
 

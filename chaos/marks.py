@@ -5,7 +5,7 @@ optionally the `region`). The control writes the ledger's `fault` entries from t
 A probe of the method or rollbacks may be marked `restores` too: it ends a fault that heals by
 itself (a killed pod its Deployment replaces) once it succeeds.
 
-`chaos.actions` activities record their own faults and take no mark.
+`signalcheck.chaos.actions` activities record their own faults and take no mark.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from chaoslib import substitute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from signalcheck.chaos.faultlog import injected_by
+from signalcheck.chaos.targets import ACTIONS_MODULE, MARK_KEY
 
-from chaos.faultlog import injected_by
-from chaos.targets import ACTIONS_MODULE, MARK_KEY
 from signalcheck.config import ConfigError
 from signalcheck.ledger import Entry
 

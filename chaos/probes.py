@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from chaos import faultlog
-from chaos.context import RunContext, run_context
-from chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
-from probes.push import PushError, push_results
-from probes.runner import require_checks, run_pass, select_regions
+from signalcheck.chaos import faultlog
+from signalcheck.chaos.context import RunContext, run_context
+from signalcheck.chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
+from signalcheck.probes.push import PushError, push_results
+from signalcheck.probes.runner import require_checks, run_pass, select_regions
+
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config

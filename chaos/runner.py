@@ -17,11 +17,11 @@ from typing import Any
 from chaoslib.configuration import load_configuration
 from chaoslib.exceptions import ChaosException, InvalidExperiment
 from chaoslib.loader import parse_experiment_from_file
+from signalcheck.chaos.context import DRY_ENV, RUN_DIR_ENV
+from signalcheck.chaos.faultlog import unmet_plans
+from signalcheck.chaos.marks import SECTIONS, MarkError, check_marks
+from signalcheck.chaos.targets import ACTIONS_MODULE, check_experiment
 
-from chaos.context import DRY_ENV, RUN_DIR_ENV
-from chaos.faultlog import unmet_plans
-from chaos.marks import SECTIONS, MarkError, check_marks
-from chaos.targets import ACTIONS_MODULE, check_experiment
 from signalcheck.config import CONFIG_ENV, Config, ConfigError
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.terminal import colour_allowed, relay_plain
@@ -158,8 +158,8 @@ def without_pauses(experiment: dict[str, Any]) -> dict[str, Any]:
 
 def dry_mode(experiment: dict[str, Any]) -> str:
     """What `chaos run --dry` skips: the probes (which would wait for alerts that cannot come)
-    when every action is a `chaos.actions` one (they only say what they would do), else every
-    activity: another provider's action would really run."""
+    when every action is one of `signalcheck.chaos.actions` (they only say what they would do),
+    else every activity: another provider's action would really run."""
     actions = [a for section in SECTIONS for a in experiment.get(section) or []]
     stock = [
         a

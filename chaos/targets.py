@@ -10,7 +10,7 @@ from chaoslib import substitute
 
 from signalcheck.config import Config
 
-ACTIONS_MODULE = "chaos.actions"
+ACTIONS_MODULE = "signalcheck.chaos.actions"
 MARK_KEY = "signalcheck"
 """The key of an activity's signalcheck mark (chaos/marks.py)."""
 
@@ -51,8 +51,8 @@ def resolve(config: Config, region: str) -> Target:
 
 
 def experiment_targets(experiment: dict[str, Any], configuration: dict[str, Any]) -> list[str]:
-    """The `region` argument of every `chaos.actions` activity the experiment declares, and
-    the URL of every http action marked for signalcheck (a fault or a restore)."""
+    """The `region` argument of every `signalcheck.chaos.actions` activity the experiment
+    declares, and the URL of every http action marked for signalcheck (a fault or a restore)."""
     hypothesis = experiment.get("steady-state-hypothesis") or {}
     activities = [
         *hypothesis.get("probes", []),

@@ -1,4 +1,4 @@
-"""`python -m demo`: serve the demo API with uvicorn, configured from the environment."""
+"""`python -m signalcheck.demo`: serve the demo API with uvicorn, configured by the environment."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import os
 import sys
 
 import uvicorn
-
-from demo.app import create_app
-from demo.settings import Settings, SettingsError
+from signalcheck.demo.app import create_app
+from signalcheck.demo.settings import Settings, SettingsError
 
 
 def main() -> int:

@@ -7,11 +7,10 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Security
+from signalcheck.demo.auth import ADMIN_TOKEN, Credentials, bearer_token, unauthorized
+from signalcheck.demo.faults import Faults, FaultState, FaultUpdate
 
-from demo.auth import ADMIN_TOKEN, Credentials, bearer_token, unauthorized
-from demo.faults import Faults, FaultState, FaultUpdate
-
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("demo.admin")
 
 
 def admin_router(admin_token: str | None, faults: Faults) -> APIRouter:

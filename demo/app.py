@@ -13,20 +13,19 @@ from fastapi.templating import Jinja2Templates
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CONTENT_TYPE_LATEST
+from signalcheck.demo.admin import admin_router
+from signalcheck.demo.assignments import assignments_router
+from signalcheck.demo.auth import TokenIssuer, token_router
+from signalcheck.demo.faults import Faults
+from signalcheck.demo.logs import build_logger_provider, configure_logging
+from signalcheck.demo.metrics import DemoMetrics
+from signalcheck.demo.middleware import TelemetryMiddleware
+from signalcheck.demo.notify import Notifier
+from signalcheck.demo.settings import Settings
+from signalcheck.demo.store import AssignmentStore, DatabaseUnavailable
+from signalcheck.demo.tracing import SERVICE_NAME, build_resource, build_tracer_provider
 
-from demo.admin import admin_router
-from demo.assignments import assignments_router
-from demo.auth import TokenIssuer, token_router
-from demo.faults import Faults
-from demo.logs import build_logger_provider, configure_logging
-from demo.metrics import DemoMetrics
-from demo.middleware import TelemetryMiddleware
-from demo.notify import Notifier
-from demo.settings import Settings
-from demo.store import AssignmentStore, DatabaseUnavailable
-from demo.tracing import SERVICE_NAME, build_resource, build_tracer_provider
-
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("demo.app")
 
 RUM_APP_NAME = "demo-web"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")

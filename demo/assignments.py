@@ -9,14 +9,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, StringConstraints
+from signalcheck.demo.auth import TokenIssuer, client_auth
+from signalcheck.demo.faults import Faults
+from signalcheck.demo.metrics import DemoMetrics
+from signalcheck.demo.notify import Notifier
+from signalcheck.demo.store import AssignmentStore
 
-from demo.auth import TokenIssuer, client_auth
-from demo.faults import Faults
-from demo.metrics import DemoMetrics
-from demo.notify import Notifier
-from demo.store import AssignmentStore
-
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("demo.assignments")
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 

@@ -14,12 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-
-from demo.faults import Faults
+from signalcheck.demo.faults import Faults
 
 TOKEN_LIFETIME_S = 3600
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("demo.auth")
 
 
 class TokenIssuer:

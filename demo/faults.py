@@ -9,7 +9,7 @@ import random
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("demo.faults")
 
 
 class FaultState(BaseModel):

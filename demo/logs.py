@@ -15,11 +15,12 @@ from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
-
-from demo.settings import Settings
+from signalcheck.demo.settings import Settings
 
 LOGGER_NAMES = ("demo", "uvicorn")
-"""Loggers whose records the demo formats and exports: its own and the server's."""
+"""Loggers whose records the demo formats and exports: its own and the server's. The demo's
+modules name theirs `demo.<module>`, not `__name__` (`signalcheck.demo.<module>` installed),
+so a record's logger reads the same wherever the demo runs."""
 
 _NOT_EXTRA = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 """Record attributes that are not `extra=` fields (color_message is uvicorn's ANSI copy)."""

@@ -6,7 +6,7 @@ import logging
 
 from opentelemetry.trace import SpanKind, Tracer
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("demo.notify")
 
 
 class Notifier:

@@ -16,9 +16,9 @@ import gevent
 from locust import events
 from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
+from signalcheck.loadtests.counting import RequestCounts
+from signalcheck.loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
 
-from loadtests.counting import RequestCounts
-from loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
 from signalcheck.ledger import Ledger
 
 REPORT_KEY = "signalcheck_counts"

@@ -13,11 +13,10 @@ from typing import Any
 from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
-
-from loadtests import hooks  # noqa: F401  (registers the event hooks)
-from loadtests.plan import SHAPE_ENV, plan_of
-from loadtests.shapes import SHAPE_CLASSES
-from loadtests.users import (
+from signalcheck.loadtests import hooks  # noqa: F401  (registers the event hooks)
+from signalcheck.loadtests.plan import SHAPE_ENV, plan_of
+from signalcheck.loadtests.shapes import SHAPE_CLASSES
+from signalcheck.loadtests.users import (
     USER_CLASSES,
     AssignmentWorkflowUser,
     BrowseUser,

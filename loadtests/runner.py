@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.plan import PLAN_OPTION, SHAPE_ENV
+from signalcheck.loadtests.plan import PLAN_OPTION, SHAPE_ENV
+
 from signalcheck.ledger import LEDGER_FILE
 from signalcheck.load_profiles import LoadPlan
 from signalcheck.stack.processes import last_line

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from locust import LoadTestShape
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner
+from signalcheck.loadtests.plan import plan_of
+from signalcheck.loadtests.schedule import USERS_AT
 
-from loadtests.plan import plan_of
-from loadtests.schedule import USERS_AT
 from signalcheck.load_profiles import ShapeName
 
 DRAIN_GRACE = 5.0

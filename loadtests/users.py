@@ -13,9 +13,8 @@ import random
 
 from locust import between, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
-
-from loadtests.plan import plan_of
-from loadtests.rum_events import RumSession
+from signalcheck.loadtests.plan import plan_of
+from signalcheck.loadtests.rum_events import RumSession
 
 ASSIGNMENT = "/v1/assignments/{assignment_id}"
 PRIORITIES = ("low", "medium", "high", "critical")

@@ -6,9 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from probes.client import Response
-from probes.errors import ErrorType, ProbeFailure
-from probes.templates import render_json
+from signalcheck.probes.client import Response
+from signalcheck.probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.templates import render_json
+
 from signalcheck.checks import Expect
 
 _PATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[[\"']([^\"']+)[\"']\]")

@@ -23,9 +23,9 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, Rout
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from signalcheck.probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.tracecontext import TraceContext
 
-from probes.errors import ErrorType, ProbeFailure
-from probes.tracecontext import TraceContext
 from signalcheck.checks import BrowserCheck
 
 CHROMIUM = "/usr/lib/chromium/chromium"

@@ -20,8 +20,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 import h11
 from cryptography import x509
-
-from probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.errors import ErrorType, ProbeFailure
 
 PHASES = ("resolve", "connect", "tls", "processing", "transfer")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

@@ -7,11 +7,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from probes.assertions import check_response
-from probes.client import Response, fetch
-from probes.errors import ErrorType, ProbeFailure
-from probes.templates import render, render_json
-from probes.tracecontext import TraceContext
+from signalcheck.probes.assertions import check_response
+from signalcheck.probes.client import Response, fetch
+from signalcheck.probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.templates import render, render_json
+from signalcheck.probes.tracecontext import TraceContext
+
 from signalcheck.checks import HttpCheck, Request
 
 

@@ -6,9 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from probes.push import PushError, push_results
-from probes.results import CheckResult
-from probes.runner import require_checks, run_pass, select_regions
+from signalcheck.probes.push import PushError, push_results
+from signalcheck.probes.results import CheckResult
+from signalcheck.probes.runner import require_checks, run_pass, select_regions
+
 from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 

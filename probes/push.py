@@ -8,9 +8,9 @@ import re
 from collections import defaultdict
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from signalcheck.probes.metrics import ProbeMetrics
+from signalcheck.probes.results import CheckResult
 
-from probes.metrics import ProbeMetrics
-from probes.results import CheckResult
 from signalcheck.backends import BackendError
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Backend

@@ -7,7 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.errors import ErrorType, ProbeFailure
+
 from signalcheck.checks import VARIABLE
 
 

@@ -6,10 +6,11 @@ import os
 import time
 from typing import Any
 
-from probes.assertions import check_response, json_path
-from probes.errors import ProbeFailure
-from probes.http import send
-from probes.tracecontext import TraceContext
+from signalcheck.probes.assertions import check_response, json_path
+from signalcheck.probes.errors import ProbeFailure
+from signalcheck.probes.http import send
+from signalcheck.probes.tracecontext import TraceContext
+
 from signalcheck.checks import WorkflowCheck, WorkflowStep
 
 

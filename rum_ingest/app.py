@@ -15,11 +15,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
-from starlette.middleware.cors import CORSMiddleware
-
-from rum_ingest.answers import Accepted, FaroAccepted
-from rum_ingest.direct_route import DirectRoute
-from rum_ingest.edge import (
+from signalcheck.rum_ingest.answers import Accepted, FaroAccepted
+from signalcheck.rum_ingest.direct_route import DirectRoute
+from signalcheck.rum_ingest.edge import (
     Rejected,
     RequestKey,
     authenticate,
@@ -28,16 +26,17 @@ from rum_ingest.edge import (
     parse,
     read_body,
 )
-from rum_ingest.faro import FARO_PAYLOAD, to_events
-from rum_ingest.keys import Role
-from rum_ingest.metrics import RumMetrics
-from rum_ingest.models import BATCH, EVENTS, Batch
-from rum_ingest.openapi import document_bodies
-from rum_ingest.ratelimit import RateLimiter
-from rum_ingest.routes import RouteFolder
-from rum_ingest.rows import to_rows
-from rum_ingest.settings import Settings
-from rum_ingest.store import EventStore, StoreBusy, analytics, sessions
+from signalcheck.rum_ingest.faro import FARO_PAYLOAD, to_events
+from signalcheck.rum_ingest.keys import Role
+from signalcheck.rum_ingest.metrics import RumMetrics
+from signalcheck.rum_ingest.models import BATCH, EVENTS, Batch
+from signalcheck.rum_ingest.openapi import document_bodies
+from signalcheck.rum_ingest.ratelimit import RateLimiter
+from signalcheck.rum_ingest.routes import RouteFolder
+from signalcheck.rum_ingest.rows import to_rows
+from signalcheck.rum_ingest.settings import Settings
+from signalcheck.rum_ingest.store import EventStore, StoreBusy, analytics, sessions
+from starlette.middleware.cors import CORSMiddleware
 
 logger = logging.getLogger("rum_ingest")
 

@@ -22,8 +22,12 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
-
-from rum_ingest.models import MAX_DURATION_MS, MAX_EVENTS_PER_BATCH, VITAL_NAMES, LogLevel
+from signalcheck.rum_ingest.models import (
+    MAX_DURATION_MS,
+    MAX_EVENTS_PER_BATCH,
+    VITAL_NAMES,
+    LogLevel,
+)
 
 MAX_ITEMS = MAX_EVENTS_PER_BATCH
 MAX_CONTEXT_TEXT = 512

@@ -11,9 +11,8 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
-
-from rum_ingest.routes import LabelCap
-from rum_ingest.rows import Row
+from signalcheck.rum_ingest.routes import LabelCap
+from signalcheck.rum_ingest.rows import Row
 
 _TYPE_AND_PAGE = attrgetter("event_type", "page")
 

@@ -54,7 +54,7 @@ def write_stack_config(directory: Path) -> Path:
 
 def launch_chromium(playwright):
     """Debian's Chromium, headless, launched the way the browser probes launch it."""
-    from probes.browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV
+    from signalcheck.probes.browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV
 
     executable = os.environ.get(CHROMIUM_ENV, CHROMIUM)
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)

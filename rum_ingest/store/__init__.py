@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rum_ingest.rows import Row
-from rum_ingest.store.group_commit import StoreClosed
-from rum_ingest.store.postgres import PostgresDatabase
-from rum_ingest.store.schema import migrate
-from rum_ingest.store.sqlite import SqliteDatabase
+from signalcheck.rum_ingest.rows import Row
+from signalcheck.rum_ingest.store.group_commit import StoreClosed
+from signalcheck.rum_ingest.store.postgres import PostgresDatabase
+from signalcheck.rum_ingest.store.schema import migrate
+from signalcheck.rum_ingest.store.sqlite import SqliteDatabase
 
 __all__ = ["EventStore", "StoreBusy", "StoreClosed", "check_database_url"]
 

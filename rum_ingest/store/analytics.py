@@ -9,9 +9,8 @@ Ties are broken by name in code-point order.
 from __future__ import annotations
 
 from pydantic import BaseModel
-
-from rum_ingest.models import VITAL_NAMES
-from rum_ingest.store.schema import Migratable
+from signalcheck.rum_ingest.models import VITAL_NAMES
+from signalcheck.rum_ingest.store.schema import Migratable
 
 _WINDOW = (
     "app = :app AND event_type = :event_type AND received_at >= :since AND received_at < :until"

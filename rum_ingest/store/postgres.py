@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import asyncpg
-
-from rum_ingest.rows import COLUMNS
-from rum_ingest.store.group_commit import GroupCommit
+from signalcheck.rum_ingest.rows import COLUMNS
+from signalcheck.rum_ingest.store.group_commit import GroupCommit
 
 _NAMED = re.compile(r"(?<!:):([a-z_]+)")
 # A COPY of at most 10 batches, up to 3 at once. One COPY of everything pending made the ingest

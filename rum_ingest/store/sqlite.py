@@ -23,14 +23,16 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rum_ingest.store.group_commit import StoreClosed
-from rum_ingest.store.sqlite_writer import FrameReader, connect, frame
+from signalcheck.rum_ingest.store.group_commit import StoreClosed
+from signalcheck.rum_ingest.store.sqlite_writer import FrameReader, connect, frame
+
 from signalcheck.private import private_file
 
 logger = logging.getLogger("rum_ingest")
 
 WRITER_COMMAND = (
-    "import sys; from rum_ingest.store.sqlite_writer import main; sys.exit(main(sys.argv))"
+    "import sys; from signalcheck.rum_ingest.store.sqlite_writer import main; "
+    "sys.exit(main(sys.argv))"
 )
 # A commit may wait BUSY_TIMEOUT for the write lock, then fsync: 30 s means the writer is stuck.
 COMMIT_TIMEOUT = 30.0

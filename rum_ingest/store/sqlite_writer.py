@@ -28,8 +28,8 @@ from functools import cache
 from itertools import chain
 from pathlib import Path
 
-from rum_ingest.rows import COLUMNS
-from rum_ingest.store.group_commit import MAX_ROWS_PER_COMMIT, take_group
+from signalcheck.rum_ingest.rows import COLUMNS
+from signalcheck.rum_ingest.store.group_commit import MAX_ROWS_PER_COMMIT, take_group
 
 HEADER = struct.Struct("!I")
 BUSY_TIMEOUT_MS = 10_000

@@ -3,13 +3,13 @@ and the restore of faults a run that died left in force."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
 from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.shipped import experiment_file
 
 app = typer.Typer(help="Chaos Toolkit experiments with measured detection and rollback.")
 
@@ -18,7 +18,11 @@ app = typer.Typer(help="Chaos Toolkit experiments with measured detection and ro
 @user_errors
 def chaos_run(
     experiment: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Chaos Toolkit experiment file.")
+        str,
+        typer.Argument(
+            help="Chaos Toolkit experiment file, or the name of a shipped one (region-outage).",
+            show_default=False,
+        ),
     ],
     dry: Annotated[
         bool, typer.Option("--dry", help="Check targets and show what would be done; do nothing.")
@@ -33,13 +37,14 @@ def chaos_run(
     file is not valid or targets something outside the allowlist (nothing is run); 130 when
     interrupted (the faults are rolled back).
     """
-    from chaos.runner import run_experiment
-    from chaos.targets import TargetRefused
+    from signalcheck.chaos.runner import run_experiment
+    from signalcheck.chaos.targets import TargetRefused
 
+    path = experiment_file(experiment)
     loaded = load_config(config)
     restore_left_open(loaded)
     try:
-        outcome = run_experiment(loaded, experiment, dry=dry)
+        outcome = run_experiment(loaded, path, dry=dry)
     except TargetRefused as exc:
         raise ConfigError(f"refused the experiment, nothing was done: {exc}") from None
     for name, path in (("journal:", outcome.journal), ("ledger: ", outcome.ledger)):
@@ -59,7 +64,7 @@ def chaos_run(
 def chaos_restore(config: ConfigOption = None) -> None:
     """Restore every fault left open by a chaos run that died (its process is gone), and close
     it in that run's ledger. Exit 1 when one could not be restored."""
-    from chaos.openfaults import OpenFaults
+    from signalcheck.chaos.openfaults import OpenFaults
 
     loaded = load_config(config)
     restored = restore_left_open(loaded)
@@ -79,7 +84,7 @@ def chaos_restore(config: ConfigOption = None) -> None:
 def restore_left_open(config: Config) -> list[str] | None:
     """Restore what chaos runs that died left in force, one line per fault (for `chaos run`,
     `gameday`, `up`, `down`); the lines, or None when a fault could not be restored."""
-    from chaos.actions import restore_orphans
+    from signalcheck.chaos.actions import restore_orphans
 
     restored, failed = restore_orphans(config)
     for line in restored:

@@ -9,6 +9,7 @@ import typer
 
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
 from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.shipped import EXPERIMENTS, experiment_file
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -82,39 +83,28 @@ def publish(report: GamedayReport, run_dir: Path, out: Console) -> None:
     out.print(f"report: {run_dir / 'report.html'}", highlight=False)
 
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "chaos" / "experiments"
-"""The shipped experiments, by name."""
-
-
 def check_experiments(config: Config, plan: GamedayPlan, experiments: Path = EXPERIMENTS) -> None:
     """Refuse the game day before it starts (a ConfigError) when one of its experiments cannot
     be read or targets something outside the allowlist."""
-    from chaos.runner import check_targets, read_experiment
-    from chaos.targets import TargetRefused
+    from signalcheck.chaos.runner import check_targets, read_experiment
+    from signalcheck.chaos.targets import TargetRefused
 
     for name in plan.experiments:
         try:
-            check_targets(config, read_experiment(experiment_file(experiments, name)))
+            check_targets(config, read_experiment(experiment_file(name, experiments)))
         except TargetRefused as exc:
             raise ConfigError(f"refused experiment {name}, nothing was done: {exc}") from None
-
-
-def experiment_file(experiments: Path, name: str) -> Path:
-    """A plan's experiment: a file's path (a plan file's), or `<name>.json` in `experiments`."""
-    from signalcheck.gameday.planfile import EXPERIMENT_SUFFIXES
-
-    return Path(name) if Path(name).suffix in EXPERIMENT_SUFFIXES else experiments / f"{name}.json"
 
 
 def actors(experiments: Path = EXPERIMENTS) -> Actors:
     """The feature folders, imported here so that signalcheck/gameday depends on none; the
     game day's experiments are files, or `<name>.json` files in `experiments`."""
-    from chaos.actions import restore_run
-    from chaos.runner import run_experiment
-    from loadtests.runner import LoadRunError, run_plan
-    from probes.once import run_once
+    from signalcheck.chaos.actions import restore_run
+    from signalcheck.chaos.runner import run_experiment
     from signalcheck.gameday import Actors
     from signalcheck.load_profiles import plan_for
+    from signalcheck.loadtests.runner import LoadRunError, run_plan
+    from signalcheck.probes.once import run_once
 
     def probe_pass(config: Config, ledger: Path) -> list[str]:
         summary, _ = run_once(config, concurrency=8, ledger_path=ledger)
@@ -142,7 +132,7 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
         return [crossed(t) for t in entry["thresholds"] if not t["passed"]]
 
     def experiment(config: Config, name: str, run_dir: Path) -> tuple[list[str], bool]:
-        outcome = run_experiment(config, experiment_file(experiments, name), run_dir=run_dir)
+        outcome = run_experiment(config, experiment_file(name, experiments), run_dir=run_dir)
         return outcome.problems, outcome.interrupted
 
     return Actors(probe_pass=probe_pass, load=load, experiment=experiment, restore=restore_run)

@@ -36,11 +36,11 @@ def load(
     Exits 0 (thresholds passed), 1 (a threshold broken), 2 (bad input or a target outside
     the allowlist; nothing sent) or 3 (Locust failed; see the log named).
     """
-    from loadtests.display import print_summary, progress_display
-    from loadtests.runner import Distribution, LoadRunError, run_plan
     from signalcheck.durations import parse_duration
     from signalcheck.ledger import new_run_dir
     from signalcheck.load_profiles import LoadError, plan_for
+    from signalcheck.loadtests.display import print_summary, progress_display
+    from signalcheck.loadtests.runner import Distribution, LoadRunError, run_plan
 
     loaded = load_config(config)
     try:

@@ -16,8 +16,8 @@ from rich.table import Table
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
-from signalcheck.cli.gameday import EXPERIMENTS, experiment_file
 from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.shipped import EXPERIMENTS, experiment_file
 from signalcheck.stack import LocalStack
 
 if TYPE_CHECKING:
@@ -104,19 +104,15 @@ def experiment_paths(config: Config, given: list[str]) -> list[Path]:
     if not given:
         wanted = {e.fault for e in config.expectations.alerts}
         return [p for p in sorted(EXPERIMENTS.glob("*.json")) if faults_of([p]) & wanted]
-    paths = []
-    for item in given:
-        path = experiment_file(EXPERIMENTS, item)
-        if not path.is_file():
-            known = ", ".join(p.stem for p in sorted(EXPERIMENTS.glob("*.json")))
-            raise ConfigError(f"--experiments {item}: no such experiment (known: {known})")
-        paths.append(path)
-    return paths
+    try:
+        return [experiment_file(item) for item in given]
+    except ConfigError as exc:
+        raise ConfigError(f"--experiments {exc}") from None
 
 
 def faults_of(paths: list[Path]) -> set[str]:
     """The fault actions the experiments' methods inject."""
-    from chaos.control import planned_faults
+    from signalcheck.chaos.control import planned_faults
 
     return {action for p in paths for action, _ in planned_faults(json.loads(p.read_text()), {})}
 
@@ -142,7 +138,7 @@ def running_stack(config: Config) -> Iterator[None]:
 
 
 def actors() -> Actors:
-    from chaos.runner import run_experiment
+    from signalcheck.chaos.runner import run_experiment
     from signalcheck.cli.gameday import actors as gameday_actors
     from signalcheck.mutate.run import Actors
 

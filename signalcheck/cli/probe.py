@@ -40,9 +40,9 @@ def probe(
     """
     import json
 
-    from probes.once import run_once
-    from probes.serve import serve as serve_forever
     from signalcheck.durations import parse_duration
+    from signalcheck.probes.once import run_once
+    from signalcheck.probes.serve import serve as serve_forever
 
     if once == serve:
         raise ConfigError("probe: give exactly one of --once or --serve")

@@ -33,8 +33,8 @@ def rum_serve(
     """
     import os
 
-    from rum_ingest.server import serve
-    from rum_ingest.settings import Settings
+    from signalcheck.rum_ingest.server import serve
+    from signalcheck.rum_ingest.settings import Settings
 
     settings = Settings.from_env(os.environ, keys_file=keys_file, read_keys_file=read_keys_file)
     serve(settings, host=host, port=port)

@@ -19,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from signalcheck.config import Config, ConfigError, _describe
 from signalcheck.gameday.plan import PHASES, GamedayPlan, Phase
-
-EXPERIMENT_SUFFIXES = (".json", ".yaml", ".yml")
+from signalcheck.shipped import EXPERIMENT_SUFFIXES
 
 
 class PlanLoad(BaseModel):

@@ -339,7 +339,7 @@ class LocalStack:
         regions = [
             Component(
                 f"demo-{name}",
-                [python, "-m", "demo"],
+                [python, "-m", "signalcheck.demo"],
                 region.port,
                 "/health",
                 env={

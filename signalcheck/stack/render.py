@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from signalcheck.config import Config
+from signalcheck.shipped import COMPOSE_DIR
 
-COMPOSE_DIR = Path(__file__).resolve().parents[2] / "compose"
 PROMETHEUS_YML = COMPOSE_DIR / "prometheus" / "prometheus.yml"
 DEMO_JOB = "demo"
 """The scrape job of the demo regions: the only job whose targets are the configured regions."""

@@ -3,7 +3,7 @@ another receiver) — the judgement behind alert_fires' "for the faulted region 
 
 from __future__ import annotations
 
-from chaos.probes import _firing, _notified, _strays
+from signalcheck.chaos.probes import _firing, _notified, _strays
 
 
 class FakePrometheus:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chaos.floors import detect_bound, detect_floor, resolve_bound, rule_window
+from signalcheck.chaos.floors import detect_bound, detect_floor, resolve_bound, rule_window
+
 from signalcheck.config import load_config
 from tests.support import write_stack_config
 

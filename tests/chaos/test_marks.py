@@ -13,18 +13,18 @@ import json
 from pathlib import Path
 
 import pytest
-
-from chaos import faultlog
-from chaos.control import (
+from signalcheck.chaos import faultlog
+from signalcheck.chaos.control import (
     after_activity_control,
     after_experiment_control,
     before_activity_control,
     before_experiment_control,
     planned_faults,
 )
-from chaos.marks import MarkError, check_marks, mark_of
-from chaos.runner import dry_mode, read_experiment
-from chaos.targets import TargetRefused, check_experiment
+from signalcheck.chaos.marks import MarkError, check_marks, mark_of
+from signalcheck.chaos.runner import dry_mode, read_experiment
+from signalcheck.chaos.targets import TargetRefused, check_experiment
+
 from signalcheck.config import ConfigError, load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION, ledger, run_chaos, tail
@@ -84,7 +84,7 @@ def run_ledger(tmp_path: Path) -> Ledger:
         (
             action(
                 "a",
-                {"type": "python", "module": "chaos.actions", "func": "clear_faults"},
+                {"type": "python", "module": "signalcheck.chaos.actions", "func": "clear_faults"},
                 restores="x",
             ),
             "record their own faults",
@@ -261,7 +261,10 @@ PROCESS_EXPERIMENT = {
         "region": {"type": "env", "key": "SIGNALCHECK_CHAOS_REGION", "default": REGION},
     },
     "controls": [
-        {"name": "signalcheck", "provider": {"type": "python", "module": "chaos.control"}}
+        {
+            "name": "signalcheck",
+            "provider": {"type": "python", "module": "signalcheck.chaos.control"},
+        }
     ],
     "method": [
         action("break-it", PROVIDERS["process"], fault="latency", region="${region}"),

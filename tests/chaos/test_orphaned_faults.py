@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from signalcheck.chaos.openfaults import OpenFault, OpenFaults
 
-from chaos.openfaults import OpenFault, OpenFaults
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.waiting import wait_for
 from tests.chaos.conftest import EXPERIMENTS, REGION, ledger, tail

@@ -12,10 +12,10 @@ import inspect
 import json
 
 import pytest
+import signalcheck.chaos.actions
+from signalcheck.chaos import faultlog
+from signalcheck.chaos.control import before_experiment_control, planned_faults
 
-import chaos.actions
-from chaos import faultlog
-from chaos.control import before_experiment_control, planned_faults
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION
@@ -50,7 +50,7 @@ def run_dir(tmp_path, monkeypatch):
 
 def test_every_injection_names_a_real_action_that_opens_its_fault() -> None:
     for func, action in faultlog.INJECTIONS.items():
-        source = inspect.getsource(getattr(chaos.actions, func))
+        source = inspect.getsource(getattr(signalcheck.chaos.actions, func))
         assert f'"{action}"' in source or "faultlog.KILL" in source, func
 
 

@@ -23,7 +23,7 @@ def unsteady_experiment(tmp_path):
             "tolerance": 0,
             "provider": {
                 "type": "python",
-                "module": "chaos.probes",
+                "module": "signalcheck.chaos.probes",
                 "func": "query_value",
                 "arguments": {"promql": "vector(1)"},
             },

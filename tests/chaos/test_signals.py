@@ -7,8 +7,7 @@ import os
 import signal
 
 import pytest
-
-from chaos.signals import deferred, ignored
+from signalcheck.chaos.signals import deferred, ignored
 
 
 @pytest.fixture(autouse=True)

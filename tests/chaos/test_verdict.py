@@ -3,7 +3,7 @@ met before the method; `signalcheck chaos run` must not."""
 
 from __future__ import annotations
 
-from chaos.runner import journal_problems
+from signalcheck.chaos.runner import journal_problems
 
 
 def _journal(status="completed", before=True, after=True, method=("succeeded",)) -> dict:

@@ -25,6 +25,7 @@ import copy
 import json
 import re
 import shutil
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -352,9 +353,12 @@ def test_dockerfile_copies_existing_sources_and_pins_its_base() -> None:
     for sources in copies:
         for source in sources:
             assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
-    packages = ("signalcheck", "demo", "probes", "rum_ingest")
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {"signalcheck", *setuptools["package-dir"].values()}
     copied = {source for sources in copies for source in sources}
-    assert set(packages) <= copied, f"Dockerfile does not copy {set(packages) - copied}"
+    assert folders <= copied, f"Dockerfile does not copy {folders - copied}"
+    ignored = (ROOT / "compose" / "Dockerfile.dockerignore").read_text().split()
+    assert not folders & set(ignored), "the build context leaves out a package folder"
 
 
 # --- the services built from the signalcheck image ---------------------------------------
@@ -366,7 +370,7 @@ def _environment(name: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_demo_region_service(region: str) -> None:
-    from demo.settings import Settings
+    from signalcheck.demo.settings import Settings
 
     name = f"demo-{region}"
     service = services()[name]
@@ -385,7 +389,7 @@ def test_demo_region_service(region: str) -> None:
 
 
 def test_rum_ingest_service_uses_postgres_and_a_key_the_demo_page_sends() -> None:
-    from rum_ingest.settings import Settings
+    from signalcheck.rum_ingest.settings import Settings
 
     service = services()["rum-ingest"]
     command = " ".join(_command(service))
@@ -684,9 +688,9 @@ def recorded_names() -> set[str]:
 
 def exported_names() -> set[str]:
     """What the stack's Prometheus can hold, read from the exporters' own code."""
-    from demo.metrics import DemoMetrics
-    from probes.metrics import ProbeMetrics
-    from rum_ingest.metrics import RumMetrics
+    from signalcheck.demo.metrics import DemoMetrics
+    from signalcheck.probes.metrics import ProbeMetrics
+    from signalcheck.rum_ingest.metrics import RumMetrics
 
     names = registry_names(DemoMetrics("us-east-1", "0.0.0", "test").registry)
     names |= registry_names(ProbeMetrics().registry)

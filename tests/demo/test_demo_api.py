@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from demo_harness import Demo, MakeDemo
-
-from demo.auth import TokenIssuer
+from signalcheck.demo.auth import TokenIssuer
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,7 @@ from collections import Counter
 import pytest
 from demo_harness import Demo
 from opentelemetry.trace import StatusCode
-
-from demo.store import AssignmentStore
+from signalcheck.demo.store import AssignmentStore
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""`python -m demo` as a process: settings errors, and OTLP export flushed on shutdown."""
+"""`python -m signalcheck.demo` as a process: settings errors, OTLP export flushed on shutdown."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-from demo.settings import Settings, SettingsError
+from signalcheck.demo.settings import Settings, SettingsError
 
 TRACE_ID = "5b8aa5a2d2c872e8321cf37308d69df2"
 REGION_LIST = "us-east-1, eu-west-1, ap-south-1"
@@ -25,7 +24,7 @@ REGION_LIST = "us-east-1, eu-west-1, ap-south-1"
 
 def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "demo"],
+        [sys.executable, "-m", "signalcheck.demo"],
         env={"PATH": os.environ.get("PATH", ""), **env},
         capture_output=True,
         text=True,
@@ -130,7 +129,7 @@ def test_serves_and_flushes_otlp_on_sigterm(otlp_sink: OtlpSink) -> None:
         "OTEL_BLRP_SCHEDULE_DELAY": "60000",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "demo"],
+        [sys.executable, "-m", "signalcheck.demo"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

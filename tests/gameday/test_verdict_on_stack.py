@@ -101,7 +101,7 @@ def test_steady_state_not_met_fails_the_game_day_and_its_planned_fault(config, t
     experiment = json.loads((REPO / "chaos" / "experiments" / "error-injection.json").read_text())
     experiment["steady-state-hypothesis"]["probes"].append(
         {"type": "probe", "name": "one-equals-zero", "tolerance": 0,
-         "provider": {"type": "python", "module": "chaos.probes", "func": "query_value",
+         "provider": {"type": "python", "module": "signalcheck.chaos.probes", "func": "query_value",
                       "arguments": {"promql": "vector(1)"}}}
     )  # fmt: skip
     (tmp_path / "unsteady.json").write_text(json.dumps(experiment))

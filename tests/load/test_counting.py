@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from loadtests.counting import RequestCounts, status_class
+from signalcheck.loadtests.counting import RequestCounts, status_class
 
 
 @pytest.mark.parametrize(

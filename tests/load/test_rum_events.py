@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from loadtests.rum_events import RumSession
-from rum_ingest.models import BATCH, MAX_EVENTS_PER_BATCH
+from signalcheck.loadtests.rum_events import RumSession
+from signalcheck.rum_ingest.models import BATCH, MAX_EVENTS_PER_BATCH
 
 
 def test_batches_are_valid_for_the_ingest_and_carry_one_session():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.schedule import USERS_AT
+from signalcheck.loadtests.schedule import USERS_AT
 
 
 def curve(shape: str, users: int = 20, duration: float = 30) -> list[int]:

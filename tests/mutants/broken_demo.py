@@ -1,7 +1,8 @@
 """The demo service with one telemetry defect, for the mutant and validation tests only.
 
-`python -m tests.mutants.broken_demo` runs `python -m demo` after patching in the defect named
-by $MUTANT; demo/ itself stays correct. Each defect is one change a developer could make:
+`python -m tests.mutants.broken_demo` runs `python -m signalcheck.demo` after patching in the
+defect named by $MUTANT; demo/ itself stays correct. Each defect is one change a developer could
+make:
 
 - `traceparent`: the service ignores incoming trace context (every request starts a new trace).
 - `log_trace_ids`: log records are emitted outside any trace context (no trace or span id).
@@ -30,12 +31,11 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
-
-from demo import __main__ as demo_main
-from demo import app, logs, middleware, tracing
-from demo.metrics import DemoMetrics
-from demo.settings import REGIONS, Settings
-from demo.store import AssignmentStore
+from signalcheck.demo import __main__ as demo_main
+from signalcheck.demo import app, logs, middleware, tracing
+from signalcheck.demo.metrics import DemoMetrics
+from signalcheck.demo.settings import REGIONS, Settings
+from signalcheck.demo.store import AssignmentStore
 
 
 class _IgnoreIncomingContext:

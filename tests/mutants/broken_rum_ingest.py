@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from rum_ingest import app as ingest_app
+from signalcheck.rum_ingest import app as ingest_app
 
 EDITS: dict[str, tuple[str, str]] = {
     "sdk_no_vitals": (

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
+from signalcheck.probes import push
+from signalcheck.probes.push import PUSH_JOB
+from signalcheck.probes.tracecontext import CHECK_HEADER, TraceContext
 
-from probes import push
-from probes.push import PUSH_JOB
-from probes.tracecontext import CHECK_HEADER, TraceContext
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
 from signalcheck.waiting import wait_for

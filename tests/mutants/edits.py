@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import psutil
 import yaml
+from signalcheck.probes.push import group_path
 
-from probes.push import group_path
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from signalcheck.probes.browser import Browsers
+from signalcheck.probes.results import CheckResult
+from signalcheck.probes.runner import run_check
 
-from probes.browser import Browsers
-from probes.results import CheckResult
-from probes.runner import run_check
 from signalcheck.checks import BrowserCheck
 from tests.support import free_port
 

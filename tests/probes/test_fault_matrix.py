@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from signalcheck.probes.browser import Browsers
+from signalcheck.probes.results import CheckResult
+from signalcheck.probes.runner import run_check, run_pass
 
-from probes.browser import Browsers
-from probes.results import CheckResult
-from probes.runner import run_check, run_pass
 from signalcheck.checks import HttpCheck
 from signalcheck.config import load_config
 from signalcheck.ledger import Ledger

@@ -6,14 +6,14 @@ import re
 
 import pytest
 from prometheus_client import generate_latest
+from signalcheck.probes.assertions import json_path
+from signalcheck.probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.metrics import ProbeMetrics
+from signalcheck.probes.push import group_path
+from signalcheck.probes.results import CheckResult
+from signalcheck.probes.templates import render, render_json
+from signalcheck.probes.tracecontext import CHECK_HEADER, TraceContext
 
-from probes.assertions import json_path
-from probes.errors import ErrorType, ProbeFailure
-from probes.metrics import ProbeMetrics
-from probes.push import group_path
-from probes.results import CheckResult
-from probes.templates import render, render_json
-from probes.tracecontext import CHECK_HEADER, TraceContext
 from signalcheck.checks import Request
 
 DOCUMENT = {"a": {"b": [{"id": 7}, {"id": 8}]}, "odd-key": {"x": None}}

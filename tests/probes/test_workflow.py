@@ -7,10 +7,10 @@ import copy
 from pathlib import Path
 
 import httpx
+from signalcheck.probes.browser import Browsers
+from signalcheck.probes.results import CheckResult
+from signalcheck.probes.runner import run_check
 
-from probes.browser import Browsers
-from probes.results import CheckResult
-from probes.runner import run_check
 from signalcheck.checks import WorkflowCheck
 from tests.probes.conftest import reference_checks
 

@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from signalcheck.rum_ingest.app import create_app
+from signalcheck.rum_ingest.keys import ApiKeys
+from signalcheck.rum_ingest.settings import Settings
 
-from rum_ingest.app import create_app
-from rum_ingest.keys import ApiKeys
-from rum_ingest.settings import Settings
 from signalcheck.waiting import wait_for
 from tests.rum.postgres import temporary_postgres
 from tests.support import REPO
@@ -96,7 +96,7 @@ def client(sqlite_url) -> Iterator[TestClient]:
 
 
 def count_rows(database_url: str, where: str = "1=1") -> int:
-    from rum_ingest.store import EventStore
+    from signalcheck.rum_ingest.store import EventStore
 
     async def count() -> int:
         store = EventStore(database_url)

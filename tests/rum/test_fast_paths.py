@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
-
-from rum_ingest.metrics import observe_all
-from rum_ingest.privacy import CACHED_TEXT_CHARS, scrub_text
+from signalcheck.rum_ingest.metrics import observe_all
+from signalcheck.rum_ingest.privacy import CACHED_TEXT_CHARS, scrub_text
 
 BUCKETS = (0.1, 0.5, 1.0, 2.5)
 AMOUNTS = [0.0, 0.1, 0.1000001, 0.3, 0.5, 0.7, 1.0, 2.5, 2.6, 1e9, 0.05, 1 / 3]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from rum_ingest.store.group_commit import GroupCommit, StoreClosed
+from signalcheck.rum_ingest.store.group_commit import GroupCommit, StoreClosed
 
 
 def test_groups_stay_within_their_bounds_and_each_write_gets_its_groups_fate():

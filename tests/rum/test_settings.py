@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from signalcheck.rum_ingest.keys import Role
+from signalcheck.rum_ingest.settings import Settings
 
-from rum_ingest.keys import Role
-from rum_ingest.settings import Settings
 from signalcheck.config import ConfigError
 from tests.support import REPO
 

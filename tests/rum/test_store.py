@@ -6,9 +6,10 @@ import asyncio
 import random
 import time
 
-from rum_ingest.rows import Row
-from rum_ingest.store import EventStore, analytics
-from rum_ingest.store.schema import MIGRATIONS
+from signalcheck.rum_ingest.rows import Row
+from signalcheck.rum_ingest.store import EventStore, analytics
+from signalcheck.rum_ingest.store.schema import MIGRATIONS
+
 from tests.rum.conftest import _fresh_postgres_database, count_rows
 
 NOW = time.time()

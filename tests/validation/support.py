@@ -1,7 +1,7 @@
 """Helpers of the validation tests: real probe passes that write the run ledger, running
 `pytest validation/` as a user would, and the rendered stack configs the breaks edit.
 
-`probe_pass` is the real `signalcheck probe --once` (probes.once.run_once): every check of the
+`probe_pass` is the real `signalcheck probe --once` (probes/once.py `run_once`): every check of the
 shipped config in every region, its results pushed to the stack's Pushgateway and its `probe`
 entries appended to the test's ledger, exactly as a user's probe pass leaves them.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from signalcheck.probes.once import EXIT_PASSED, run_once
 
-from probes.once import EXIT_PASSED, run_once
 from signalcheck.config import Config, Region
 from signalcheck.ledger import Ledger, new_run_dir
 from tests.support import REPO

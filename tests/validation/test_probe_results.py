@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+import signalcheck.probes.push
 import yaml
 
-import probes.push
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config, load_config
 from signalcheck.evidence import Context
@@ -244,12 +244,14 @@ def test_a_ledger_claiming_a_later_end_than_prometheus_holds_fails(probe_config,
 @pytest.mark.stack
 @pytest.mark.slow
 def test_pushes_grouped_without_the_region_overwrite_each_other_and_fail(probe_config, monkeypatch):
-    job = probes.push.PUSH_JOB
-    group_path = probes.push.group_path
+    job = signalcheck.probes.push.PUSH_JOB
+    group_path = signalcheck.probes.push.group_path
     with PushgatewayClient(probe_config.backends.pushgateway) as pushgateway:
         for region in probe_config.regions:  # a fresh gateway: only the broken grouping's group
             pushgateway.request("DELETE", group_path(job, region=region)).raise_for_status()
-        monkeypatch.setattr(probes.push, "group_path", lambda job, **_key: group_path(job))
+        monkeypatch.setattr(
+            signalcheck.probes.push, "group_path", lambda job, **_key: group_path(job)
+        )
         try:
             ledger = new_ledger(probe_config)
             probe_pass(probe_config, ledger)

@@ -264,7 +264,7 @@ def mutant_sdk_region(
     )
     try:
         demo = _started(
-            [sys.executable, "-m", "demo"],
+            [sys.executable, "-m", "signalcheck.demo"],
             {
                 "REGION": REGION,
                 "PORT": str(demo_port),
