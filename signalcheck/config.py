@@ -6,6 +6,7 @@ without reading this module.
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,6 +31,8 @@ from signalcheck.load_profiles import LoadSettings
 
 DEFAULT_CONFIG_PATH = Path("signalcheck.yaml")
 CONFIG_ENV = "SIGNALCHECK_CONFIG"
+BASE_DIR = "base_dir"
+"""Validation context key: the directory relative paths are taken from (the config file's)."""
 
 Duration = Annotated[float, Field(gt=0, description="seconds")]
 
@@ -129,6 +133,71 @@ class Stack(_Model):
     repeat_interval: Duration = 5.0
     """Re-notify a still-firing alert this often: an alert inhibition fails to mute shows."""
     ready_timeout: Duration = 30.0
+    rule_files: list[Path] | None = Field(
+        None,
+        description="Prometheus rule files (paths or globs, relative to the config file) the "
+        "stack loads and `signalcheck mutate` mutates instead of the shipped ones",
+    )
+    alertmanager_config: Path | None = Field(
+        None,
+        description="an Alertmanager config (relative to the config file) the stack renders "
+        "and `signalcheck mutate` mutates instead of the shipped one",
+    )
+
+    @field_validator("rule_files")
+    @classmethod
+    def _rule_files_exist(
+        cls, patterns: list[Path] | None, info: ValidationInfo
+    ) -> list[Path] | None:
+        """Each pattern matches at least one rule file; the result is the files, absolute."""
+        if patterns is None:
+            return None
+        base = _base_dir(info)
+        found: dict[Path, None] = {}
+        for pattern in patterns:
+            matches = sorted(glob.glob(str(pattern), root_dir=base, recursive=True))
+            files = [base / match for match in matches if (base / match).is_file()]
+            if not files:
+                raise ValueError(
+                    f"{pattern} matches no file (expected paths or globs of Prometheus rule "
+                    f"files, relative to {base})"
+                )
+            for path in files:
+                _require_yaml_key(path, "groups", list, "a Prometheus rule file")
+            found.update(dict.fromkeys(files))
+        names = [path.name for path in found]
+        if twice := sorted({name for name in names if names.count(name) > 1}):
+            raise ValueError(f"two rule files named {twice[0]} (expected distinct file names)")
+        return list(found)
+
+    @field_validator("alertmanager_config")
+    @classmethod
+    def _alertmanager_config_exists(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        path = _base_dir(info) / path
+        _require_yaml_key(path, "route", dict, "an Alertmanager config")
+        return path
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    """Where relative paths start: the config file's directory (load_config passes it as
+    validation context), else the working directory."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return Path(context.get(BASE_DIR) or Path.cwd())
+
+
+def _require_yaml_key(path: Path, key: str, kind: type, what: str) -> None:
+    """A ValueError unless `path` is a YAML mapping whose `key` is a `kind`."""
+    expected = f"expected {what}: a YAML mapping with a `{key}` {kind.__name__}"
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path} ({exc.strerror}; {expected})") from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML ({expected})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), kind):
+        raise ValueError(f"{path}: {expected}")
 
 
 class Config(_Model):
@@ -199,7 +268,7 @@ def load_config(path: Path | str | None = None, environ: dict[str, str] | None =
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     raw = _apply_env_overrides(raw, environ)
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(raw, context={BASE_DIR: path.resolve().parent})
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from exc
     return _anchor_paths(config, path)

@@ -1,31 +1,6 @@
-"""The telemetry of the run arrived, correct and in time: one test per expectation."""
+"""The telemetry of the run arrived, correct and in time: one test per expectation (the
+shipped suite of the signalcheck pytest plugin)."""
 
-from __future__ import annotations
+from signalcheck.pytest_plugin.suite import test_signal
 
-import pytest
-
-from signalcheck.backends.base import BackendError
-from signalcheck.evidence import Context, Verification
-from signalcheck.evidence.backends import BackendUnavailable
-
-
-def test_signal(verification: Verification, evidence: Context, record_property) -> None:
-    try:
-        outcome = verification.run(evidence)
-    except (BackendUnavailable, BackendError) as exc:
-        unreachable = str(exc)  # failed outside the handler: no chained exceptions shown
-    else:
-        unreachable = None
-    if unreachable is not None:
-        pytest.fail(
-            f"expectation: {verification.describe()}\nbackend:     {unreachable}", pytrace=False
-        )
-    record_property("waited_s", round(outcome.waited, 3))
-    if outcome.time_to_appear is not None:
-        record_property("time_to_appear_s", round(outcome.time_to_appear, 3))
-    if outcome.appeared_within is not None:
-        record_property("appeared_within_s", round(outcome.appeared_within, 3))
-    if outcome.skipped:
-        pytest.skip(outcome.skipped)
-    if not outcome.passed:
-        pytest.fail(outcome.report(verification.describe()), pytrace=False)
+__all__ = ["test_signal"]

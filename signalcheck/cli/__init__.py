@@ -6,7 +6,7 @@ command, so `signalcheck/` itself depends on none of them.
 
 import typer
 
-from signalcheck.cli import chaos, gameday, load, mutate, probe, rum, stack
+from signalcheck.cli import chaos, gameday, init, load, mutate, probe, rum, stack, validate
 
 app = typer.Typer(
     help="Prove that a system's observability works.",
@@ -16,6 +16,8 @@ app = typer.Typer(
 )
 for commands in (stack.app, probe.app, load.app, gameday.app, mutate.app):
     app.registered_commands += commands.registered_commands
+app.registered_commands += init.app.registered_commands
+app.registered_commands += validate.app.registered_commands
 app.add_typer(rum.app, name="rum", no_args_is_help=True)
 app.add_typer(chaos.app, name="chaos", no_args_is_help=True)
 

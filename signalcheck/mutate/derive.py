@@ -26,11 +26,11 @@ from signalcheck.expectations import AlertExpectation
 from signalcheck.mutate import matchers
 from signalcheck.mutate.matchers import BROKEN_SUFFIX, MatcherError
 from signalcheck.stack.render import (
-    ALERTMANAGER_YML,
     DEMO_JOB,
     PROMETHEUS_YML,
+    alertmanager_source,
+    configured_rule_files,
     local_static_targets,
-    shipped_rule_files,
 )
 
 Document = dict[str, Any]
@@ -118,12 +118,16 @@ class Sources:
 
 
 def load_sources(config: Config) -> Sources:
+    """The rule files and Alertmanager config the local stack of `config` loads (the user's
+    own when `stack.rule_files` / `stack.alertmanager_config` name them)."""
     prometheus = yaml.safe_load(PROMETHEUS_YML.read_text())
     kept = {DEMO_JOB, *local_static_targets(config)}
     return Sources(
         prometheus=prometheus,
-        rule_files={p: yaml.safe_load(p.read_text()) for p in shipped_rule_files(prometheus)},
-        alertmanager=yaml.safe_load(ALERTMANAGER_YML.read_text()),
+        rule_files={
+            p: yaml.safe_load(p.read_text()) for p in configured_rule_files(config, prometheus)
+        },
+        alertmanager=alertmanager_source(config),
         kept_jobs=frozenset(
             job["job_name"]
             for job in prometheus.get("scrape_configs") or []

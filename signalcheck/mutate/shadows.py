@@ -23,7 +23,7 @@ from signalcheck.stack.launcher import (
     wait_targets_up,
 )
 from signalcheck.stack.processes import Started
-from signalcheck.stack.render import render_alertmanager, render_prometheus, shipped_rule_files
+from signalcheck.stack.render import configured_rule_files, render_alertmanager, render_prometheus
 
 
 def free_port() -> int:
@@ -110,7 +110,7 @@ class ShadowFleet:
         rules_dir = directory / "rules"
         rules_dir.mkdir(parents=True, exist_ok=True)
         rule_files = []
-        for path in shipped_rule_files(mutant.prometheus):
+        for path in configured_rule_files(own, mutant.prometheus):
             if path.name in mutant.rule_files:
                 path = rules_dir / path.name
                 path.write_text(mutant.rule_files[path.name])

@@ -1,6 +1,7 @@
 """Render the shipped compose/ configs for the local stack.
 
-Targets, URLs and intervals change; rule files are used as they are.
+Targets, URLs and intervals change; rule files are used as they are. The config's
+`stack.rule_files` and `stack.alertmanager_config` replace the shipped rules and routes.
 """
 
 from __future__ import annotations
@@ -64,6 +65,21 @@ def shipped_rule_files(source: dict[str, Any] | None = None) -> list[Path]:
     ]
 
 
+def configured_rule_files(config: Config, source: dict[str, Any] | None = None) -> list[Path]:
+    """The rule files the local stack loads: the config's `stack.rule_files` when set, else
+    those prometheus.yml (`source`, default the shipped one) names."""
+    if config.stack.rule_files is not None:
+        return list(config.stack.rule_files)
+    return shipped_rule_files(source)
+
+
+def alertmanager_source(config: Config) -> dict[str, Any]:
+    """The Alertmanager config the local stack renders: the config's
+    `stack.alertmanager_config` when set, else the shipped alertmanager.yml."""
+    path = config.stack.alertmanager_config or ALERTMANAGER_YML
+    return dict(yaml.safe_load(path.read_text()))
+
+
 def render_prometheus(
     config: Config,
     out_dir: Path,
@@ -77,7 +93,7 @@ def render_prometheus(
     The `demo` job scrapes the configured regions; a job with a local backend (prometheus,
     alertmanager, pushgateway, rum-ingest) scrapes it; any other job (a production target,
     another file_sd job) has no local counterpart and is dropped. `source` (default: the
-    shipped prometheus.yml) and `rule_files` (default: those it names) let another pipeline
+    shipped prometheus.yml) and `rule_files` (default: configured_rule_files) let another pipeline
     render from an edited copy; with `targets_dir` the demo job reads the target file another
     rendering wrote there (same targets, same changes) instead of writing one."""
     source = yaml.safe_load(PROMETHEUS_YML.read_text()) if source is None else source
@@ -113,7 +129,10 @@ def render_prometheus(
             "evaluation_interval": seconds(stack.evaluation_interval),
         },
         "rule_files": [
-            str(path) for path in (shipped_rule_files(source) if rule_files is None else rule_files)
+            str(path)
+            for path in (
+                configured_rule_files(config, source) if rule_files is None else rule_files
+            )
         ],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [static["alertmanager"]]}]}]
@@ -137,10 +156,10 @@ def render_alertmanager(
     The short `repeat_interval` re-notifies a still-firing alert every few seconds, so an
     alert that inhibition fails to mute keeps reaching its receiver where a check sees it.
 
-    `source` (default: the shipped alertmanager.yml) lets another pipeline render from an
-    edited copy; `webhook_source` sends its webhooks to the capture receiver's
+    `source` (default: alertmanager_source) lets another pipeline render from an edited copy;
+    `webhook_source` sends its webhooks to the capture receiver's
     `/alertmanager/webhook/{webhook_source}`, where they are kept apart from the real ones."""
-    source = yaml.safe_load(ALERTMANAGER_YML.read_text()) if source is None else deepcopy(source)
+    source = alertmanager_source(config) if source is None else deepcopy(source)
     timings = {
         "group_wait": seconds(config.stack.group_wait),
         "group_interval": seconds(config.stack.group_interval),

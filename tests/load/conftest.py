@@ -18,6 +18,9 @@ from tests.support import REPO, write_stack_config
 REGION = "eu-west-1"
 API_MIX = {"workflow": 1, "browse": 2}
 """Only routes faults apply to, so Locust's error rate and the service's cover the same requests."""
+THRESHOLDS = {"error_rate": 0.01, "p95_ms": 5000}
+"""The shipped error threshold; a p95 limit for a 2-core machine that runs the suite's other
+stacks at the same time (the shipped 500 ms failed a full run that was not about latency)."""
 
 
 @pytest.fixture(scope="package")
@@ -27,7 +30,13 @@ def load_config_path(tmp_path_factory) -> Path:
     raw["load"] = {
         "stop_timeout": 5,
         "profiles": {
-            "ramp": {"shape": "ramp", "users": 15, "spawn_rate": 5, "duration": 20},
+            "ramp": {
+                "shape": "ramp",
+                "users": 15,
+                "spawn_rate": 5,
+                "duration": 20,
+                "thresholds": THRESHOLDS,
+            },
             "rum": {"shape": "smoke", "users": 3, "duration": 8, "user_mix": {"rum": 1}},
             "api-ramp": {
                 "shape": "ramp",
@@ -35,6 +44,7 @@ def load_config_path(tmp_path_factory) -> Path:
                 "spawn_rate": 5,
                 "duration": 15,
                 "user_mix": API_MIX,
+                "thresholds": THRESHOLDS,
             },
         },
     }

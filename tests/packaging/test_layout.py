@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.support import REPO
 
 SETUPTOOLS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-OUTSIDE = {"tests", "bench", "scripts", "validation", "docs", ".venv", ".git"}
+OUTSIDE = {"tests", "bench", "scripts", "validation", "docs", "build", "dist", ".venv", ".git"}
 
 
 def installed_name(folder: Path) -> str:

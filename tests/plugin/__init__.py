@@ -1,0 +1,1 @@
+"""The signalcheck pytest plugin and `signalcheck validate`, run as users run them."""
