@@ -1,10 +1,10 @@
 """`signalcheck mutate`: shadows up, one exercise, every shadow judged against its ledger.
 
 The exercise is a probe pass, the experiments (with background traffic, like the game day)
-and a probe pass after, run ONCE with every shadow up. The real pipeline is judged first and
-must be green (else the baseline is not healthy and nothing can be concluded); then each
-shadow is judged with the same ledger, and a mutant is caught when an expectation that
-passed on the real pipeline fails on its shadow.
+and a probe pass after, run ONCE with every shadow up. The real pipeline and every shadow are
+then judged at the same time with the same ledger; the real one must be green (else the
+baseline is not healthy and nothing can be concluded), and a mutant is caught when an
+expectation that passed on the real pipeline fails on its shadow.
 """
 
 from __future__ import annotations
@@ -32,10 +32,6 @@ SHADOW_KINDS = frozenset(
 """Expectation kinds that read Prometheus, Alertmanager or the notifications, the parts a
 shadow changes; traces, logs and RUM read stores no mutant touches (judged on the real
 pipeline only)."""
-
-JUDGING_THREADS = 16
-"""Shadows judged at once: a caught mutant's failing check polls until its budget ends, so
-judged one after the other, N shadows would take N budgets."""
 
 
 class BaselineUnhealthy(Exception):
@@ -96,44 +92,39 @@ class Exercised:
         What the exercise reached stays the exercise's: another config (e.g. one expectation
         deleted) changes only who notices."""
         config = config or self.config
-        exercise = self.exercise
-        real = judge(config, self.entries)
-        failed = [f"{cid}: {o.summary}" for cid, o in real.items() if not o.passed]
-        if failed:
-            raise BaselineUnhealthy("the real pipeline is not green: " + " | ".join(failed))
-        baseline = sorted(cid for cid, o in real.items() if o.skipped is None)
-        by_name = {s.mutant.name: s for s in self.shadows}
-        with ThreadPoolExecutor(JUDGING_THREADS, thread_name_prefix="judge") as pool:
-            rows = list(
-                pool.map(
-                    lambda m: self._row(m, exercise, baseline, config, by_name.get(m.name)),
-                    self.mutants,
+        # One thread per pipeline: a caught mutant's failing check polls until its budget
+        # ends, so pipelines judged in turns (or in batches) would add a budget per turn.
+        with ThreadPoolExecutor(len(self.shadows) + 1, thread_name_prefix="judge") as pool:
+            judging = {
+                s.mutant.name: pool.submit(
+                    judge, s.judged_config(config), self.entries, SHADOW_KINDS
                 )
-            )
+                for s in self.shadows
+            }
+            real = judge(config, self.entries)
+            failed = [f"{cid}: {o.summary}" for cid, o in real.items() if not o.passed]
+            if failed:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise BaselineUnhealthy("the real pipeline is not green: " + " | ".join(failed))
+            baseline = sorted(cid for cid, o in real.items() if o.skipped is None)
+            shadows = {name: future.result() for name, future in judging.items()}
         return CoverageReport(
-            experiments=exercise.experiments,
-            rows=rows,
+            experiments=self.exercise.experiments,
+            rows=[self._row(m, baseline, shadows.get(m.name)) for m in self.mutants],
             baseline=baseline,
             wall_seconds=time.time() - self.started,
         )
 
-    def _row(
-        self,
-        mutant: Mutant,
-        exercise: Exercise,
-        baseline: list[str],
-        config: Config,
-        shadow: Shadow | None,
-    ) -> Row:
+    def _row(self, mutant: Mutant, baseline: list[str], outcomes: dict[str, Outcome] | None) -> Row:
+        """The mutant's row, from its shadow's outcomes (None when it had no shadow)."""
         row = Row(mutant.name, mutant.part, mutant.change, "error")
         if mutant.error:
             return replace(row, why=mutant.error)
-        missing = exercise.missing(mutant)
+        missing = self.exercise.missing(mutant)
         if missing is not None:
             return replace(row, status="not exercised", why=missing)
-        if shadow is None:
+        if outcomes is None:
             return replace(row, why=self.not_run.get(mutant.name, "no shadow ran"))
-        outcomes = judge(shadow.judged_config(config), self.entries, SHADOW_KINDS)
         caught_by = [cid for cid in baseline if cid in outcomes and not outcomes[cid].passed]
         if caught_by:
             return replace(row, status="caught", caught_by=caught_by)
