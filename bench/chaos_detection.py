@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from signalcheck.chaos.runner import run_experiment
-
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Entry, read_entries
 from signalcheck.stack.traffic import BackgroundTraffic

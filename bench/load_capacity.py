@@ -24,8 +24,6 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signalcheck.loadtests.runner import Distribution, LoadOutcome, run_plan
-
 from bench.processes import cpu_seconds
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config, load_config
@@ -33,6 +31,7 @@ from signalcheck.evidence.load import load_accuracy
 from signalcheck.expectations import LoadExpectation
 from signalcheck.ledger import Entry, new_run_dir
 from signalcheck.load_profiles import plan_for
+from signalcheck.loadtests.runner import Distribution, LoadOutcome, run_plan
 from signalcheck.stack import LocalStack
 from tests.support import write_stack_config
 

@@ -29,13 +29,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signalcheck.probes.client import PHASES
-from signalcheck.probes.metrics import ProbeMetrics
-from signalcheck.probes.runner import run_pass
-
 from bench.processes import cpu_seconds, started
 from signalcheck.config import load_config
 from signalcheck.ledger import Ledger
+from signalcheck.probes.client import PHASES
+from signalcheck.probes.metrics import ProbeMetrics
+from signalcheck.probes.runner import run_pass
 from signalcheck.stack.launcher import pushgateway_command
 from tests.support import free_port
 

@@ -102,6 +102,7 @@ def null_app():
     """The ceiling: the same server stack and route style, parsing the body and nothing else."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+
     from signalcheck.rum_ingest.app import allow_cross_origin
     from signalcheck.rum_ingest.direct_route import DirectRoute
 

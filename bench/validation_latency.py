@@ -40,10 +40,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from signalcheck.probes.once import EXIT_PASSED, run_once  # noqa: E402
-
 from signalcheck.config import Config, load_config  # noqa: E402
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir  # noqa: E402
+from signalcheck.probes.once import EXIT_PASSED, run_once  # noqa: E402
 from signalcheck.stack import LocalStack  # noqa: E402
 from signalcheck.stack.launcher import EXPORT_DELAY_MS  # noqa: E402
 

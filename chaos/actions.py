@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.context import RunContext, run_context
 from signalcheck.chaos.openfaults import OpenFault, OpenFaults
 from signalcheck.chaos.targets import Target, TargetRefused, resolve
-
 from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.stack import LocalStack

@@ -29,6 +29,7 @@ from typing import Any
 
 from chaoslib import substitute
 from chaoslib.activity import run_activity
+
 from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.actions import close_recorded, record_fault, restore_open_faults
 from signalcheck.chaos.context import EXPERIMENT_ENV, RunContext, run_context
@@ -43,7 +44,6 @@ from signalcheck.chaos.marks import (
     marked,
 )
 from signalcheck.chaos.targets import ACTIONS_MODULE, TargetRefused, check_experiment
-
 from signalcheck.ledger import Entry
 
 logger = logging.getLogger("chaostoolkit")

@@ -15,9 +15,9 @@ from typing import Any
 
 from chaoslib import substitute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from signalcheck.chaos.faultlog import injected_by
 from signalcheck.chaos.targets import ACTIONS_MODULE, MARK_KEY
-
 from signalcheck.config import ConfigError
 from signalcheck.ledger import Entry
 

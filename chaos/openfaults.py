@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 from pydantic import BaseModel, TypeAdapter
 
-from signalcheck.stack import StackError
+from signalcheck.stack import StackError, processes
 
 OPEN_FAULTS_FILE = "open-faults.json"
 LOCK_FILE = "open-faults.lock"
@@ -33,8 +33,9 @@ class OpenFault(BaseModel):
     params: dict[str, Any]
     start: float
     pid: int
-    create_time: float
-    """Of the process that injected the fault: it is an orphan once that process is gone."""
+    since_boot: float
+    """Of the process that injected the fault (its PID and start, `processes.since_boot`): the
+    fault is an orphan once that process is gone."""
 
     @property
     def key(self) -> tuple[str, str, str, float]:
@@ -42,14 +43,7 @@ class OpenFault(BaseModel):
 
     def orphaned(self) -> bool:
         """True when the process that injected the fault no longer runs (also: PID reused)."""
-        try:
-            proc = psutil.Process(self.pid)
-            return (
-                abs(proc.create_time() - self.create_time) > 0.01
-                or proc.status() == psutil.STATUS_ZOMBIE
-            )
-        except psutil.NoSuchProcess:
-            return True
+        return processes.running(self.pid, self.since_boot) is None
 
     def describe(self) -> str:
         return f"{self.action} fault in {self.region} (run {self.run_dir})"
@@ -77,7 +71,7 @@ class OpenFaults:
             params=params,
             start=start,
             pid=me.pid,
-            create_time=me.create_time(),
+            since_boot=processes.since_boot(me),
         )
         self._update(lambda faults: [*faults, fault])
 

@@ -17,19 +17,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from signalcheck.backends.capture import CaptureClient
+from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.context import RunContext, run_context
 from signalcheck.chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
-from signalcheck.probes.push import PushError, push_results
-from signalcheck.probes.runner import require_checks, run_pass, select_regions
-
-from signalcheck.backends.capture import CaptureClient
-from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
 from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.expectations import Expectations
 from signalcheck.ledger import Entry
+from signalcheck.probes.push import PushError, push_results
+from signalcheck.probes.runner import require_checks, run_pass, select_regions
 from signalcheck.waiting import WaitTimeout, wait_for
 
 POLL_SECONDS = 0.25

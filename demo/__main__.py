@@ -6,6 +6,7 @@ import os
 import sys
 
 import uvicorn
+
 from signalcheck.demo.app import create_app
 from signalcheck.demo.settings import Settings, SettingsError
 

@@ -7,6 +7,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Security
+
 from signalcheck.demo.auth import ADMIN_TOKEN, Credentials, bearer_token, unauthorized
 from signalcheck.demo.faults import Faults, FaultState, FaultUpdate
 

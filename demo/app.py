@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CONTENT_TYPE_LATEST
+
 from signalcheck.demo.admin import admin_router
 from signalcheck.demo.assignments import assignments_router
 from signalcheck.demo.auth import TokenIssuer, token_router

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, StringConstraints
+
 from signalcheck.demo.auth import TokenIssuer, client_auth
 from signalcheck.demo.faults import Faults
 from signalcheck.demo.metrics import DemoMetrics

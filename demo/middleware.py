@@ -7,8 +7,9 @@ import time
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from signalcheck.demo.metrics import DemoMetrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from signalcheck.demo.metrics import DemoMetrics
 
 logger = logging.getLogger("demo.access")
 

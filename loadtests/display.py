@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from signalcheck.loadtests.runner import LoadOutcome, RunProgress
 
 from signalcheck.load_profiles import LoadPlan
+from signalcheck.loadtests.runner import LoadOutcome, RunProgress
 
 
 @contextmanager

@@ -16,10 +16,10 @@ import gevent
 from locust import events
 from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
-from signalcheck.loadtests.counting import RequestCounts
-from signalcheck.loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
 
 from signalcheck.ledger import Ledger
+from signalcheck.loadtests.counting import RequestCounts
+from signalcheck.loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
 
 REPORT_KEY = "signalcheck_counts"
 FINAL_REPORT_WAIT = 2 * WORKER_REPORT_INTERVAL + 1.0

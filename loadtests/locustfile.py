@@ -13,6 +13,7 @@ from typing import Any
 from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
+
 from signalcheck.loadtests import hooks  # noqa: F401  (registers the event hooks)
 from signalcheck.loadtests.plan import SHAPE_ENV, plan_of
 from signalcheck.loadtests.shapes import SHAPE_CLASSES

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from signalcheck.loadtests.plan import PLAN_OPTION, SHAPE_ENV
-
 from signalcheck.ledger import LEDGER_FILE
 from signalcheck.load_profiles import LoadPlan
+from signalcheck.loadtests.plan import PLAN_OPTION, SHAPE_ENV
 from signalcheck.stack.processes import last_line
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from locust import LoadTestShape
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner
-from signalcheck.loadtests.plan import plan_of
-from signalcheck.loadtests.schedule import USERS_AT
 
 from signalcheck.load_profiles import ShapeName
+from signalcheck.loadtests.plan import plan_of
+from signalcheck.loadtests.schedule import USERS_AT
 
 DRAIN_GRACE = 5.0
 

@@ -13,6 +13,7 @@ import random
 
 from locust import between, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
+
 from signalcheck.loadtests.plan import plan_of
 from signalcheck.loadtests.rum_events import RumSession
 

@@ -6,11 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from signalcheck.checks import Expect
 from signalcheck.probes.client import Response
 from signalcheck.probes.errors import ErrorType, ProbeFailure
 from signalcheck.probes.templates import render_json
-
-from signalcheck.checks import Expect
 
 _PATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[[\"']([^\"']+)[\"']\]")
 _MISSING = object()

@@ -23,10 +23,10 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, Rout
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
-from signalcheck.probes.errors import ErrorType, ProbeFailure
-from signalcheck.probes.tracecontext import TraceContext
 
 from signalcheck.checks import BrowserCheck
+from signalcheck.probes.errors import ErrorType, ProbeFailure
+from signalcheck.probes.tracecontext import TraceContext
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ENV = "SIGNALCHECK_CHROMIUM"

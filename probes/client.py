@@ -20,6 +20,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 import h11
 from cryptography import x509
+
 from signalcheck.probes.errors import ErrorType, ProbeFailure
 
 PHASES = ("resolve", "connect", "tls", "processing", "transfer")

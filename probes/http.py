@@ -7,13 +7,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from signalcheck.checks import HttpCheck, Request
 from signalcheck.probes.assertions import check_response
 from signalcheck.probes.client import Response, fetch
 from signalcheck.probes.errors import ErrorType, ProbeFailure
 from signalcheck.probes.templates import render, render_json
 from signalcheck.probes.tracecontext import TraceContext
-
-from signalcheck.checks import HttpCheck, Request
 
 
 async def send(

@@ -7,6 +7,7 @@ ErrorType, `phase` from the five HTTP phases; never a URL or a trace id.
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
 from signalcheck.probes.results import CheckResult
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

@@ -6,12 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from signalcheck.config import Config
+from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.probes.push import PushError, push_results
 from signalcheck.probes.results import CheckResult
 from signalcheck.probes.runner import require_checks, run_pass, select_regions
-
-from signalcheck.config import Config
-from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1

@@ -8,12 +8,12 @@ import re
 from collections import defaultdict
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from signalcheck.probes.metrics import ProbeMetrics
-from signalcheck.probes.results import CheckResult
 
 from signalcheck.backends import BackendError
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Backend
+from signalcheck.probes.metrics import ProbeMetrics
+from signalcheck.probes.results import CheckResult
 
 PUSH_JOB = "synthetic-probes"
 _PLAIN_LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")

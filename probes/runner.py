@@ -14,16 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from signalcheck.checks import Check, HttpCheck, WorkflowCheck, unset_variables
+from signalcheck.config import Config, ConfigError
+from signalcheck.ledger import Ledger
 from signalcheck.probes.browser import Browsers, attempt_browser
 from signalcheck.probes.errors import ErrorType, ProbeFailure
 from signalcheck.probes.http import attempt_http
 from signalcheck.probes.results import CheckResult
 from signalcheck.probes.tracecontext import TraceContext
 from signalcheck.probes.workflow import attempt_workflow
-
-from signalcheck.checks import Check, HttpCheck, WorkflowCheck, unset_variables
-from signalcheck.config import Config, ConfigError
-from signalcheck.ledger import Ledger
 
 DEFAULT_CONCURRENCY = 8
 

@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 
 from prometheus_client import start_http_server
-from signalcheck.probes.metrics import ProbeMetrics
-from signalcheck.probes.runner import require_checks, run_pass, select_regions
 
 from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
+from signalcheck.probes.metrics import ProbeMetrics
+from signalcheck.probes.runner import require_checks, run_pass, select_regions
 
 
 def serve(

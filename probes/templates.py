@@ -7,9 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from signalcheck.probes.errors import ErrorType, ProbeFailure
-
 from signalcheck.checks import VARIABLE
+from signalcheck.probes.errors import ErrorType, ProbeFailure
 
 
 def render(text: str, variables: Mapping[str, Any]) -> str:

@@ -6,12 +6,11 @@ import os
 import time
 from typing import Any
 
+from signalcheck.checks import WorkflowCheck, WorkflowStep
 from signalcheck.probes.assertions import check_response, json_path
 from signalcheck.probes.errors import ProbeFailure
 from signalcheck.probes.http import send
 from signalcheck.probes.tracecontext import TraceContext
-
-from signalcheck.checks import WorkflowCheck, WorkflowStep
 
 
 async def attempt_workflow(

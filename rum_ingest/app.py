@@ -15,6 +15,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
+from starlette.middleware.cors import CORSMiddleware
+
 from signalcheck.rum_ingest.answers import Accepted, FaroAccepted
 from signalcheck.rum_ingest.direct_route import DirectRoute
 from signalcheck.rum_ingest.edge import (
@@ -36,7 +38,6 @@ from signalcheck.rum_ingest.routes import RouteFolder
 from signalcheck.rum_ingest.rows import to_rows
 from signalcheck.rum_ingest.settings import Settings
 from signalcheck.rum_ingest.store import EventStore, StoreBusy, analytics, sessions
-from starlette.middleware.cors import CORSMiddleware
 
 logger = logging.getLogger("rum_ingest")
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi.routing import APIRoute
-from signalcheck.rum_ingest.edge import request_key
 from starlette.requests import Request
 from starlette.responses import Response
+
+from signalcheck.rum_ingest.edge import request_key
 
 DirectEndpoint = Callable[[Request, str | None], Awaitable[Response]]
 

@@ -10,10 +10,11 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
 from pydantic import TypeAdapter, ValidationError
+from starlette.requests import Request
+
 from signalcheck.rum_ingest.keys import ApiKeys, Role
 from signalcheck.rum_ingest.models import MAX_BODY_BYTES
 from signalcheck.rum_ingest.ratelimit import RateLimiter
-from starlette.requests import Request
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon
 ACCEPTED_ENCODINGS = ("identity", "gzip")  # gzip: Faro's `requestCompression`

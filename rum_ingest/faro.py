@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
 from signalcheck.rum_ingest.models import (
     MAX_DURATION_MS,
     MAX_EVENTS_PER_BATCH,

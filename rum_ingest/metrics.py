@@ -11,6 +11,7 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+
 from signalcheck.rum_ingest.routes import LabelCap
 from signalcheck.rum_ingest.rows import Row
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from pydantic_core import to_json
+
 from signalcheck.rum_ingest.models import Batch, Event
 from signalcheck.rum_ingest.privacy import scrub_text, scrub_url
 from signalcheck.rum_ingest.routes import RouteFolder

@@ -12,10 +12,11 @@ import sys
 from contextlib import suppress
 
 import uvicorn
+from starlette.types import ASGIApp
+
 from signalcheck.rum_ingest.app import create_app
 from signalcheck.rum_ingest.settings import Settings
 from signalcheck.rum_ingest.store import EventStore
-from starlette.types import ASGIApp
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

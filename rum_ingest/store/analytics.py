@@ -9,6 +9,7 @@ Ties are broken by name in code-point order.
 from __future__ import annotations
 
 from pydantic import BaseModel
+
 from signalcheck.rum_ingest.models import VITAL_NAMES
 from signalcheck.rum_ingest.store.schema import Migratable
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import asyncpg
+
 from signalcheck.rum_ingest.rows import COLUMNS
 from signalcheck.rum_ingest.store.group_commit import GroupCommit
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel
+
 from signalcheck.rum_ingest.store.schema import Migratable
 
 MAX_SESSION_EVENTS = 1000

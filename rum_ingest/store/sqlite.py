@@ -23,10 +23,9 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from signalcheck.private import private_file
 from signalcheck.rum_ingest.store.group_commit import StoreClosed
 from signalcheck.rum_ingest.store.sqlite_writer import FrameReader, connect, frame
-
-from signalcheck.private import private_file
 
 logger = logging.getLogger("rum_ingest")
 

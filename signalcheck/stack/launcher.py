@@ -99,7 +99,7 @@ def start_component(component: Component, log: Path, env: dict[str, str] | None 
     return Started(
         name=component.name,
         pid=proc.pid,
-        create_time=proc.create_time(),
+        since_boot=processes.since_boot(proc),
         url=component.url,
         ready_path=component.ready_path,
         log=log,

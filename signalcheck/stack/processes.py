@@ -19,10 +19,32 @@ class Started(BaseModel):
 
     name: str
     pid: int
-    create_time: float
+    since_boot: float
+    """When it started, in seconds after boot (see `since_boot`)."""
     url: str
     ready_path: str
     log: Path
+
+
+def since_boot(proc: psutil.Process) -> float:
+    """When `proc` started, in seconds after boot: it tells a process from a later one with the
+    same PID. psutil's create_time is the boot time plus this on the wall clock, so it moves
+    when the clock is stepped (NTP, a resumed VM); this does not."""
+    return proc.create_time() - psutil.boot_time()
+
+
+def running(pid: int, started_since_boot: float) -> psutil.Process | None:
+    """The live process `pid` if it is the one that started `started_since_boot` seconds after
+    boot; None when it is gone, a zombie, or the PID was reused."""
+    try:
+        proc = psutil.Process(pid)
+        if abs(since_boot(proc) - started_since_boot) > 0.05:
+            return None
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc
+    except psutil.NoSuchProcess:
+        return None
 
 
 def start(argv: list[str], env: dict[str, str], log: Path) -> psutil.Process:
@@ -42,15 +64,7 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> psutil.Process:
 
 def find(started: Started) -> psutil.Process | None:
     """The live process recorded in `started`, or None (also when the PID was reused)."""
-    try:
-        proc = psutil.Process(started.pid)
-        if abs(proc.create_time() - started.create_time) > 0.01:
-            return None
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return proc
-    except psutil.NoSuchProcess:
-        return None
+    return running(started.pid, started.since_boot)
 
 
 def stop(started: Started, grace: float = STOP_GRACE_SECONDS) -> None:

@@ -13,9 +13,9 @@ import json
 import subprocess
 
 import pytest
+
 from signalcheck.chaos.control import planned_faults
 from signalcheck.chaos.marks import SECTIONS, check_marks, marked
-
 from tests.chaos.conftest import CHAOS, REGION
 from tests.support import REPO
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from signalcheck.chaos.floors import detect_bound, detect_floor, resolve_bound, rule_window
-
 from signalcheck.config import load_config
 from tests.support import write_stack_config
 

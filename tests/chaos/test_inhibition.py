@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.actions import UNDO
-from signalcheck.demo.faults import FaultState
-
 from signalcheck.config import Config, load_config
+from signalcheck.demo.faults import FaultState
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import (
     EXPERIMENTS,

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.control import (
     after_activity_control,
@@ -24,7 +25,6 @@ from signalcheck.chaos.control import (
 from signalcheck.chaos.marks import MarkError, check_marks, mark_of
 from signalcheck.chaos.runner import dry_mode, read_experiment
 from signalcheck.chaos.targets import TargetRefused, check_experiment
-
 from signalcheck.config import ConfigError, load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION, ledger, run_chaos, tail

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from signalcheck.chaos.openfaults import OpenFault, OpenFaults
 
 from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.chaos.openfaults import OpenFault, OpenFaults
 from signalcheck.waiting import wait_for
 from tests.chaos.conftest import EXPERIMENTS, REGION, ledger, tail
 from tests.chaos.test_interrupt import admin_faults

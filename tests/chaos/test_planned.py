@@ -12,10 +12,10 @@ import inspect
 import json
 
 import pytest
+
 import signalcheck.chaos.actions
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.control import before_experiment_control, planned_faults
-
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION

@@ -4,9 +4,9 @@ through the evidence engine, each recorded in the run's ledger."""
 from __future__ import annotations
 
 import pytest
+
 from signalcheck.chaos.actions import clear_faults, inject_not_ready
 from signalcheck.chaos.probes import probe_checks_pass, query_value, signals_present
-
 from tests.chaos.conftest import REGION, ledger
 
 pytestmark = pytest.mark.stack

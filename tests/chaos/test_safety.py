@@ -7,10 +7,10 @@ outside target is a TEST-NET address that nothing may ever be sent to.
 from __future__ import annotations
 
 import pytest
-from signalcheck.chaos.actions import inject_errors, kill_region
-from signalcheck.chaos.targets import TargetRefused, resolve
 from typer.testing import CliRunner
 
+from signalcheck.chaos.actions import inject_errors, kill_region
+from signalcheck.chaos.targets import TargetRefused, resolve
 from signalcheck.cli import app
 from signalcheck.config import load_config
 from tests.chaos.conftest import EXPERIMENTS, REGION, journal, ledger, run_chaos, tail

@@ -12,6 +12,7 @@ import pytest
 from demo_harness import BASE_SETTINGS, Demo, MakeDemo
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from signalcheck.demo.app import create_app
 
 

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+
 from signalcheck.demo.settings import Settings
 
 ADMIN_TOKEN = "admin-test-token"

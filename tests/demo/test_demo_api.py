@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from demo_harness import Demo, MakeDemo
+
 from signalcheck.demo.auth import TokenIssuer
 
 pytestmark = pytest.mark.anyio

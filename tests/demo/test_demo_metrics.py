@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from demo_harness import Demo
 from opentelemetry.trace import StatusCode
+
 from signalcheck.demo.store import AssignmentStore
 
 pytestmark = pytest.mark.anyio

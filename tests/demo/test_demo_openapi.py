@@ -11,8 +11,8 @@ import pytest
 from demo_harness import BASE_SETTINGS
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from signalcheck.demo.app import create_app
 
+from signalcheck.demo.app import create_app
 from tests.schema_fuzz import fuzz
 from tests.serving import served
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 from signalcheck.demo.settings import Settings, SettingsError
 
 TRACE_ID = "5b8aa5a2d2c872e8321cf37308d69df2"

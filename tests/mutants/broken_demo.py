@@ -31,6 +31,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
+
 from signalcheck.demo import __main__ as demo_main
 from signalcheck.demo import app, logs, middleware, tracing
 from signalcheck.demo.metrics import DemoMetrics

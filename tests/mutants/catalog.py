@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
-from signalcheck.probes import push
-from signalcheck.probes.push import PUSH_JOB
-from signalcheck.probes.tracecontext import CHECK_HEADER, TraceContext
 
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
+from signalcheck.probes import push
+from signalcheck.probes.push import PUSH_JOB
+from signalcheck.probes.tracecontext import CHECK_HEADER, TraceContext
 from signalcheck.waiting import wait_for
 from tests.mutants.edits import (
     WAIT,

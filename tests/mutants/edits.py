@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import psutil
 import yaml
-from signalcheck.probes.push import group_path
 
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config
+from signalcheck.probes.push import group_path
 from signalcheck.stack import LocalStack, processes
 from signalcheck.stack.processes import Started
 from signalcheck.waiting import wait_for
@@ -65,7 +65,7 @@ def redeployed(
         mutant = Started(
             name=f"{component} ({module})",
             pid=proc.pid,
-            create_time=proc.create_time(),
+            since_boot=processes.since_boot(proc),
             url=spec.url,
             ready_path=spec.ready_path,
             log=log,

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from signalcheck.backends.capture import CaptureClient
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.actions import kill_region, start_region
 from signalcheck.chaos.context import CONFIG_KEY, RUN_DIR_ENV
-
-from signalcheck.backends.capture import CaptureClient
 from signalcheck.config import Config
 from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for

@@ -17,9 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
 from signalcheck.demo.app import create_app
 from signalcheck.demo.settings import Settings
-
 from signalcheck.waiting import wait_for
 from tests.support import free_port
 

@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
+from signalcheck.checks import BrowserCheck
 from signalcheck.probes.browser import Browsers
 from signalcheck.probes.results import CheckResult
 from signalcheck.probes.runner import run_check
-
-from signalcheck.checks import BrowserCheck
 from tests.support import free_port
 
 pytestmark = pytest.mark.slow

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from signalcheck.probes.browser import Browsers
-from signalcheck.probes.results import CheckResult
-from signalcheck.probes.runner import run_check, run_pass
 
 from signalcheck.checks import HttpCheck
 from signalcheck.config import load_config
 from signalcheck.ledger import Ledger
+from signalcheck.probes.browser import Browsers
+from signalcheck.probes.results import CheckResult
+from signalcheck.probes.runner import run_check, run_pass
 from tests.probes.conftest import write_config
 from tests.support import free_port
 

@@ -6,6 +6,8 @@ import re
 
 import pytest
 from prometheus_client import generate_latest
+
+from signalcheck.checks import Request
 from signalcheck.probes.assertions import json_path
 from signalcheck.probes.errors import ErrorType, ProbeFailure
 from signalcheck.probes.metrics import ProbeMetrics
@@ -13,8 +15,6 @@ from signalcheck.probes.push import group_path
 from signalcheck.probes.results import CheckResult
 from signalcheck.probes.templates import render, render_json
 from signalcheck.probes.tracecontext import CHECK_HEADER, TraceContext
-
-from signalcheck.checks import Request
 
 DOCUMENT = {"a": {"b": [{"id": 7}, {"id": 8}]}, "odd-key": {"x": None}}
 

@@ -7,11 +7,11 @@ import copy
 from pathlib import Path
 
 import httpx
+
+from signalcheck.checks import WorkflowCheck
 from signalcheck.probes.browser import Browsers
 from signalcheck.probes.results import CheckResult
 from signalcheck.probes.runner import run_check
-
-from signalcheck.checks import WorkflowCheck
 from tests.probes.conftest import reference_checks
 
 

@@ -14,10 +14,10 @@ import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
 from signalcheck.rum_ingest.app import create_app
 from signalcheck.rum_ingest.keys import ApiKeys
 from signalcheck.rum_ingest.settings import Settings
-
 from signalcheck.waiting import wait_for
 from tests.rum.postgres import temporary_postgres
 from tests.support import REPO

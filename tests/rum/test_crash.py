@@ -11,8 +11,8 @@ import time
 import httpx
 import psutil
 import pytest
-from signalcheck.rum_ingest.store import EventStore
 
+from signalcheck.rum_ingest.store import EventStore
 from signalcheck.waiting import wait_for
 from tests.rum.conftest import API_KEY, event, start_ingest
 from tests.support import free_port

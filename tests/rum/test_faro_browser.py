@@ -23,9 +23,9 @@ import pytest
 from playwright.sync_api import Request, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+
 from signalcheck.rum_ingest.app import create_app
 from signalcheck.rum_ingest.faro import NAVIGATION, RESOURCE
-
 from signalcheck.waiting import WaitTimeout, wait_for
 from tests.rum.conftest import API_KEY, settings
 from tests.serving import served

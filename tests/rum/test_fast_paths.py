@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
+
 from signalcheck.rum_ingest.metrics import observe_all
 from signalcheck.rum_ingest.privacy import CACHED_TEXT_CHARS, scrub_text
 

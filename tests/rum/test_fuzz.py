@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from signalcheck.rum_ingest.app import create_app
 
+from signalcheck.rum_ingest.app import create_app
 from tests.rum.conftest import API_KEY, settings
 
 pytestmark = pytest.mark.slow  # about 20 s

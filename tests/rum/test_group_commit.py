@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from signalcheck.rum_ingest.store.group_commit import GroupCommit, StoreClosed
 
 

@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
+
 from signalcheck.rum_ingest.app import create_app
 from signalcheck.rum_ingest.models import MAX_BODY_BYTES
-
 from tests.rum.conftest import (
     API_KEY,
     ORIGIN,

@@ -6,9 +6,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+
 from signalcheck.rum_ingest.app import create_app
 from signalcheck.rum_ingest.routes import OTHER, LabelCap, RouteFolder
-
 from tests.rum.conftest import API_KEY, event, settings
 
 CAP = 25

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from schemathesis import Case
-from signalcheck.rum_ingest.app import create_app
 
+from signalcheck.rum_ingest.app import create_app
 from tests.rum.conftest import API_KEY, READ_KEY, settings
 from tests.schema_fuzz import fuzz
 from tests.serving import served

@@ -7,8 +7,8 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from signalcheck.rum_ingest.app import create_app
 
+from signalcheck.rum_ingest.app import create_app
 from tests.rum.conftest import (
     API_KEY,
     OTHER_APP_KEY,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from signalcheck.rum_ingest.keys import Role
-from signalcheck.rum_ingest.settings import Settings
 
 from signalcheck.config import ConfigError
+from signalcheck.rum_ingest.keys import Role
+from signalcheck.rum_ingest.settings import Settings
 from tests.support import REPO
 
 INGEST = "ingest-key-0123456789abcdef"

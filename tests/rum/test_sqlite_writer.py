@@ -9,11 +9,11 @@ import signal
 import sqlite3
 
 import pytest
+
 from signalcheck.rum_ingest.store import EventStore, StoreClosed
 from signalcheck.rum_ingest.store import sqlite as sqlite_store
 from signalcheck.rum_ingest.store.sqlite import WriterFailed
 from signalcheck.rum_ingest.store.sqlite_writer import ROWS_PER_STATEMENT
-
 from tests.rum.test_store import row
 
 

@@ -9,7 +9,6 @@ import time
 from signalcheck.rum_ingest.rows import Row
 from signalcheck.rum_ingest.store import EventStore, analytics
 from signalcheck.rum_ingest.store.schema import MIGRATIONS
-
 from tests.rum.conftest import _fresh_postgres_database, count_rows
 
 NOW = time.time()

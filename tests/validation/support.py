@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from signalcheck.probes.once import EXIT_PASSED, run_once
 
 from signalcheck.config import Config, Region
 from signalcheck.ledger import Ledger, new_run_dir
+from signalcheck.probes.once import EXIT_PASSED, run_once
 from tests.support import REPO
 
 SUITE_TIMEOUT = 240.0

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-import signalcheck.probes.push
 import yaml
 
+import signalcheck.probes.push
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config, load_config
 from signalcheck.evidence import Context
