@@ -191,12 +191,10 @@ def _require_yaml_key(path: Path, key: str, kind: type, what: str) -> None:
     """A ValueError unless `path` is a YAML mapping whose `key` is a `kind`."""
     expected = f"expected {what}: a YAML mapping with a `{key}` {kind.__name__}"
     try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"cannot read {path} ({exc.strerror}; {expected})") from exc
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path} is not valid YAML ({expected})") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get(key), kind):
+        doc = read_yaml_mapping(path, what)
+    except ConfigError as exc:
+        raise ValueError(f"{exc} ({expected})") from None
+    if not isinstance(doc.get(key), kind):
         raise ValueError(f"{path}: {expected}")
 
 
@@ -247,6 +245,25 @@ class Config(_Model):
 BACKEND_ENV = {name: f"SIGNALCHECK_{name.upper()}_URL" for name in Backends.model_fields}
 
 
+def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    """The YAML mapping in the file at `path` (`what` it is: "config file", "plan file"); a
+    ConfigError naming the file when it cannot be read, is not YAML or is not a mapping."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    return raw
+
+
 def load_config(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Config:
     """Load the config from `path`, `$SIGNALCHECK_CONFIG` or ./signalcheck.yaml.
 
@@ -254,19 +271,7 @@ def load_config(path: Path | str | None = None, environ: dict[str, str] | None =
     """
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
-    raw = _apply_env_overrides(raw, environ)
+    raw = _apply_env_overrides(read_yaml_mapping(path, "config file"), environ)
     try:
         config = Config.model_validate(raw, context={BASE_DIR: path.resolve().parent})
     except ValidationError as exc:

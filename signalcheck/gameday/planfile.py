@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from signalcheck.config import Config, ConfigError, _describe
+from signalcheck.config import Config, ConfigError, _describe, read_yaml_mapping
 from signalcheck.gameday.plan import PHASES, GamedayPlan, Phase
 from signalcheck.shipped import EXPERIMENT_SUFFIXES
 
@@ -44,14 +43,7 @@ class PlanFile(BaseModel):
 def read_plan(path: Path, config: Config) -> GamedayPlan:
     """The game day the plan file at `path` describes; a ConfigError naming the file, the key
     and the expected form when it is not one this config can run."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read plan file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw = read_yaml_mapping(path, "plan file")
     try:
         plan = PlanFile.model_validate(raw)
     except ValidationError as exc:
