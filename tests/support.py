@@ -52,6 +52,19 @@ def write_stack_config(directory: Path) -> Path:
     return path
 
 
+def on_free_ports(config_path: Path, directory: Path) -> None:
+    """Move the regions and the local stack of the config at `config_path` to free ports, with
+    the stack's state and runs under `directory` (not the config's folder); the rest stays, as
+    for a user whose machine already uses the default ports."""
+    written = yaml.safe_load(config_path.read_text())
+    directory.mkdir(parents=True, exist_ok=True)
+    local = yaml.safe_load(write_stack_config(directory).read_text())
+    written["regions"] = local["regions"]
+    written["runs_dir"] = local["runs_dir"]
+    written["stack"].update(local["stack"])
+    config_path.write_text(yaml.safe_dump(written, sort_keys=False))
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless, launched the way the browser probes launch it."""
     from signalcheck.probes.browser import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV

@@ -4,13 +4,12 @@ with an alert renamed and a receiver renamed in the user's copies."""
 from __future__ import annotations
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from signalcheck.cli import app
 from signalcheck.config import Config, load_config
 from tests.stack.conftest import stack  # noqa: F401 - the package's stack, on stack_config
-from tests.support import write_stack_config
+from tests.support import on_free_ports
 
 
 @pytest.fixture(scope="package")
@@ -24,10 +23,5 @@ def stack_config(tmp_path_factory) -> Config:
     routes.write_text(routes.read_text().replace(": chat\n", ": team-chat\n"))
 
     path = folder / "signalcheck.yaml"
-    written = yaml.safe_load(path.read_text())
-    local = yaml.safe_load(write_stack_config(tmp_path_factory.mktemp("ports")).read_text())
-    written["regions"] = local["regions"]
-    written["runs_dir"] = local["runs_dir"]
-    written["stack"].update(local["stack"])
-    path.write_text(yaml.safe_dump(written, sort_keys=False))
+    on_free_ports(path, tmp_path_factory.mktemp("ports"))
     return load_config(path, environ={})

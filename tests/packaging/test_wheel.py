@@ -13,11 +13,10 @@ from pathlib import Path
 
 import psutil
 import pytest
-import yaml
 
 from signalcheck.config import load_config
 from signalcheck.evidence import plan
-from tests.support import REPO, free_port
+from tests.support import REPO, on_free_ports
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -59,16 +58,6 @@ def processes_under(folder: Path) -> list[str]:
     ]
 
 
-def on_free_ports(config_path: Path) -> None:
-    """Move the starter config's local stack and demo regions to free ports, as a user would
-    whose machine already uses the defaults."""
-    config = yaml.safe_load(config_path.read_text())
-    for region in config["regions"].values():
-        region["base_url"] = f"http://127.0.0.1:{free_port()}"
-    config["stack"]["ports"] = {name: free_port() for name in config["stack"]["ports"]}
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-
-
 def test_the_installed_wheel_runs_the_readme_commands_in_an_empty_folder(
     installed, tmp_path
 ) -> None:
@@ -80,7 +69,7 @@ def test_the_installed_wheel_runs_the_readme_commands_in_an_empty_folder(
 
     assert run([signalcheck, "init"], work, env).returncode == 0
     config = work / "signalcheck.yaml"
-    on_free_ports(config)
+    on_free_ports(config, tmp_path / "ports")
     assert run([signalcheck, "up"], work, env).returncode == 0
     try:
         assert run([signalcheck, "probe", "--once"], work, env).returncode == 0
