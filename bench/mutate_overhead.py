@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from signalcheck.cli.mutate import actors, experiment_paths, faults_of  # noqa: E402
 from signalcheck.config import Config, load_config  # noqa: E402
 from signalcheck.ledger import Entry, new_run_dir  # noqa: E402
-from signalcheck.mutate.coverage import Exercise  # noqa: E402
+from signalcheck.mutate.coverage import Exercise, Injected  # noqa: E402
 from signalcheck.mutate.derive import Mutant, derive, load_sources  # noqa: E402
 from signalcheck.mutate.run import BaselineUnhealthy, Mutation  # noqa: E402
 from signalcheck.mutate.shadows import Shadow  # noqa: E402
@@ -74,7 +74,7 @@ class Round:
         return self.startup + self.exercise + self.judging
 
 
-def firing_mutants(config: Config, count: int, faults: set[str]) -> list[Mutant]:
+def firing_mutants(config: Config, count: int, faults: Injected) -> list[Mutant]:
     """`count` shadows' mutants: numbered copies of the mutants the exercise reaches (so each
     gets a shadow) in which ALERT still fires for its region and the demo is still scraped."""
     exercise = Exercise.of(config.expectations, [EXPERIMENT], faults)

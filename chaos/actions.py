@@ -231,7 +231,7 @@ def record_fault(ctx: RunContext, action: str, region: str, params: dict[str, An
     the run), then in the run's ledger."""
     start = time.time()
     OpenFaults(ctx.config.stack.data_dir).add(ctx.ledger.path.parent, action, region, params, start)
-    return faultlog.open_fault(ctx.ledger, action, region, params, start)
+    return faultlog.open_fault(ctx.ledger, action, region, params, start, ctx.experiment)
 
 
 def _close(ctx: RunContext, region: str, actions: tuple[str, ...]) -> list[Entry]:

@@ -48,6 +48,8 @@ from signalcheck.ledger import Entry
 
 logger = logging.getLogger("chaostoolkit")
 
+PROBES_MODULE = "signalcheck.chaos.probes"
+
 EXIT_WITHOUT_ROLLBACKS = 30
 """The exit code chaoslib ends a run with, as interrupted, without playing rollbacks."""
 
@@ -101,17 +103,42 @@ def planned_faults(
 ) -> list[tuple[str, str]]:
     """(action, region) of every fault the experiment's method injects, in order: by a
     `signalcheck.chaos.actions` injection or by an action marked as a fault."""
-    planned = []
-    for activity in experiment.get("method") or []:
+    return [(action, region) for _, action, region in _injections(experiment, configuration)]
+
+
+def probed_faults(
+    experiment: dict[str, Any], configuration: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """The planned faults after whose injection the method runs a probe pass of their region
+    (`probe_checks_pass` of signalcheck.chaos.probes): those a probe alert can notice."""
+    passes = []
+    for index, activity in enumerate(experiment.get("method") or []):
+        provider = activity.get("provider") or {}
+        if (provider.get("module"), provider.get("func")) == (PROBES_MODULE, "probe_checks_pass"):
+            arguments = substitute(provider.get("arguments") or {}, configuration, {})
+            passes.append((index, arguments.get("region")))
+    return [
+        (action, region)
+        for at, action, region in _injections(experiment, configuration)
+        if any(index > at and probed in (None, region) for index, probed in passes)
+    ]
+
+
+def _injections(
+    experiment: dict[str, Any], configuration: dict[str, Any]
+) -> list[tuple[int, str, str]]:
+    """(index in the method, action, region) of every fault the method injects."""
+    found = []
+    for index, activity in enumerate(experiment.get("method") or []):
         provider = activity.get("provider") or {}  # none for a {"ref": ...} activity
         action = faultlog.INJECTIONS.get(provider.get("func", ""))
         mark = mark_of(activity)
         if provider.get("module") == ACTIONS_MODULE and action is not None:
             arguments = substitute(provider.get("arguments") or {}, configuration, {})
-            planned.append((action, str(arguments.get("region"))))
+            found.append((index, action, str(arguments.get("region"))))
         elif mark is not None and mark.fault is not None:
-            planned.append((mark.fault, str(mark.resolved_region(configuration))))
-    return planned
+            found.append((index, mark.fault, str(mark.resolved_region(configuration))))
+    return found
 
 
 def after_experiment_control(

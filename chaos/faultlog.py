@@ -34,11 +34,23 @@ def plan_fault(ledger: Ledger, action: str, region: str, experiment: str) -> Ent
 
 
 def open_fault(
-    ledger: Ledger, action: str, region: str, params: dict[str, Any], start: float | None = None
+    ledger: Ledger,
+    action: str,
+    region: str,
+    params: dict[str, Any],
+    start: float | None = None,
+    experiment: str = "",
 ) -> Entry:
-    """Record a fault (started `start`, default now) before it is applied."""
+    """Record a fault (started `start`, default now) before it is applied, with the title of
+    the experiment injecting it."""
     return ledger.append(
-        "fault", action=action, region=region, start=start or time.time(), end=None, params=params
+        "fault",
+        action=action,
+        region=region,
+        start=start or time.time(),
+        end=None,
+        params=params,
+        experiment=experiment,
     )
 
 
@@ -83,9 +95,15 @@ def open_faults(ledger: Ledger) -> list[Entry]:
     return [fault for fault in faults(ledger) if fault.field("end") is None]
 
 
-def last_fault(ledger: Ledger, region: str | None) -> Entry | None:
-    """The most recently injected fault of `region` (of any region when None)."""
-    matching = [f for f in faults(ledger) if region is None or f.field("region") == region]
+def last_fault(ledger: Ledger, region: str | None, action: str | None = None) -> Entry | None:
+    """The most recently injected fault of `region` (of any region when None), of `action`
+    (of any when None)."""
+    matching = [
+        f
+        for f in faults(ledger)
+        if (region is None or f.field("region") == region)
+        and (action is None or f.field("action") == action)
+    ]
     return matching[-1] if matching else None
 
 

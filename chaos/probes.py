@@ -46,10 +46,12 @@ def alert_fires(
     labels: dict[str, str] | None = None,
     within: float = 60.0,
     receiver: str | None = None,
+    fault: str | None = None,
     configuration: dict[str, Any] | None = None,
 ) -> float:
-    """Seconds from the last fault of the `region` in `labels` until alert `name` fired with
-    `labels` (and, given `receiver`, until that receiver was notified).
+    """Seconds from the last fault of the `region` in `labels` (of action `fault` when given:
+    the cause, in a sequence of faults) until alert `name` fired with `labels` (and, given
+    `receiver`, until that receiver was notified).
 
     Raises when that does not happen within `within` seconds of the fault, or when the alert
     also fires for another region or reaches another receiver. Records a `detection` entry.
@@ -57,8 +59,8 @@ def alert_fires(
     ctx = run_context(configuration)
     labels = dict(labels or {})
     region = labels.get("region")
-    fault = faultlog.last_fault(ctx.ledger, region)
-    since = fault.field("start") if fault else time.time()
+    cause = faultlog.last_fault(ctx.ledger, region, fault)
+    since = cause.field("start") if cause else time.time()
     with _clients(ctx) as (prometheus, capture):
         rule = alert_rule(prometheus, name)
         record: dict[str, Any] = {
@@ -67,7 +69,7 @@ def alert_fires(
             "labels": labels,
             "region": region,
             "receiver": receiver,
-            "fault_action": fault.field("action") if fault else None,
+            "fault_action": cause.field("action") if cause else None,
             "fault_start": since,
             "budget": within,
             "floor_seconds": detect_floor(ctx.config, rule),

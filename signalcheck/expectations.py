@@ -6,6 +6,7 @@ the seconds the evidence may take to appear before the expectation fails.
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -114,6 +115,22 @@ class AlertExpectation(_Conditional):
     resolve_budget: Seconds = 120.0
     suppressed_by: str | None = None
     region_label: str = "region"
+    needs_probes: bool = Field(
+        False,
+        description="the alert reads the probes' own results (a synthetic-check alert): only "
+        "faults with a probe run of their region during them are judged; without one, the "
+        "run counts as one that planned no such fault",
+    )
+    experiment: str | None = Field(
+        None,
+        description="only the faults injected by experiments whose title matches this glob "
+        "(e.g. 'A region out of rotation*': a fault sequence that one experiment stages); "
+        "default: every experiment's",
+    )
+
+    def judges(self, experiment: str | None) -> bool:
+        """Whether faults injected by the experiment titled `experiment` are this one's."""
+        return self.experiment is None or fnmatch.fnmatchcase(experiment or "", self.experiment)
 
 
 class ProbeResultsExpectation(_Expectation):

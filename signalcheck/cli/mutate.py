@@ -21,7 +21,7 @@ from signalcheck.shipped import EXPERIMENTS, experiment_file
 from signalcheck.stack import LocalStack
 
 if TYPE_CHECKING:
-    from signalcheck.mutate.coverage import CoverageReport
+    from signalcheck.mutate.coverage import CoverageReport, Injected
     from signalcheck.mutate.run import Actors
 
 app = typer.Typer()
@@ -100,21 +100,37 @@ def mutate(
 
 def experiment_paths(config: Config, given: list[str]) -> list[Path]:
     """The experiment files: names in chaos/experiments or paths; default those injecting a
-    fault of the config's alert expectations."""
+    fault of the config's alert expectations, in the full game day's order (the burn-rate
+    alerts that errors set off outlast the fault: those experiments go last)."""
     if not given:
+        from signalcheck.gameday.plan import PROFILES
+
         wanted = {e.fault for e in config.expectations.alerts}
-        return [p for p in sorted(EXPERIMENTS.glob("*.json")) if faults_of([p]) & wanted]
+        order = PROFILES["full"].experiments
+        shipped = sorted(
+            EXPERIMENTS.glob("*.json"),
+            key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem),
+        )
+        return [p for p in shipped if faults_of([p]).actions & wanted]
     try:
         return [experiment_file(item) for item in given]
     except ConfigError as exc:
         raise ConfigError(f"--experiments {exc}") from None
 
 
-def faults_of(paths: list[Path]) -> set[str]:
-    """The fault actions the experiments' methods inject."""
-    from signalcheck.chaos.control import planned_faults
+def faults_of(paths: list[Path]) -> Injected:
+    """The faults the experiments' methods inject."""
+    from signalcheck.chaos.control import planned_faults, probed_faults
+    from signalcheck.mutate.coverage import Injected, InjectedFault
 
-    return {action for p in paths for action, _ in planned_faults(json.loads(p.read_text()), {})}
+    found = set()
+    for path in paths:
+        experiment = json.loads(path.read_text())
+        probed = probed_faults(experiment, {})
+        for fault in planned_faults(experiment, {}):
+            title = str(experiment.get("title", ""))
+            found.add(InjectedFault(fault[0], title, fault in probed))
+    return Injected(frozenset(found))
 
 
 @contextmanager

@@ -352,13 +352,25 @@ class _AlertCheck:
                 )
 
 
+def _judged_faults(exp: AlertExpectation, ctx: Context) -> tuple[list[Entry], list[Entry], str]:
+    """The faults `exp` judges, the planned ones it must see injected, and what they are."""
+    faults = ctx.probed_faults(exp.fault) if exp.needs_probes else ctx.faults(exp.fault)
+    # a fault with no probe run during it is not a probe alert's to miss (see needs_probes)
+    planned = [] if exp.needs_probes else ctx.planned("fault", exp.fault)
+    what = f"{exp.fault} fault"
+    if exp.needs_probes:
+        what += " with a probe run of its region during it"
+    if exp.experiment is not None:
+        faults = [f for f in faults if exp.judges(f.field("experiment"))]
+        planned = [p for p in planned if exp.judges(p.field("experiment"))]
+        what += f" of an experiment titled {exp.experiment!r}"
+    return faults, planned, what
+
+
 def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
-    faults = ctx.faults(exp.fault)
-    planned = ctx.planned("fault", exp.fault)
+    faults, planned, what = _judged_faults(exp, ctx)
     if not faults:
-        return ctx.without_evidence(
-            f"{exp.fault} fault", conditional=exp.conditional, planned=planned
-        )
+        return ctx.without_evidence(what, conditional=exp.conditional, planned=planned)
     injected = {f.field("region") for f in faults}
     never = sorted({str(p.field("region")) for p in planned} - {str(r) for r in injected})
     began = time.monotonic()

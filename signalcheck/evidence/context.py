@@ -63,6 +63,20 @@ class Context:
         """Fault entries, the latest entry per (action, region, start)."""
         return latest_faults(self.entries, action)
 
+    def probed_faults(self, action: str) -> list[Entry]:
+        """The `action` faults during which a probe of the faulted region ran (started)."""
+        return [
+            fault
+            for fault in self.faults(action)
+            if any(
+                e.kind == "probe"
+                and e.field("region") == fault.field("region")
+                and fault.field("start") <= e.field("start")
+                and (fault.field("end") is None or e.field("start") <= fault.field("end"))
+                for e in self.entries
+            )
+        ]
+
     def fault_active(self, region: str | None, at: float) -> bool:
         """Whether the ledger says a fault was active in `region` at time `at`."""
         for fault in self.faults():

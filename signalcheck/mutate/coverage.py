@@ -6,10 +6,39 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from signalcheck.expectations import Expectations
+from signalcheck.expectations import AlertExpectation, Expectations
 from signalcheck.mutate.derive import Mutant
 
 Status = Literal["caught", "not caught", "not exercised", "error"]
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    action: str
+    experiment: str
+    """The title of the experiment that injects it."""
+    probed: bool
+    """A probe pass of its region follows the injection (what `needs_probes` needs)."""
+
+
+@dataclass(frozen=True)
+class Injected:
+    """The faults an exercise's experiments inject."""
+
+    faults: frozenset[InjectedFault]
+
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset(f.action for f in self.faults)
+
+    def reach(self, expectation: AlertExpectation) -> bool:
+        """Whether one of the faults is one that `expectation` judges."""
+        return any(
+            f.action == expectation.fault
+            and (f.probed or not expectation.needs_probes)
+            and expectation.judges(f.experiment)
+            for f in self.faults
+        )
 
 
 @dataclass(frozen=True)
@@ -26,11 +55,11 @@ class Exercise:
     """A `rules` expectation reads every rule Prometheus loaded (so a renamed metric shows)."""
 
     @classmethod
-    def of(cls, expectations: Expectations, experiments: list[str], faults: set[str]) -> Exercise:
-        exercised = [e for e in expectations.alerts if e.fault in faults]
+    def of(cls, expectations: Expectations, experiments: list[str], injected: Injected) -> Exercise:
+        exercised = [e for e in expectations.alerts if injected.reach(e)]
         return cls(
             experiments=experiments,
-            faults=frozenset(faults),
+            faults=injected.actions,
             alerts=frozenset(e.alert for e in exercised),
             suppressions=frozenset(
                 (e.alert, e.suppressed_by) for e in exercised if e.suppressed_by

@@ -21,7 +21,7 @@ from signalcheck.config import Config
 from signalcheck.evidence import Context, Outcome, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
-from signalcheck.mutate.coverage import CoverageReport, Exercise, Row, survivor_hint
+from signalcheck.mutate.coverage import CoverageReport, Exercise, Injected, Row, survivor_hint
 from signalcheck.mutate.derive import Mutant
 from signalcheck.mutate.shadows import Shadow, ShadowFleet
 from signalcheck.stack.traffic import BackgroundTraffic
@@ -141,7 +141,7 @@ class Mutation:
     config: Config
     mutants: list[Mutant]
     experiments: list[Path]
-    faults: set[str]
+    injected: Injected
     actors: Actors
     run_dir: Path
     max_shadows: int
@@ -153,7 +153,7 @@ class Mutation:
         (also on errors and Ctrl-C, after restoring every fault the experiments left open)."""
         started = time.time()
         exercise = Exercise.of(
-            self.config.expectations, [p.stem for p in self.experiments], self.faults
+            self.config.expectations, [p.stem for p in self.experiments], self.injected
         )
         wanted = [m for m in self.mutants if not m.error and exercise.missing(m) is None]
         shadowed, over = wanted[: self.max_shadows], wanted[self.max_shadows :]

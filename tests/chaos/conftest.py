@@ -32,10 +32,16 @@ REGION = "eu-west-1"
 
 @pytest.fixture(scope="package")
 def stack_config(tmp_path_factory) -> Config:
-    """The stack's config with one synthetic check, readiness, for the steady state."""
+    """The stack's config with two synthetic checks: readiness, for the steady state, and the
+    shipped API workflow, whose four requests a latency fault makes slow (SyntheticHighLatency)."""
     path = write_stack_config(tmp_path_factory.mktemp("chaos"))
     raw = yaml.safe_load(path.read_text())
-    raw["checks"] = [{"name": "ready", "type": "http", "path": "/health/ready", "timeout": 5}]
+    shipped = yaml.safe_load((REPO / "signalcheck.yaml").read_text())["checks"]
+    workflow = next(c for c in shipped if c["name"] == "assignment-lifecycle")
+    raw["checks"] = [
+        {"name": "ready", "type": "http", "path": "/health/ready", "timeout": 5},
+        workflow,
+    ]
     path.write_text(yaml.safe_dump(raw))
     return load_config(path, environ={})
 

@@ -15,7 +15,7 @@ import pytest
 
 import signalcheck.chaos.actions
 from signalcheck.chaos import faultlog
-from signalcheck.chaos.control import before_experiment_control, planned_faults
+from signalcheck.chaos.control import before_experiment_control, planned_faults, probed_faults
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION
@@ -59,6 +59,34 @@ def test_planned_faults_of_each_shipped_experiment(name) -> None:
     assert planned_faults(_experiment(name), {"region": REGION}) == EXPECTED[name]
     other = planned_faults(_experiment(name), {"region": "ap-south-1"})
     assert [region for _, region in other] == ["ap-south-1"] * len(EXPECTED[name])
+
+
+PROBED = {"region-outage": [("kill", REGION)], "latency-injection": [("latency", REGION)]}
+"""The faults a probe pass of their region follows (what a `needs_probes` alert needs)."""
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_probed_faults_of_each_shipped_experiment(name) -> None:
+    assert probed_faults(_experiment(name), {"region": REGION}) == PROBED.get(name, [])
+
+
+def test_a_probe_pass_before_the_fault_or_of_another_region_does_not_count() -> None:
+    experiment = _experiment("latency-injection")
+    method = experiment["method"]
+    passes = [a for a in method if a["provider"]["func"] == "probe_checks_pass"]
+    assert passes, "the latency experiment runs probe passes"
+    others = [a for a in method if a not in passes]
+    moved = {**experiment, "method": passes + others}
+    assert probed_faults(moved, {"region": REGION}) == []
+    elsewhere = json.loads(json.dumps(experiment))
+    for activity in elsewhere["method"]:
+        if activity["provider"]["func"] == "probe_checks_pass":
+            activity["provider"]["arguments"] = {"region": "ap-south-1"}
+    assert probed_faults(elsewhere, {"region": REGION}) == []
+    for activity in elsewhere["method"]:
+        if activity["provider"]["func"] == "probe_checks_pass":
+            activity["provider"]["arguments"] = {}  # every region
+    assert probed_faults(elsewhere, {"region": REGION}) == [("latency", REGION)]
 
 
 def test_the_control_writes_planned_faults_before_the_method(config, run_dir) -> None:

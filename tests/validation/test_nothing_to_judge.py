@@ -20,7 +20,7 @@ import yaml
 from signalcheck.config import load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.alerts import check_alert
-from signalcheck.evidence.backends import BackendSet
+from signalcheck.evidence.backends import BackendSet, BackendUnavailable
 from signalcheck.evidence.cardinality import check_cardinality
 from signalcheck.evidence.metrics import check_metric
 from signalcheck.evidence.targets import check_targets
@@ -101,6 +101,74 @@ def test_alert_expectation_without_its_fault(tmp_path, conditional, planned, ski
     assert (outcome.skipped is not None) is skipped
     assert outcome.passed is skipped
     assert outcome.summary == summary
+
+
+def _fault(action: str, region: str, start: float, end: float) -> Entry:
+    return Entry(ts=start, kind="fault", action=action, region=region, start=start, end=end,
+                 params={})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("probe_region", "probe_start", "judged"),
+    [
+        ("eu-west-1", 0.5, False),  # before the fault
+        ("us-east-1", 10.5, False),  # during it, another region
+        ("eu-west-1", 10.5, True),  # during it, its region
+    ],
+)  # fmt: skip
+def test_a_probe_alert_judges_only_faults_with_a_probe_run_of_their_region(
+    tmp_path, probe_region, probe_start, judged
+):
+    """needs_probes: a latency fault no probe ran during (a stock experiment with no probe
+    CronJob) cannot set off SyntheticHighLatency; such a run counts as one without the fault
+    (conditional: a skip saying so, though a latency fault was planned and injected)."""
+    probe = _probe(probe_region, None).model_copy(update={"start": probe_start})
+    planned = Entry(ts=9.0, kind="planned", actor="fault", action="latency",
+                    region="eu-west-1", experiment="a stock latency experiment")  # fmt: skip
+    # Prometheus on a closed port: a fault that is judged fails at once, naming the query.
+    ctx = _context(tmp_path, [probe, planned, _fault("latency", "eu-west-1", 10.0, 40.0)],
+                   prometheus=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    exp = AlertExpectation(name="s", alert="SyntheticHighLatency", fault="latency",
+                           conditional=True, needs_probes=True, budget=0.1)  # fmt: skip
+    if judged:
+        assert ctx.probed_faults("latency") == ctx.faults("latency")
+        with pytest.raises(BackendUnavailable, match="prometheus"):
+            check_alert(exp, ctx)
+        return
+    assert ctx.probed_faults("latency") == []
+    outcome = check_alert(exp, ctx)
+    assert (outcome.passed, outcome.skipped is not None) == (True, True)
+    assert outcome.summary == (
+        "conditional: this run planned no latency fault with a probe run of its region during it"
+    )
+    unconditional = check_alert(exp.model_copy(update={"conditional": False}), ctx)
+    assert not unconditional.passed and unconditional.skipped is None
+
+
+@pytest.mark.parametrize(
+    "title", ["A region that goes down", "A region out of rotation, then down"]
+)
+def test_an_alert_expectation_of_one_experiment_judges_only_its_faults(tmp_path, title):
+    """`experiment`: a kill staged by the inhibition sequence is that expectation's; the plain
+    region outage's kill (and its plan) is not, and alone counts as no such fault."""
+    fault = _fault("kill", "eu-west-1", 10.0, 40.0).model_copy(update={"experiment": title})
+    planned = Entry(ts=9.0, kind="planned", actor="fault", action="kill", region="eu-west-1",
+                    experiment=title)  # fmt: skip
+    ctx = _context(tmp_path, [_probe("eu-west-1", None), planned, fault],
+                   prometheus=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    exp = AlertExpectation(name="i", alert="ErrorBudgetBurnFast", fault="kill", conditional=True,
+                           suppressed_by="ServiceDown", experiment="A region out of rotation*",
+                           budget=0.1)  # fmt: skip
+    if exp.judges(title):
+        with pytest.raises(BackendUnavailable, match="prometheus"):
+            check_alert(exp, ctx)
+        return
+    outcome = check_alert(exp, ctx)
+    assert (outcome.passed, outcome.skipped is not None) == (True, True)
+    assert outcome.summary == (
+        "conditional: this run planned no kill fault of an experiment titled "
+        "'A region out of rotation*'"
+    )
 
 
 def _target(region: str | None, health: str = "up", error: str = "") -> dict:

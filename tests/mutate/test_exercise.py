@@ -1,0 +1,47 @@
+"""What an exercise reaches: the shipped experiments exercise every derived mutant but those
+the note lists; a probe alert (`needs_probes`) is reached only by experiments that run a probe
+pass after their fault, so the same latency fault without one leaves its mutants unexercised;
+an expectation scoped to one experiment (`experiment`) is reached by that experiment's faults."""
+
+from __future__ import annotations
+
+from signalcheck.cli.mutate import experiment_paths, faults_of
+from signalcheck.config import load_config
+from signalcheck.gameday.plan import PROFILES
+from signalcheck.mutate.coverage import Exercise, Injected
+from signalcheck.mutate.derive import derive, load_sources
+from tests.support import REPO
+
+EXAMPLE = REPO / "chaos" / "experiments" / "examples" / "demo-latency-http.json"
+
+
+def _unexercised(config, injected: Injected) -> set[str]:
+    exercise = Exercise.of(config.expectations, ["x"], injected)
+    return {m.name for m in derive(load_sources(config)) if exercise.missing(m) is not None}
+
+
+def test_the_shipped_experiments_exercise_the_probe_latency_alert() -> None:
+    config = load_config(REPO / "signalcheck.yaml", environ={})
+    paths = experiment_paths(config, [])
+    # the game day's order: the experiments that set off burn-rate alerts go last
+    assert [p.stem for p in paths] == PROFILES["full"].experiments
+    injected = faults_of(paths)
+    assert {f.action for f in injected.faults if f.probed} == {"latency", "kill"}
+    unexercised = _unexercised(config, injected)
+    assert not {
+        n for n in unexercised if n.startswith(("SyntheticHighLatency.", "SyntheticCheckFailing."))
+    }
+    assert "SyntheticProbeStale.threshold" in unexercised  # no experiment stops the probes
+    # the inhibition experiment's kill while the burn-rate alert fires
+    assert (
+        not {"inhibit.1", "ErrorBudgetBurnFast.threshold", "ErrorBudgetBurnFast.for"} & unexercised
+    )
+
+
+def test_a_latency_fault_without_a_probe_pass_does_not_reach_it() -> None:
+    config = load_config(REPO / "signalcheck.yaml", environ={})
+    injected = faults_of([EXAMPLE])
+    assert [(f.action, f.probed) for f in injected.faults] == [("latency", False)]
+    unexercised = _unexercised(config, injected)
+    assert {"SyntheticHighLatency.threshold", "SyntheticHighLatency.for"} <= unexercised
+    assert "HighLatency.threshold" not in unexercised
