@@ -26,7 +26,7 @@ EXPECTED = {
     "dependency-outage": [("dependency_down", REGION)],
     "latency-injection": [("latency", REGION)],
     "error-injection": [("errors", REGION)],
-    "inhibition": [("errors", REGION), ("not_ready", REGION)],
+    "inhibition": [("errors", REGION), ("not_ready", REGION), ("kill", REGION)],
 }
 
 
