@@ -34,6 +34,21 @@ shadow changes; traces, logs and RUM read stores no mutant touches (judged on th
 pipeline only)."""
 
 
+def judged_kinds(mutant: Mutant) -> frozenset[str]:
+    """The expectation kinds whose evidence `mutant` can change, judged on its shadow: a scrape
+    config, all that the shadow's Prometheus holds; rule files, the alerts it fires, the
+    rules it loaded and the queries that may read them (metrics); the Alertmanager config,
+    only the notifications. The rest would pass as on the real pipeline, at a cost."""
+    if mutant.prometheus is not None:
+        return SHADOW_KINDS
+    kinds: set[str] = set()
+    if mutant.rule_files:
+        kinds |= {"alerts", "quiet", "rules", "metrics"}
+    if mutant.alertmanager is not None:
+        kinds |= {"alerts"}
+    return frozenset(kinds)
+
+
 JUDGING_THREADS = 16
 """Pipelines judged at once, the real one among them: a caught mutant's failing check polls
 until its budget ends, so judged one after the other N shadows would take N budgets; more
@@ -102,7 +117,7 @@ class Exercised:
         with ThreadPoolExecutor(JUDGING_THREADS, thread_name_prefix="judge") as pool:
             judging = {
                 s.mutant.name: pool.submit(
-                    judge, s.judged_config(config), self.entries, SHADOW_KINDS
+                    judge, s.judged_config(config), self.entries, judged_kinds(s.mutant)
                 )
                 for s in self.shadows
             }

@@ -10,6 +10,7 @@ from signalcheck.config import load_config
 from signalcheck.gameday.plan import PROFILES
 from signalcheck.mutate.coverage import Exercise, Injected
 from signalcheck.mutate.derive import derive, load_sources
+from signalcheck.mutate.run import SHADOW_KINDS, judged_kinds
 from tests.support import REPO
 
 EXAMPLE = REPO / "chaos" / "experiments" / "examples" / "demo-latency-http.json"
@@ -45,3 +46,13 @@ def test_a_latency_fault_without_a_probe_pass_does_not_reach_it() -> None:
     unexercised = _unexercised(config, injected)
     assert {"SyntheticHighLatency.threshold", "SyntheticHighLatency.for"} <= unexercised
     assert "HighLatency.threshold" not in unexercised
+
+
+def test_a_shadow_is_judged_on_the_evidence_its_mutant_can_change() -> None:
+    config = load_config(REPO / "signalcheck.yaml", environ={})
+    kinds = {m.name: judged_kinds(m) for m in derive(load_sources(config))}
+    assert kinds["scrape.demo"] == SHADOW_KINDS
+    assert kinds["HighErrorRate.threshold"] == {"alerts", "quiet", "rules", "metrics"}
+    assert kinds["route.1-pager.receiver"] == kinds["inhibit.1"] == {"alerts"}
+    # every mutant is judged on alerts at least, and never on stores no shadow has
+    assert all("alerts" in k and k <= SHADOW_KINDS for k in kinds.values())
