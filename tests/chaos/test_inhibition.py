@@ -6,38 +6,31 @@ ErrorBudgetBurnFast pages, and once HighErrorRate has resolved the region is kil
 ServiceDown pages and holds for 20 s, while the burn-rate alert still fires. The stack's
 Alertmanager re-notifies a firing alert every `stack.repeat_interval` seconds.
 
-With both inhibit rules removed from the stack's alertmanager.yml, HighErrorRate keeps reaching
-the pager while ServiceNotReady fires and ErrorBudgetBurnFast while ServiceDown fires, and each
-expectation fails naming those notifications; with the shipped config (restored, then the
-experiment run again) both pass.
+One run serves both verdicts: the experiment runs once with two shadow pipelines beside the
+stack (`signalcheck mutate`'s: a real Prometheus and Alertmanager each, scraping the same
+targets), each with one inhibit rule removed from its alertmanager.yml. On the shipped pipeline
+both expectations pass; on a shadow, HighErrorRate keeps reaching the pager while
+ServiceNotReady fires (or ErrorBudgetBurnFast while ServiceDown fires), and that expectation
+fails naming those notifications.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.actions import UNDO
-from signalcheck.config import Config, load_config
+from signalcheck.cli.mutate import actors, faults_of
+from signalcheck.config import load_config
 from signalcheck.demo.faults import FaultState
+from signalcheck.expectations import Expectations
 from signalcheck.ledger import LEDGER_FILE, Ledger
-from tests.chaos.conftest import (
-    EXPERIMENTS,
-    REGION,
-    journal,
-    judge,
-    ledger,
-    run_chaos,
-    shipped,
-    tail,
-)
+from signalcheck.mutate.derive import derive, load_sources
+from signalcheck.mutate.run import Mutation, select
+from tests.chaos.conftest import EXPERIMENTS, REGION, journal, judge, ledger, shipped
 from tests.support import REPO
 
 EXPERIMENT = EXPERIMENTS / "inhibition.json"
@@ -46,10 +39,6 @@ NOT_READY_PAGES = "service-not-ready-pages"
 ERRORS_PAGE = "high-error-rate-pages"
 DOWN_INHIBITION = "service-down-inhibits-burn-alerts"
 DOWN_PAGES = "service-down-pages"
-RUN_TIMEOUT = 600.0
-"""Seconds for one run: two alerts of `for: 30s` in turn and the 20 s hold; the burn-rate
-alert's `for: 2m` from the errors; HighErrorRate resolving (its errors age out of the 1-minute
-window); ServiceDown's `for: 30s`, the hold again, and the steady state after."""
 
 
 # ---------------------------------------------------------------------------- no stack
@@ -104,33 +93,18 @@ def test_shipped_expectations_wire_the_not_ready_fault() -> None:
 
 # --------------------------------------------------------------------------- the stack
 
-
-@contextmanager
-def inhibit_rules_removed(stack, config: Config) -> Iterator[None]:
-    """The stack's alertmanager.yml without its inhibit rules, Alertmanager reloaded; the file
-    restored and reloaded at the end."""
-    path = stack.data_dir / "alertmanager.yml"
-    original = path.read_text()
-    document = yaml.safe_load(original)
-    sources = sorted(m for r in document["inhibit_rules"] for m in r["source_matchers"])
-    assert sources == ['alertname="ServiceDown"', 'alertname="ServiceNotReady"'], sources
-    document["inhibit_rules"] = []
-    reload = f"{config.backends.alertmanager.base_url}/-/reload"
-    try:
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-        httpx.post(reload, timeout=10).raise_for_status()
-        yield
-    finally:
-        path.write_text(original)
-        httpx.post(reload, timeout=10).raise_for_status()
+LEAKS = {
+    "ServiceNotReady": (INHIBITION, "HighErrorRate", NOT_READY_PAGES),
+    "ServiceDown": (DOWN_INHIBITION, "ErrorBudgetBurnFast", DOWN_PAGES),
+}
+"""Inhibiting alert -> (its inhibition expectation, the inhibited alert, its own paging
+expectation) of the inhibit rule it is the source of."""
 
 
-def run_experiment(config: Config, run_dir: Path) -> None:
-    ran = run_chaos(EXPERIMENT, config, run_dir, timeout=RUN_TIMEOUT)
-    assert ran.returncode == 0, tail(ran.stderr)
-    run = journal(run_dir)
-    assert run["status"] == "completed", tail(ran.stderr)
-    assert [r["status"] for r in run["run"]] == ["succeeded"] * len(run["run"]), tail(ran.stderr)
+def assert_ran_in_order(run_dir: Path) -> None:
+    run = journal(run_dir / "chaos-inhibition")
+    assert run["status"] == "completed"
+    assert [r["status"] for r in run["run"]] == ["succeeded"] * len(run["run"])
     faults = {f.field("action"): f for f in faultlog.faults(Ledger(run_dir / LEDGER_FILE))}
     assert set(faults) == {"errors", "not_ready", "kill"}
     # readiness restored first, then the errors, then the region killed
@@ -154,40 +128,39 @@ def measured(run_dir: Path) -> dict[str, dict[str, float]]:
 
 @pytest.mark.stack
 @pytest.mark.slow
-@pytest.mark.xdist_group("chaos/inhibition-removed")  # its own worker and stack: five minutes
-def test_without_the_inhibit_rules_the_inhibition_expectations_fail_naming_the_leaks(
-    stack, stack_config, traffic, tmp_path: Path
+def test_the_shipped_config_passes_and_without_an_inhibit_rule_its_expectation_fails(
+    stack, stack_config, tmp_path: Path
 ) -> None:
-    with inhibit_rules_removed(stack, stack_config):
-        run_experiment(stack_config, tmp_path / "run")
-    print("measured (inhibit rules removed):", measured(tmp_path / "run"))
+    mutants = select(derive(load_sources(stack_config)), ["inhibit.*"])
+    assert sorted(next(iter(m.inhibitors)) for m in mutants) == sorted(LEAKS)
+    run_dir = tmp_path / "run"
+    # the shipped alert expectations: what makes the experiment exercise both inhibit rules
+    alerts = load_config(REPO / "signalcheck.yaml", environ={}).expectations.alerts
+    config = stack_config.model_copy(update={"expectations": Expectations(alerts=alerts)})
+    mutation = Mutation(config, mutants, [EXPERIMENT], faults_of([EXPERIMENT]), actors(),
+                        run_dir, max_shadows=len(mutants))  # fmt: skip
+    with mutation.exercised() as done:
+        assert_ran_in_order(run_dir)
+        times = measured(run_dir)
+        print("measured:", times)
+        for name in (INHIBITION, NOT_READY_PAGES, ERRORS_PAGE, DOWN_INHIBITION, DOWN_PAGES):
+            outcome = judge(stack_config, run_dir, shipped(name))
+            assert outcome.passed, f"shipped config, {name}: {outcome.summary}"
 
-    leaks = {INHIBITION: ("HighErrorRate", "ServiceNotReady"),
-             DOWN_INHIBITION: ("ErrorBudgetBurnFast", "ServiceDown")}  # fmt: skip
-    for name, (inhibited, inhibitor) in leaks.items():
-        outcome = judge(stack_config, tmp_path / "run", shipped(name))
-        print(f"{name} (inhibit rules removed):", outcome.summary)
-        assert not outcome.passed, outcome.summary
-        assert f"{inhibited} for {REGION} reached a receiver" in outcome.summary, outcome.summary
-        assert f"while {inhibitor} fired" in outcome.summary
-        assert "firing to 'pager' at +" in outcome.summary
-    # the rest of the run is sound: only the inhibitions are missing
-    for name in (NOT_READY_PAGES, DOWN_PAGES):
-        assert judge(stack_config, tmp_path / "run", shipped(name)).passed, name
+        assert len(done.shadows) == len(LEAKS)
+        for shadow in done.shadows:
+            (inhibitor,) = shadow.mutant.inhibitors
+            name, inhibited, pages = LEAKS[inhibitor]
+            removed = shadow.judged_config(stack_config)
+            outcome = judge(removed, run_dir, shipped(name))
+            print(f"{name} ({shadow.mutant.name} removed):", outcome.summary)
+            assert not outcome.passed, outcome.summary
+            assert f"{inhibited} for {REGION} reached a receiver" in outcome.summary
+            assert f"while {inhibitor} fired" in outcome.summary
+            assert "firing to 'pager' at +" in outcome.summary
+            # the rest of the run is sound there: only the inhibition is missing
+            assert judge(removed, run_dir, shipped(pages)).passed, (shadow.mutant.name, pages)
 
-
-@pytest.mark.stack
-@pytest.mark.slow
-def test_with_the_shipped_config_the_inhibition_expectations_pass(
-    stack, stack_config, traffic, tmp_path: Path
-) -> None:
-    run_experiment(stack_config, tmp_path / "run")
-    times = measured(tmp_path / "run")
-    print("measured (shipped config):", times)
-
-    for name in (INHIBITION, NOT_READY_PAGES, ERRORS_PAGE, DOWN_INHIBITION, DOWN_PAGES):
-        outcome = judge(stack_config, tmp_path / "run", shipped(name))
-        assert outcome.passed, f"{name}: {outcome.summary}"
     for alert in ("HighErrorRate", "ServiceNotReady", "ServiceDown"):
         assert times[alert]["floor"] - 0.5 <= times[alert]["notify"] <= 45, times
     assert times["ErrorBudgetBurnFast"]["notify"] <= 180, times
