@@ -402,19 +402,24 @@ def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
 def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
     """No alert pending or firing from the ledger's first event until `budget` seconds after
     its last, outside the faulted regions: waits out the budget (an alert still pending when
-    the exercise ends shows up then), and fails at the first stray it sees."""
+    the exercise ends shows up then), and fails at the first stray it sees. An alert already
+    active before the window that ends before the first fault (or the window's end) is the
+    state the run found, e.g. probes stale since the last run until this run's first probe
+    pass; one that goes on past it counts."""
     prometheus = ctx.backends.prometheus()
     start, end = ctx.window()
     faulted = _faulted_regions(ctx)
+    settled = min((f.field("start") for f in ctx.faults()), default=end)
 
     def observe() -> Look:
         until = min(time.time(), end + exp.budget)
-        series = firing_series(prometheus, None, start, until, states="pending|firing")
+        series = firing_series(prometheus, None, start - PRIOR, until, states="pending|firing")
         unexpected = [
             s
             for s in series
             if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in exp.allow)
             and s["metric"].get(exp.region_label) not in faulted
+            and not (s["first"] < start and s["last"] < settled)
         ]
         return Look(
             done=bool(unexpected) or until >= end + exp.budget,

@@ -270,21 +270,27 @@ def test_notification_waits_derive_from_the_alertmanager_config_in_use(tmp_path,
 
 
 @pytest.mark.parametrize(
-    ("state", "region", "passed"),
-    [("pending", "us-east-1", False), ("firing", "us-east-1", False),
-     ("pending", "eu-west-1", True)],
-    ids=["pending-stray", "firing-stray", "in-the-faulted-region"],
+    ("state", "region", "seen", "passed"),
+    [("pending", "us-east-1", (50, 51), False), ("firing", "us-east-1", (50, 51), False),
+     ("pending", "eu-west-1", (50, 51), True),
+     ("pending", "us-east-1", (-40, -35), True), ("firing", "us-east-1", (-40, 10), False)],
+    ids=["pending-stray", "firing-stray", "in-the-faulted-region",
+         "found-at-the-start-and-gone-before-the-fault", "found-at-the-start-and-going-on"],
 )  # fmt: skip
-def test_quiet_sees_pending_and_firing_strays_over_the_window(tmp_path, state, region, passed):
+def test_quiet_sees_pending_and_firing_strays_over_the_window(
+    tmp_path, state, region, seen, passed
+):
     """A stray alert that is only pending (held by `for`) fails the quiet check too; one in
-    the faulted region does not. The body follows Prometheus' query_range matrix."""
+    the faulted region does not; one the run found active (its window opens with a probe pass
+    30 s before the fault) counts only if it goes on past the fault's start. The body follows
+    Prometheus' query_range matrix."""
     asked = []
 
     def answer(params):
         asked.append(params["query"][0])
-        labels = {"__name__": "ALERTS", "alertname": "HighLatency", "alertstate": state,
+        labels = {"__name__": "ALERTS", "alertname": "SyntheticProbeStale", "alertstate": state,
                   "region": region}  # fmt: skip
-        values = [[START + 50, "1"], [START + 51, "1"]]
+        values = [[START + at, "1"] for at in range(seen[0], seen[1] + 1)]
         return 200, {"status": "success", "data": {"resultType": "matrix",
                                                     "result": [{"metric": labels,
                                                                 "values": values}]}}  # fmt: skip
@@ -298,14 +304,16 @@ def test_quiet_sees_pending_and_firing_strays_over_the_window(tmp_path, state, r
             yaml.safe_dump({"regions": regions, "backends": {"prometheus": {"url": server.url}}})
         )
         config = load_config(path, environ={})
+        planned = Entry(ts=START - 30, kind="planned", actor="probe", passes=1)
         fault = Entry(ts=START, kind="fault", action="errors", region="eu-west-1", start=START,
                       end=END, params={})  # fmt: skip
-        ctx = Context(config=config, entries=[fault], backends=BackendSet(config.backends))
+        ctx = Context(config=config, entries=[planned, fault],
+                      backends=BackendSet(config.backends))  # fmt: skip
         outcome = check_quiet(QuietExpectation(name="q", budget=5), ctx)
     assert outcome.passed is passed, outcome.summary
     assert 'alertstate=~"pending|firing"' in asked[0]
     if not passed:
-        assert f"HighLatency ({region}) {state}" in outcome.summary
+        assert f"SyntheticProbeStale ({region}) {state}" in outcome.summary
 
 
 def test_a_later_fault_in_the_region_ends_the_resolution_window(tmp_path):
