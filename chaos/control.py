@@ -94,8 +94,11 @@ def before_experiment_control(
         raise SystemExit(EXIT_WITHOUT_ROLLBACKS) from exc
     _begin(ctx, "experiment")
     if not ctx.dry:
+        probed = probed_faults(context, configuration or {})
         for action, region in planned_faults(context, configuration or {}):
-            faultlog.plan_fault(ctx.ledger, action, region, ctx.experiment)
+            faultlog.plan_fault(
+                ctx.ledger, action, region, ctx.experiment, (action, region) in probed
+            )
 
 
 def planned_faults(

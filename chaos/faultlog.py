@@ -26,10 +26,18 @@ INJECTIONS = {
 """`signalcheck.chaos.actions` function -> the fault action it opens in the ledger."""
 
 
-def plan_fault(ledger: Ledger, action: str, region: str, experiment: str) -> Entry:
-    """Record, before the method runs, a fault the experiment means to inject."""
+def plan_fault(
+    ledger: Ledger, action: str, region: str, experiment: str, probed: bool = False
+) -> Entry:
+    """Record, before the method runs, a fault the experiment means to inject (`probed`: with
+    a probe pass of its region after the injection)."""
     return ledger.append(
-        "planned", actor="fault", action=action, region=region, experiment=experiment
+        "planned",
+        actor="fault",
+        action=action,
+        region=region,
+        experiment=experiment,
+        probed=probed,
     )
 
 

@@ -352,11 +352,13 @@ class _AlertCheck:
                 )
 
 
-def _judged_faults(exp: AlertExpectation, ctx: Context) -> tuple[list[Entry], list[Entry], str]:
+def judged_faults(exp: AlertExpectation, ctx: Context) -> tuple[list[Entry], list[Entry], str]:
     """The faults `exp` judges, the planned ones it must see injected, and what they are."""
     faults = ctx.probed_faults(exp.fault) if exp.needs_probes else ctx.faults(exp.fault)
-    # a fault with no probe run during it is not a probe alert's to miss (see needs_probes)
-    planned = [] if exp.needs_probes else ctx.planned("fault", exp.fault)
+    planned = ctx.planned("fault", exp.fault)
+    if exp.needs_probes:
+        # a fault with no probe pass planned after it is not a probe alert's to miss
+        planned = [p for p in planned if p.field("probed")]
     what = f"{exp.fault} fault"
     if exp.needs_probes:
         what += " with a probe run of its region during it"
@@ -368,7 +370,7 @@ def _judged_faults(exp: AlertExpectation, ctx: Context) -> tuple[list[Entry], li
 
 
 def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
-    faults, planned, what = _judged_faults(exp, ctx)
+    faults, planned, what = judged_faults(exp, ctx)
     if not faults:
         return ctx.without_evidence(what, conditional=exp.conditional, planned=planned)
     injected = {f.field("region") for f in faults}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from signalcheck.evidence import Context, Outcome, Verification
+from signalcheck.evidence.alerts import judged_faults
+from signalcheck.expectations import AlertExpectation
 
 ACTOR_OF_KIND = {"alerts": "fault", "load": "load"}
 """Conditional expectation kind -> the actor (`planned` entry) whose absence lets it skip."""
@@ -17,7 +19,11 @@ def skip_problem(verification: Verification, outcome: Outcome, context: Context)
     actor = ACTOR_OF_KIND.get(kind)
     if actor is None or not getattr(verification.expectation, "conditional", False):
         return f"{verification.id} skipped but is not conditional: {outcome.skipped}"
-    planned = context.planned(actor, getattr(verification.expectation, "fault", None))
+    expectation = verification.expectation
+    if isinstance(expectation, AlertExpectation):
+        _, planned, _ = judged_faults(expectation, context)
+    else:
+        planned = context.planned(actor)
     if planned:
         return f"{verification.id} skipped although this run planned its {actor}: {outcome.skipped}"
     return None

@@ -1,9 +1,8 @@
-"""`signalcheck mutate` on the real local stack: one exercise (latency injection, then error
-injection) with ten shadows (HighErrorRate's rule mutants and its pager route's,
+"""`signalcheck mutate` on the real local stack: one exercise (latency injection, with its probe
+pass of the slow region) with ten shadows (HighLatency's rule mutants, its chat route's and
 SyntheticHighLatency's rule mutants), judged twice on the same ledger and shadows: the shipped
-expectations catch all ten (the probe latency alert's through `slow-probes-chat`: the latency
-experiment's probe pass of the slow region); with high-error-rate-pages deleted, exactly the
-mutants only it caught are not caught."""
+expectations catch all ten (the probe latency alert's through `slow-probes-chat`); with
+high-latency-chats deleted, exactly the mutants only it caught are not caught."""
 
 from __future__ import annotations
 
@@ -17,9 +16,9 @@ from signalcheck.ledger import new_run_dir
 from signalcheck.mutate.derive import derive, load_sources
 from signalcheck.mutate.run import Mutation, select
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
-ONLY = ["HighErrorRate.*", "route.1-*", "SyntheticHighLatency.*"]
-DELETED = "high-error-rate-pages"
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(600)]
+ONLY = ["HighLatency.*", "route.2-*", "SyntheticHighLatency.*"]
+DELETED = "high-latency-chats"
 SLOW_PROBES = "slow-probes-chat"
 
 
@@ -35,7 +34,7 @@ def without_expectation(config: Config, name: str) -> Config:
 def test_one_exercise_catches_every_mutant_and_a_deleted_expectation_shows(stack_config, stack):
     mutants = select(derive(load_sources(stack_config)), ONLY)
     assert len(mutants) == 10
-    experiments = experiment_paths(stack_config, ["latency-injection", "error-injection"])
+    experiments = experiment_paths(stack_config, ["latency-injection"])
     mutation = Mutation(
         stack_config, mutants, experiments, faults_of(experiments), actors(),
         new_run_dir(stack_config.runs_dir), max_shadows=len(mutants),
