@@ -126,10 +126,10 @@ def faults_of(paths: list[Path]) -> Injected:
     found = set()
     for path in paths:
         experiment = json.loads(path.read_text())
+        title = str(experiment.get("title", ""))
         probed = probed_faults(experiment, {})
-        for fault in planned_faults(experiment, {}):
-            title = str(experiment.get("title", ""))
-            found.add(InjectedFault(fault[0], title, fault in probed))
+        for action, region in planned_faults(experiment, {}):
+            found.add(InjectedFault(action, title, (action, region) in probed))
     return Injected(frozenset(found))
 
 

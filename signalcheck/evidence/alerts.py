@@ -354,13 +354,13 @@ class _AlertCheck:
 
 def judged_faults(exp: AlertExpectation, ctx: Context) -> tuple[list[Entry], list[Entry], str]:
     """The faults `exp` judges, the planned ones it must see injected, and what they are."""
-    faults = ctx.probed_faults(exp.fault) if exp.needs_probes else ctx.faults(exp.fault)
+    faults = ctx.faults(exp.fault)
     planned = ctx.planned("fault", exp.fault)
-    if exp.needs_probes:
-        # a fault with no probe pass planned after it is not a probe alert's to miss
-        planned = [p for p in planned if p.field("probed")]
     what = f"{exp.fault} fault"
     if exp.needs_probes:
+        faults = ctx.probed_faults(exp.fault)
+        # a fault with no probe pass planned after it is not a probe alert's to miss
+        planned = [p for p in planned if p.field("probed")]
         what += " with a probe run of its region during it"
     if exp.experiment is not None:
         faults = [f for f in faults if exp.judges(f.field("experiment"))]
