@@ -202,7 +202,7 @@ def probe_checks_pass(
     results = asyncio.run(run_pass(config, select_regions(config, region), ctx.ledger))
     if len(config.checks) == len(ctx.config.checks):
         try:
-            push_results(config.backends.pushgateway, results)
+            push_results(config.backends.pushgateway, results, ctx.ledger)
         except PushError as exc:
             logger.warning(f"probe results not pushed: {exc}")
     failing = [f"{r.check} in {r.region}: {r.error}" for r in results if not r.passed]

@@ -37,7 +37,7 @@ def run_once(
     push_error = None
     if push:
         try:
-            push_results(config.backends.pushgateway, results)
+            push_results(config.backends.pushgateway, results, ledger)
         except PushError as exc:
             push_error = str(exc)
     summary = summarize(results, ledger, push=push, push_error=push_error)

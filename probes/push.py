@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from signalcheck.backends import BackendError
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Backend
+from signalcheck.ledger import Ledger
 from signalcheck.probes.metrics import ProbeMetrics
 from signalcheck.probes.results import CheckResult
 
@@ -34,11 +35,16 @@ def group_path(job: str, **grouping_key: str) -> str:
     return path
 
 
-def push_results(backend: Backend, results: list[CheckResult], job: str = PUSH_JOB) -> None:
-    """PUT each region's metrics to its own group `{job, region}`."""
+def push_results(
+    backend: Backend, results: list[CheckResult], ledger: Ledger, job: str = PUSH_JOB
+) -> None:
+    """PUT each region's metrics to its own group `{job, region}`; each group the gateway
+    accepted is a `push` entry in `ledger` (when the results became scrapeable)."""
     by_region: dict[str, ProbeMetrics] = defaultdict(ProbeMetrics)
+    checks: dict[str, list[str]] = defaultdict(list)
     for result in results:
         by_region[result.region].record(result)
+        checks[result.region].append(result.check)
     with PushgatewayClient(backend) as client:
         for region, metrics in by_region.items():
             path = group_path(job, region=region)
@@ -56,3 +62,4 @@ def push_results(backend: Backend, results: list[CheckResult], job: str = PUSH_J
                     f"pushgateway: PUT {backend.base_url}{path} returned {response.status_code}: "
                     f"{response.text[:200]}"
                 )
+            ledger.append("push", region=region, job=job, checks=sorted(checks[region]))

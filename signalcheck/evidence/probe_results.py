@@ -8,8 +8,11 @@ equal to that end (±1 ms), and `success_metric` of that same scrape must equal 
 outcome. A push another region's push overwrote leaves no series; a stale push an older end.
 
 Timing is measured: the arrival is the timestamp Prometheus gave the first raw sample of
-`last_run_metric` equal to the run's end (the scrape that brought the result in), minus that
-end. The same record exists for a push and for the daemon's /metrics, which Pushgateway's
+`last_run_metric` equal to the run's end (the scrape that brought the result in), minus the
+moment the result became scrapeable: the ledger's `push` entry of its region and check after
+that end (`probe --once` pushes a pass when its last check ends, so a fast check waits for
+the slowest before it leaves), else the end itself (the daemon's /metrics has it at once).
+The same record exists for a push and for the daemon, which Pushgateway's
 `push_time_seconds` would not cover.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,18 +61,33 @@ def latest_runs(entries: list[Entry], check: str | None) -> dict[Pair, list[Entr
     return {pair: sorted(found, key=lambda e: e.field("end")) for pair, found in runs.items()}
 
 
+def exported_at(pushes: Sequence[Entry], pair: Pair, end: float) -> float:
+    """When the run of `pair` that ended at `end` became scrapeable: the first `push` entry
+    of its region and check written after that end, else the end (the daemon's /metrics)."""
+    check, region = pair
+    return min(
+        (
+            p.ts
+            for p in pushes
+            if p.field("region") == region and check in p.field("checks", []) and p.ts >= end
+        ),
+        default=end,
+    )
+
+
 def judge(
     exp: ProbeResultsExpectation,
     runs: dict[Pair, list[Entry]],
     now: list[Series],
     last_runs: list[Series],
     successes: list[Series],
+    pushes: Sequence[Entry] = (),
 ) -> dict[Pair, Found]:
     """Judge each pair's latest run against the current `last_run_metric` series (`now`,
     an instant vector) and the raw samples of both metrics (`last_runs`, `successes`:
-    range vectors covering the runs' ends)."""
+    range vectors covering the runs' ends); arrivals count from the run's `push` entry."""
     return {
-        pair: _judge_pair(exp, pair, entries, now, last_runs, successes)
+        pair: _judge_pair(exp, pair, entries, now, last_runs, successes, pushes)
         for pair, entries in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0]))
     }
 
@@ -81,6 +99,7 @@ def _judge_pair(
     now: list[Series],
     last_runs: list[Series],
     successes: list[Series],
+    pushes: Sequence[Entry],
 ) -> Found:
     check, region = pair
     run = entries[-1]
@@ -125,7 +144,7 @@ def _judge_pair(
             problem=f"{name}: {exp.success_metric} is {got:g}, the ledger's latest run was a "
             f"{outcome} (want {want:g})"
         )
-    return Found(arrival=max(0.0, at - end))
+    return Found(arrival=max(0.0, at - exported_at(pushes, pair, end)))
 
 
 def _key(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
@@ -165,6 +184,8 @@ def check_probe_results(exp: ProbeResultsExpectation, ctx: Context) -> Outcome:
     prometheus = ctx.backends.prometheus()
     matcher = f"{{{exp.check_label}={json.dumps(exp.check)}}}" if exp.check else ""
     ends = [float(entries[-1].field("end")) for entries in runs.values()]
+    pushes = [e for e in ctx.entries if e.kind == "push"]
+    exported = [exported_at(pushes, pair, float(e[-1].field("end"))) for pair, e in runs.items()]
     queries: list[str] = []
 
     def observe() -> Look:
@@ -177,18 +198,21 @@ def check_probe_results(exp: ProbeResultsExpectation, ctx: Context) -> Outcome:
         ]
         now, last_runs, successes = (prometheus.query(q, time=at) for q in asked)
         queries[:] = [f"{q} (at {at:.3f})" for q in asked]
-        found = judge(exp, runs, now, last_runs, successes)
+        found = judge(exp, runs, now, last_runs, successes, pushes)
         problems = [f.problem for f in found.values() if f.problem]
         return Look(done=not problems, problem="; ".join(problems), observed=found)
 
-    # After the latest end's budget anything new would be late: wait no longer than that.
-    polled = poll(observe, min(exp.budget, max(0.0, max(ends) + exp.budget - time.time())))
+    # After the latest export's budget anything new would be late: wait no longer than that.
+    polled = poll(observe, min(exp.budget, max(0.0, max(exported) + exp.budget - time.time())))
     found: dict[Pair, Found] = polled.look.observed
     observed: dict[str, dict[str, Any]] = {}
     lateness: list[str] = []
     for (check, region), result in found.items():
         name, run = f"{region} {check}", runs[(check, region)][-1]
-        observed[name] = {"end": run.field("end"), "outcome": run.field("outcome")}
+        end = float(run.field("end"))
+        observed[name] = {"end": end, "outcome": run.field("outcome")}
+        if (pushed := exported_at(pushes, (check, region), end)) != end:
+            observed[name]["pushed"] = round(pushed, 3)
         if result.arrival is not None:
             observed[name]["arrival"] = round(result.arrival, 3)
             lateness.append(late(f"{name} result", result.arrival, exp.budget))

@@ -75,7 +75,7 @@ def test_the_installed_wheel_runs_the_readme_commands_in_an_empty_folder(
         assert run([signalcheck, "probe", "--once"], work, env).returncode == 0
         plugin = ["-p", "no:cacheprovider", "--signalcheck-config", str(config)]
         validated = run([str(installed / "pytest"), *plugin], work, env)
-        assert validated.returncode == 0
+        assert validated.returncode == 0, validated.stdout.partition("= FAILURES =")[2][:6000]
         expected = len(plan(load_config(config).expectations))
         assert f"collected {expected} items" in validated.stdout, "one test per expectation"
         assert " passed" in validated.stdout and " failed" not in validated.stdout

@@ -76,6 +76,41 @@ def test_the_latest_run_is_judged_and_its_arrival_measured_from_the_scrape():
     assert (result.problem, result.arrival) == ("", pytest.approx(1.25))
 
 
+def push(region: str, at: float, *checks: str) -> Entry:
+    return Entry(ts=at, kind="push", region=region, job="synthetic-probes", checks=list(checks))
+
+
+@pytest.mark.parametrize(
+    ("pushes", "arrival"),
+    [
+        # the pass pushed when its browser check ended, 12 s after the health check
+        ([push("eu-west-1", 1042.0, "health", "home-page")], 1.5),
+        # no push entry (the daemon's /metrics): from the run's end
+        ([], 13.5),
+        # another region's push, a push without the check, an earlier pass's push: not its
+        (
+            [
+                push("us-east-1", 1042.0, "health"),
+                push("eu-west-1", 1042.0, "home-page"),
+                push("eu-west-1", 1000.0, "health"),
+            ],
+            13.5,
+        ),
+    ],
+)
+def test_the_arrival_counts_from_the_push_that_carried_the_run(pushes, arrival):
+    labels = {"check": "health", "region": "eu-west-1"}
+    found = judge(
+        EXP,
+        latest_runs([probe("health", "eu-west-1", 1030.0)], None),
+        [instant(LAST_RUN, 1030.0, **labels)],
+        [matrix(LAST_RUN, [(1043.5, 1030.0)], **labels)],
+        [matrix(SUCCESS, [(1043.5, 1)], check_type="http", **labels)],
+        pushes,
+    )
+    assert found[("health", "eu-west-1")].arrival == pytest.approx(arrival)
+
+
 def test_failed_runs_are_judged_too_their_result_is_a_zero():
     labels = {"check": "health", "region": "us-east-1"}
     runs = latest_runs(
