@@ -27,7 +27,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,15 +44,10 @@ from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir  # noqa: E402
 from signalcheck.probes.once import EXIT_PASSED, run_once  # noqa: E402
 from signalcheck.stack import LocalStack  # noqa: E402
 from signalcheck.stack.launcher import EXPORT_DELAY_MS  # noqa: E402
+from signalcheck.stack.ports import free_port  # noqa: E402
 
 BASELINE = "06a5655"
 """The last commit before issue 12 (the evidence engine that could skip)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stack_config(directory: Path, repo: Path = REPO) -> dict:

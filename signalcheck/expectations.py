@@ -18,10 +18,13 @@ TraceBackend = Literal["capture", "tempo", "jaeger"]
 LogBackend = Literal["capture", "loki"]
 
 
-class _Expectation(BaseModel):
+class _Named(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
+
+
+class _Expectation(_Named):
     budget: Seconds = 30.0
 
 
@@ -207,10 +210,25 @@ class CardinalityExpectation(_Expectation):
 
 class QuietExpectation(_Expectation):
     """No alert fires during the ledger's window except in the regions the ledger faulted
-    (and the alert names matching an `allow` glob)."""
+    (and the alert names matching an `allow` glob, and the `heartbeats` expectations' alerts)."""
 
     allow: list[str] = Field(default_factory=list)
     region_label: str = "region"
+
+
+class HeartbeatExpectation(_Named):
+    """An always-firing alert (a Watchdog) reached `receiver` throughout the ledger's window:
+    no stretch of it longer than `budget` without a firing notification. It proves the
+    alerting pipeline works on every run, with or without a fault."""
+
+    alert: str
+    receiver: str
+    budget: Seconds | None = Field(
+        None,
+        description="the longest silence allowed between two notifications; default: the "
+        "longest repeat_interval + group_interval of the Alertmanager config in use, plus "
+        "its longest group_wait or group_interval and 2 s",
+    )
 
 
 class RulesExpectation(_Expectation):
@@ -237,6 +255,7 @@ class Expectations(BaseModel):
     logs: list[LogExpectation] = Field(default_factory=list)
     alerts: list[AlertExpectation] = Field(default_factory=list)
     quiet: list[QuietExpectation] = Field(default_factory=list)
+    heartbeats: list[HeartbeatExpectation] = Field(default_factory=list)
     rules: list[RulesExpectation] = Field(default_factory=list)
 
     @model_validator(mode="after")

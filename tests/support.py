@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import yaml
 
+from signalcheck.stack.ports import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_shipped_config(directory: Path) -> Path:

@@ -407,11 +407,13 @@ def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
     the exercise ends shows up then), and fails at the first stray it sees. An alert already
     active before the window that ends before the first fault (or the window's end) is the
     state the run found, e.g. probes stale since the last run until this run's first probe
-    pass; one that goes on past it counts."""
+    pass; one that goes on past it counts. The alerts of `heartbeats` expectations fire
+    always: they are allowed."""
     prometheus = ctx.backends.prometheus()
     start, end = ctx.window()
     faulted = _faulted_regions(ctx)
     settled = min((f.field("start") for f in ctx.faults()), default=end)
+    allowed = [*exp.allow, *(h.alert for h in ctx.config.expectations.heartbeats)]
 
     def observe() -> Look:
         until = min(time.time(), end + exp.budget)
@@ -419,7 +421,7 @@ def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
         unexpected = [
             s
             for s in series
-            if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in exp.allow)
+            if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in allowed)
             and s["metric"].get(exp.region_label) not in faulted
             and not (s["first"] < start and s["last"] < settled)
         ]

@@ -12,6 +12,7 @@ from signalcheck.evidence.alerts import check_alert, check_quiet
 from signalcheck.evidence.backends import BackendUnavailable
 from signalcheck.evidence.cardinality import check_cardinality
 from signalcheck.evidence.context import Context
+from signalcheck.evidence.heartbeats import check_heartbeat
 from signalcheck.evidence.load import check_load
 from signalcheck.evidence.logs import check_logs
 from signalcheck.evidence.metrics import check_metric
@@ -34,6 +35,7 @@ CHECKERS: dict[str, Callable[[Any, Context], Outcome]] = {
     "logs": check_logs,
     "rules": check_rules,
     "quiet": check_quiet,
+    "heartbeats": check_heartbeat,
     "alerts": check_alert,
 }
 """Expectation kind -> checker, in the order checks run (alerts last: they wait longest)."""

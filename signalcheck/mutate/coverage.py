@@ -49,6 +49,7 @@ class Exercise:
     experiments: list[str]
     faults: frozenset[str]
     alerts: frozenset[str]
+    """The alerts the exercise makes fire: its faults', and the heartbeats (always firing)."""
     suppressions: frozenset[tuple[str, str]]
     """(inhibited alert, inhibiting alert) of alert expectations with `suppressed_by`."""
     rules_checked: bool
@@ -60,7 +61,8 @@ class Exercise:
         return cls(
             experiments=experiments,
             faults=injected.actions,
-            alerts=frozenset(e.alert for e in exercised),
+            alerts=frozenset(e.alert for e in exercised)
+            | {h.alert for h in expectations.heartbeats},  # they fire in every exercise
             suppressions=frozenset(
                 (e.alert, e.suppressed_by) for e in exercised if e.suppressed_by
             ),

@@ -142,8 +142,11 @@ def derive(sources: Sources) -> list[Mutant]:
     mutants: list[Mutant] = []
     for path, rule in sources.rules():
         for kind in RULE_KINDS:
-            if kind == "grouping" and not _BY_CLAUSE.search(str(rule.get("expr", ""))):
+            expr = str(rule.get("expr", ""))
+            if kind == "grouping" and not _BY_CLAUSE.search(expr):
                 continue  # nothing grouped: no label to drop
+            if kind == "metric" and first_metric(expr) is None:
+                continue  # nothing selected (a heartbeat's `vector(1)`): no metric to rename
             mutants.append(rule_mutant(sources, path, str(rule["alert"]), kind))
     mutants += route_mutants(sources)
     mutants += inhibit_mutants(sources)

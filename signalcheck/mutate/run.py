@@ -27,7 +27,17 @@ from signalcheck.mutate.shadows import Shadow, ShadowFleet
 from signalcheck.stack.traffic import BackgroundTraffic
 
 SHADOW_KINDS = frozenset(
-    {"metrics", "probes", "targets", "cardinality", "load", "rules", "quiet", "alerts"}
+    {
+        "metrics",
+        "probes",
+        "targets",
+        "cardinality",
+        "load",
+        "rules",
+        "quiet",
+        "heartbeats",
+        "alerts",
+    }
 )
 """Expectation kinds that read Prometheus, Alertmanager or the notifications, the parts a
 shadow changes; traces, logs and RUM read stores no mutant touches (judged on the real
@@ -43,9 +53,9 @@ def judged_kinds(mutant: Mutant) -> frozenset[str]:
         return SHADOW_KINDS
     kinds: set[str] = set()
     if mutant.rule_files:
-        kinds |= {"alerts", "quiet", "rules", "metrics"}
+        kinds |= {"alerts", "heartbeats", "quiet", "rules", "metrics"}
     if mutant.alertmanager is not None:
-        kinds |= {"alerts"}
+        kinds |= {"alerts", "heartbeats"}
     return frozenset(kinds)
 
 

@@ -5,7 +5,6 @@ capture receiver under `/alertmanager/webhook/<mutant>`. Stopped by PID, also on
 
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +21,9 @@ from signalcheck.stack.launcher import (
     wait_ready,
     wait_targets_up,
 )
+from signalcheck.stack.ports import free_port
 from signalcheck.stack.processes import Started
 from signalcheck.stack.render import configured_rule_files, render_alertmanager, render_prometheus
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

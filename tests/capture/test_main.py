@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,19 +12,14 @@ from pathlib import Path
 import httpx
 
 from signalcheck.capture.store import CaptureStore
+from signalcheck.stack.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_module_entry_point_serves_and_stores(tmp_path: Path) -> None:
     db = tmp_path / "run" / "capture.db"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [
@@ -89,7 +83,7 @@ def test_unopenable_database_is_a_one_line_error(tmp_path: Path) -> None:
             "-m",
             "signalcheck.capture",
             "--port",
-            str(_free_port()),
+            str(free_port()),
             "--db",
             str(blocker / "capture.db"),
         ],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from signalcheck.stack.ports import free_port
 
 ALERTMANAGER_YML = (
     Path(__file__).resolve().parents[2] / "compose" / "alertmanager" / "alertmanager.yml"
@@ -51,6 +52,7 @@ ROUTES = [
     (["priority=P1", "alertname=HighLatency", "region=ap-south-1"], "chat"),
     (["priority=P0", "alertname=ErrorBudgetBurnFast", "region=eu-west-1"], "pager"),
     (["priority=P1", "alertname=ErrorBudgetBurnSlow", "region=eu-west-1"], "chat"),
+    (["alertname=Watchdog", "severity=none"], "default"),  # the heartbeat: the root route
     # Matching is exact: a lower-case or padded priority is not P0.
     (["priority=p0", "alertname=X"], "default"),
     (["priority=P00", "alertname=X"], "default"),
@@ -147,12 +149,6 @@ def test_a_cause_inhibits_the_other_alerts_of_its_region(source: str) -> None:
 # --- a real Alertmanager ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _request(url: str, body: object | None = None) -> object:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -164,7 +160,7 @@ def _request(url: str, body: object | None = None) -> object:
 @pytest.fixture
 def alertmanager_url(alertmanager_bin, tmp_path: Path):
     """A throwaway Alertmanager on loopback with the shipped config (webhooks never reached)."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "alertmanager.log").open("w")
     process = subprocess.Popen(
         [

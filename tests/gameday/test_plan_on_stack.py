@@ -2,8 +2,8 @@
 signalcheck: chaos/experiments/examples/demo-latency-http.json) passes on the real local stack,
 its latency fault judged by the shipped `high-latency-chats` expectation.
 
-The config is the package's stack cut as in test_verdict_on_stack.py (fast checks, `quiet`
-and `alerts` expectations); the plan runs the chaos phase only.
+The config is the package's stack cut as in test_verdict_on_stack.py (fast checks, `quiet`,
+`heartbeats` and `alerts` expectations); the plan runs the chaos phase only.
 """
 
 from __future__ import annotations

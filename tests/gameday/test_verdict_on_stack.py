@@ -4,8 +4,8 @@ threshold, a failed baseline probe.
 
 Real stack, real actors (probes, Locust, `chaos run`), short plans: a few seconds of load, at
 most one experiment. The config is the shipped one on the package's stack with the checks
-cut to the fast ones and the expectations to `quiet` and `alerts` (the verdict's reasons are
-under test here, not the other checkers)."""
+cut to the fast ones and the expectations to `quiet`, `heartbeats` and `alerts` (the
+verdict's reasons are under test here, not the other checkers)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def short_config(config: Config, directory: Path, checks: list[dict] | None = No
     raw["checks"] += checks or []
     raw["load"]["profiles"]["tight"] = TIGHT_PROFILE
     raw["load"]["profiles"]["short"] = {**TIGHT_PROFILE, "thresholds": {"error_rate": 0.5}}
-    raw["expectations"] = {k: raw["expectations"][k] for k in ("quiet", "alerts")}
+    raw["expectations"] = {k: raw["expectations"][k] for k in ("quiet", "heartbeats", "alerts")}
     raw["runs_dir"] = str(directory / "runs")
     path = directory / "signalcheck.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -228,6 +228,16 @@ def _p0_of_region_to_chat(stage: Stage) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _root_route_to_chat(stage: Stage) -> Iterator[None]:
+    def misroute(document: Document) -> None:
+        document["route"]["receiver"] = "chat"
+
+    url = stage.config.backends.alertmanager.base_url
+    with reloaded(stage.stack.data_dir / "alertmanager.yml", misroute, url):
+        yield
+
+
 # ---------------------------------------------------------------------------- the table
 
 TRACES = "traces:probe-traces-complete"
@@ -453,5 +463,13 @@ MUTANTS = [
         ("alerts:service-down-pages",),
         f"ServiceDown for {REGION} reached receiver(s) ['chat'], expected 'pager'",
         exercise=kill_fault(REGION),
+    ),
+    Mutant(
+        "root-route-to-chat",
+        "routing",
+        "the root route's receiver is chat instead of default (what no other route matches)",
+        _root_route_to_chat,
+        ("heartbeats:watchdog-reaches-default",),
+        "Watchdog reached ['chat'] instead",
     ),
 ]

@@ -38,7 +38,7 @@ def test_healthy_stack_passes_before_the_mutants(shard: int, healthy_before: Sui
         name.split(":")[0] for name, r in healthy_before.results.items() if r.outcome == "passed"
     }
     evidence = {"metrics", "probes", "targets", "cardinality", "rum", "traces", "logs", "rules"}
-    assert evidence | {"quiet"} <= kinds, healthy_before.output[-4000:]
+    assert evidence | {"quiet", "heartbeats"} <= kinds, healthy_before.output[-4000:]
 
 
 def _message(run: SuiteRun, expectation: str) -> str:

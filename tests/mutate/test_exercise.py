@@ -52,7 +52,17 @@ def test_a_shadow_is_judged_on_the_evidence_its_mutant_can_change() -> None:
     config = load_config(REPO / "signalcheck.yaml", environ={})
     kinds = {m.name: judged_kinds(m) for m in derive(load_sources(config))}
     assert kinds["scrape.demo"] == SHADOW_KINDS
-    assert kinds["HighErrorRate.threshold"] == {"alerts", "quiet", "rules", "metrics"}
-    assert kinds["route.1-pager.receiver"] == kinds["inhibit.1"] == {"alerts"}
+    assert kinds["HighErrorRate.threshold"] == {"alerts", "heartbeats", "quiet", "rules", "metrics"}
+    assert kinds["route.1-pager.receiver"] == kinds["inhibit.1"] == {"alerts", "heartbeats"}
     # every mutant is judged on alerts at least, and never on stores no shadow has
     assert all("alerts" in k and k <= SHADOW_KINDS for k in kinds.values())
+
+
+def test_the_heartbeat_exercises_the_root_route_without_any_fault() -> None:
+    """Watchdog (always firing, no priority) takes the root route in every exercise, so its
+    rule's mutants and the root receiver's swap are exercised by a probe pass alone; its
+    `vector(1)` selects no metric and groups by nothing: no such mutants."""
+    config = load_config(REPO / "signalcheck.yaml", environ={})
+    watchdog = {m.name for m in derive(load_sources(config)) if "Watchdog" in m.alerts}
+    assert watchdog == {"Watchdog.threshold", "Watchdog.for", "route.root-default.receiver"}
+    assert not watchdog & _unexercised(config, Injected(frozenset()))

@@ -331,3 +331,42 @@ def test_a_later_fault_in_the_region_ends_the_resolution_window(tmp_path):
     outcome = _run(tmp_path, PAGES, END, firing, notes, later=[later])
     assert "still firing 60s after the restore" in outcome.summary
     assert "(when the next fault there began)" in outcome.summary
+
+
+@pytest.mark.parametrize(
+    ("heartbeats", "passed"),
+    [([{"name": "hb", "alert": "Watchdog", "receiver": "default"}], True), ([], False)],
+    ids=["a-heartbeat-expectation-names-it", "no-heartbeat-expectation"],
+)
+def test_quiet_allows_the_alerts_of_heartbeat_expectations(tmp_path, heartbeats, passed):
+    """Watchdog fires throughout (no region): not a stray when a `heartbeats` expectation
+    names it, a stray otherwise (the body follows Prometheus' query_range matrix)."""
+
+    def answer(params):
+        labels = {"__name__": "ALERTS", "alertname": "Watchdog", "alertstate": "firing",
+                  "severity": "none"}  # fmt: skip
+        values = [[START + at, "1"] for at in range(-60, 120)]
+        result = [{"metric": labels, "values": values}]
+        return 200, {"status": "success", "data": {"resultType": "matrix", "result": result}}
+
+    routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
+              "/api/v1/query_range": answer}  # fmt: skip
+    with canned_server(routes) as server:
+        path = tmp_path / "signalcheck.yaml"
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "regions": {"eu-west-1": {"base_url": "http://127.0.0.1:1"}},
+                    "backends": {"prometheus": {"url": server.url}},
+                    "expectations": {"heartbeats": heartbeats},
+                }
+            )
+        )
+        config = load_config(path, environ={})
+        probe = Entry(ts=END, kind="probe", region="eu-west-1", check="health", start=START,
+                      end=END, outcome="success")  # fmt: skip
+        ctx = Context(config=config, entries=[probe], backends=BackendSet(config.backends))
+        outcome = check_quiet(QuietExpectation(name="q", budget=5), ctx)
+    assert outcome.passed is passed, outcome.summary
+    if not passed:
+        assert "Watchdog (no region) firing" in outcome.summary
