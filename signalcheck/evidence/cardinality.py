@@ -69,7 +69,7 @@ def check_cardinality(exp: CardinalityExpectation, ctx: Context) -> Outcome:
         # Conclusive either way: more samples only add values, never remove one.
         return Look(done=True, problem="; ".join(problems), observed={"series": series, **values})
 
-    polled = poll(observe, exp.budget)
+    polled = poll(observe, ctx.wait_for_due(exp.budget))
     look = polled.look
     return Outcome(
         passed=look.done and not look.problem,

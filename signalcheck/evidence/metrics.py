@@ -53,7 +53,7 @@ def check_metric(exp: MetricExpectation, ctx: Context) -> Outcome:
                 break
         return Look(done=not problems, problem="; ".join(problems), observed=result)
 
-    polled = poll(observe, exp.budget)
+    polled = poll(observe, ctx.wait_for_due(exp.budget))
     look = polled.look
     return Outcome(
         passed=look.done,
@@ -180,7 +180,7 @@ def _check_increase(exp: MetricExpectation, ctx: Context) -> Outcome:
         )
         return Look(done=not wrong, problem=problem, observed={"increase": increase})
 
-    polled = poll(observe, exp.budget)
+    polled = poll(observe, ctx.wait_for_due(exp.budget))
     look = polled.look
     arrived = None
     problem = look.problem

@@ -96,7 +96,7 @@ def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
         missing = sorted(set(needed) - exported)
         return Look(done=not missing, observed=missing, details={"exported": exported})
 
-    polled = poll(observe, exp.budget)
+    polled = poll(observe, ctx.wait_for_due(exp.budget))
     missing = polled.look.observed
     exported = set(prometheus.metric_names()) if missing else set()
     problems = []

@@ -68,7 +68,7 @@ def check_targets(exp: TargetsExpectation, ctx: Context) -> Outcome:
         requests.append(prometheus.last_request)
         return Look(done=not problems, problem="; ".join(problems), observed=targets)
 
-    polled = poll(observe, exp.budget)
+    polled = poll(observe, ctx.wait_for_due(exp.budget))
     look = polled.look
     shown = [
         {**t["labels"], "health": t["health"], "lastError": t.get("lastError", "")}

@@ -12,10 +12,11 @@ import yaml
 from signalcheck.config import ConfigError, load_config
 from signalcheck.evidence import Context, Outcome, plan
 from signalcheck.evidence.backends import BackendSet, BackendUnavailable
+from signalcheck.evidence.metrics import check_metric
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.evidence.promql import metric_names
 from signalcheck.evidence.traces import check_traces, crossed_boundary
-from signalcheck.expectations import Expectations, TraceExpectation
+from signalcheck.expectations import Expectations, MetricExpectation, TraceExpectation
 from signalcheck.ledger import Entry
 from tests.support import free_port
 from tests.validation.documented_api import canned_server
@@ -166,3 +167,27 @@ def test_every_shipped_expectation_becomes_one_check_with_a_readable_id():
     assert "traces:probe-traces-complete" in ids
     kinds = {i.split(":")[0] for i in ids}
     assert kinds <= set(Expectations.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("ended_ago", "waits"),
+    [(0.0, (2.9, 3.0)), (1.0, (1.9, 2.0)), (100.0, (0.0, 0.0))],
+    ids=["just-ended", "ended-a-second-ago", "an-old-run"],
+)
+def test_a_check_waits_only_until_its_evidence_is_due(tmp_path, ended_ago, waits):
+    """Evidence is due `budget` s after the window's end: a check of a run that just ended
+    waits up to that, one judged later (an old ledger, a mutate shadow after the exercise)
+    looks once. The canned Prometheus answers an empty vector, as the HTTP API documents."""
+    empty = {"status": "success", "data": {"resultType": "vector", "result": []}}
+    routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
+              "/api/v1/query": (200, empty)}  # fmt: skip
+    with canned_server(routes) as server:
+        config = load_config(_config(tmp_path, prometheus={"url": server.url}), environ={})
+        end = time.time() - ended_ago
+        probe = Entry(ts=end, kind="probe", region="eu-west-1", check="health", start=end - 1,
+                      end=end, outcome="success")  # fmt: skip
+        ctx = Context(config=config, entries=[probe], backends=BackendSet(config.backends))
+        assert waits[0] <= ctx.wait_for_due(3.0) <= waits[1]
+        outcome = check_metric(MetricExpectation(name="m", query="up", budget=3.0), ctx)
+    assert not outcome.passed
+    assert waits[0] - 0.2 <= outcome.waited <= waits[1] + 0.5
