@@ -89,11 +89,12 @@ class Context:
                 return True
         return False
 
-    def wait_for_due(self, budget: float) -> float:
-        """Seconds still worth waiting for evidence due `budget` s after the window's end: up
-        to `budget` right after the run, none once that has passed (judging an old run, or a
-        shadow after the exercise: look once)."""
-        return min(budget, max(0.0, self.window()[1] + budget - time.time()))
+    def wait_for_due(self, budget: float, after: float | None = None) -> float:
+        """Seconds still worth waiting for evidence due `budget` s after `after` (default: the
+        window's end): up to `budget` right after it, none once that has passed (judging an
+        old run, or a shadow after the exercise: look once)."""
+        since = self.window()[1] if after is None else after
+        return min(budget, max(0.0, since + budget - time.time()))
 
     def window(self) -> tuple[float, float]:
         """From the ledger's first event to its last (entries' start/end or ts)."""

@@ -4,7 +4,6 @@ delivered) worked even while nothing else fired. Judged on the capture receiver'
 
 from __future__ import annotations
 
-import time
 from itertools import pairwise
 
 from signalcheck.evidence.context import Context
@@ -54,7 +53,7 @@ def check_heartbeat(exp: HeartbeatExpectation, ctx: Context) -> Outcome:
         ours = any(b >= start for b in judged)
         gaps = silences(judged, start, end, allowed)
         return Look(
-            done=(ours and not gaps) or time.time() >= end + allowed,
+            done=ours and not gaps,
             observed=judged,
             details={
                 "ours": ours,
@@ -63,7 +62,7 @@ def check_heartbeat(exp: HeartbeatExpectation, ctx: Context) -> Outcome:
             },
         )
 
-    polled = poll(observe, max(0.0, end + allowed - time.time()), max_interval=2.0)
+    polled = poll(observe, ctx.wait_for_due(allowed), max_interval=2.0)
     beats: list[float] = polled.look.observed
     gaps: list[Silence] = polled.look.details["silences"]
     elsewhere: list[str] = polled.look.details["elsewhere"]

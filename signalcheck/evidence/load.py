@@ -241,7 +241,7 @@ def check_load(exp: LoadExpectation, ctx: Context) -> Outcome:
         return Look(done=not problem, problem=problem, observed=results)
 
     last_end = max(e.field("end") for e in judged)
-    polled = poll(observe, min(exp.budget, max(0.0, last_end + exp.budget - time.time())))
+    polled = poll(observe, ctx.wait_for_due(exp.budget, after=last_end))
     results: list[LoadAccuracy] = polled.look.observed
     passed = polled.look.done and not polled.look.problem
     summary = polled.look.problem or (

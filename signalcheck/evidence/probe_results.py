@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,18 +61,22 @@ def latest_runs(entries: list[Entry], check: str | None) -> dict[Pair, list[Entr
     return {pair: sorted(found, key=lambda e: e.field("end")) for pair, found in runs.items()}
 
 
-def exported_at(pushes: Sequence[Entry], pair: Pair, end: float) -> float:
-    """When the run of `pair` that ended at `end` became scrapeable: the first `push` entry
-    of its region and check written after that end, else the end (the daemon's /metrics)."""
-    check, region = pair
-    return min(
-        (
-            p.ts
-            for p in pushes
-            if p.field("region") == region and check in p.field("checks", []) and p.ts >= end
-        ),
-        default=end,
-    )
+def exported_at(runs: dict[Pair, list[Entry]], entries: Sequence[Entry]) -> dict[Pair, float]:
+    """When each pair's latest run became scrapeable: the first `push` entry of its region and
+    check written after the run's end, else that end (the daemon's /metrics has it at once)."""
+    pushes = [e for e in entries if e.kind == "push"]
+    exported = {}
+    for (check, region), found in runs.items():
+        end = float(found[-1].field("end"))
+        exported[(check, region)] = min(
+            (
+                p.ts
+                for p in pushes
+                if p.field("region") == region and check in p.field("checks", []) and p.ts >= end
+            ),
+            default=end,
+        )
+    return exported
 
 
 def judge(
@@ -81,13 +85,15 @@ def judge(
     now: list[Series],
     last_runs: list[Series],
     successes: list[Series],
-    pushes: Sequence[Entry] = (),
+    exported: Mapping[Pair, float] | None = None,
 ) -> dict[Pair, Found]:
     """Judge each pair's latest run against the current `last_run_metric` series (`now`,
     an instant vector) and the raw samples of both metrics (`last_runs`, `successes`:
-    range vectors covering the runs' ends); arrivals count from the run's `push` entry."""
+    range vectors covering the runs' ends); arrivals count from `exported` (`exported_at`;
+    default: the runs' ends)."""
+    exported = exported or {}
     return {
-        pair: _judge_pair(exp, pair, entries, now, last_runs, successes, pushes)
+        pair: _judge_pair(exp, pair, entries, now, last_runs, successes, exported.get(pair))
         for pair, entries in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0]))
     }
 
@@ -99,7 +105,7 @@ def _judge_pair(
     now: list[Series],
     last_runs: list[Series],
     successes: list[Series],
-    pushes: Sequence[Entry],
+    exported: float | None,
 ) -> Found:
     check, region = pair
     run = entries[-1]
@@ -144,7 +150,7 @@ def _judge_pair(
             problem=f"{name}: {exp.success_metric} is {got:g}, the ledger's latest run was a "
             f"{outcome} (want {want:g})"
         )
-    return Found(arrival=max(0.0, at - exported_at(pushes, pair, end)))
+    return Found(arrival=max(0.0, at - (end if exported is None else exported)))
 
 
 def _key(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
@@ -184,8 +190,7 @@ def check_probe_results(exp: ProbeResultsExpectation, ctx: Context) -> Outcome:
     prometheus = ctx.backends.prometheus()
     matcher = f"{{{exp.check_label}={json.dumps(exp.check)}}}" if exp.check else ""
     ends = [float(entries[-1].field("end")) for entries in runs.values()]
-    pushes = [e for e in ctx.entries if e.kind == "push"]
-    exported = [exported_at(pushes, pair, float(e[-1].field("end"))) for pair, e in runs.items()]
+    exported = exported_at(runs, ctx.entries)
     queries: list[str] = []
 
     def observe() -> Look:
@@ -198,12 +203,12 @@ def check_probe_results(exp: ProbeResultsExpectation, ctx: Context) -> Outcome:
         ]
         now, last_runs, successes = (prometheus.query(q, time=at) for q in asked)
         queries[:] = [f"{q} (at {at:.3f})" for q in asked]
-        found = judge(exp, runs, now, last_runs, successes, pushes)
+        found = judge(exp, runs, now, last_runs, successes, exported)
         problems = [f.problem for f in found.values() if f.problem]
         return Look(done=not problems, problem="; ".join(problems), observed=found)
 
     # After the latest export's budget anything new would be late: wait no longer than that.
-    polled = poll(observe, min(exp.budget, max(0.0, max(exported) + exp.budget - time.time())))
+    polled = poll(observe, ctx.wait_for_due(exp.budget, after=max(exported.values())))
     found: dict[Pair, Found] = polled.look.observed
     observed: dict[str, dict[str, Any]] = {}
     lateness: list[str] = []
@@ -211,8 +216,8 @@ def check_probe_results(exp: ProbeResultsExpectation, ctx: Context) -> Outcome:
         name, run = f"{region} {check}", runs[(check, region)][-1]
         end = float(run.field("end"))
         observed[name] = {"end": end, "outcome": run.field("outcome")}
-        if (pushed := exported_at(pushes, (check, region), end)) != end:
-            observed[name]["pushed"] = round(pushed, 3)
+        if exported[(check, region)] != end:
+            observed[name]["pushed"] = round(exported[(check, region)], 3)
         if result.arrival is not None:
             observed[name]["arrival"] = round(result.arrival, 3)
             lateness.append(late(f"{name} result", result.arrival, exp.budget))

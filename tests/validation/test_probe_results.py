@@ -23,7 +23,12 @@ from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config, load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.evidence.probe_results import check_probe_results, judge, latest_runs
+from signalcheck.evidence.probe_results import (
+    check_probe_results,
+    exported_at,
+    judge,
+    latest_runs,
+)
 from signalcheck.expectations import ProbeResultsExpectation
 from signalcheck.ledger import Entry
 from tests.support import REGIONS, REPO
@@ -100,13 +105,14 @@ def push(region: str, at: float, *checks: str) -> Entry:
 )
 def test_the_arrival_counts_from_the_push_that_carried_the_run(pushes, arrival):
     labels = {"check": "health", "region": "eu-west-1"}
+    runs = latest_runs([probe("health", "eu-west-1", 1030.0)], None)
     found = judge(
         EXP,
-        latest_runs([probe("health", "eu-west-1", 1030.0)], None),
+        runs,
         [instant(LAST_RUN, 1030.0, **labels)],
         [matrix(LAST_RUN, [(1043.5, 1030.0)], **labels)],
         [matrix(SUCCESS, [(1043.5, 1)], check_type="http", **labels)],
-        pushes,
+        exported_at(runs, pushes),
     )
     assert found[("health", "eu-west-1")].arrival == pytest.approx(arrival)
 
