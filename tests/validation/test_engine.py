@@ -187,7 +187,9 @@ def test_a_check_waits_only_until_its_evidence_is_due(tmp_path, ended_ago, waits
         probe = Entry(ts=end, kind="probe", region="eu-west-1", check="health", start=end - 1,
                       end=end, outcome="success")  # fmt: skip
         ctx = Context(config=config, entries=[probe], backends=BackendSet(config.backends))
-        assert waits[0] <= ctx.wait_for_due(3.0) <= waits[1]
+        due = ctx.wait_for_due(3.0)
         outcome = check_metric(MetricExpectation(name="m", query="up", budget=3.0), ctx)
+    assert waits[0] - 0.5 <= due <= waits[1]
     assert not outcome.passed
-    assert waits[0] - 0.2 <= outcome.waited <= waits[1] + 0.5
+    # a loaded machine adds to the time between the two looks at the clock, never to the wait
+    assert due - 1.0 <= outcome.waited <= due + 0.5
