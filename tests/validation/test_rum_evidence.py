@@ -26,8 +26,8 @@ from signalcheck.backends.rum_ingest import RUM_READ_KEY_ENV, rum_read_key
 from signalcheck.config import Backend, Config, load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.evidence.outcome import Outcome
-from signalcheck.evidence.rum import call_problem, check_rum, completed_at, missing_in_session
+from signalcheck.evidence.outcome import Outcome, late
+from signalcheck.evidence.rum import arrival, call_problem, check_rum, missing_in_session
 from signalcheck.expectations import RumExpectation
 from signalcheck.gameday.vitals import rum_vitals
 from signalcheck.ledger import Entry
@@ -43,10 +43,14 @@ REGION = "us-east-1"
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
-def stored(kind: str, at: float, name: str | None = None, trace_id: str | None = None) -> dict:
-    """One event as GET /v1/sessions/{id}/events returns it."""
+def stored(
+    kind: str, at: float, name: str | None = None, trace_id: str | None = None, took: float = 0.1
+) -> dict:
+    """One event as GET /v1/sessions/{id}/events returns it: received at `at`, recorded by the
+    browser `took` seconds before."""
     return {
-        "received_at": at, "client_time": int(at * 1000), "event_type": kind, "page": "/",
+        "received_at": at, "client_time": round((at - took) * 1000), "event_type": kind,
+        "page": "/",
         "name": name, "value": 12.5 if kind == "web_vital" else None,
         "duration_seconds": 0.01, "status": 200 if kind == "api_call" else None,
         "trace_id": trace_id, "region": REGION,
@@ -54,20 +58,31 @@ def stored(kind: str, at: float, name: str | None = None, trace_id: str | None =
 
 
 COMPLETE = [
-    stored("page_load", 100.2),
+    stored("page_load", 100.2, took=0.3),
     stored("web_vital", 100.1, "FCP"),
-    stored("web_vital", 100.3, "TTFB"),
+    stored("web_vital", 100.3, "TTFB", took=0.5),
     stored("api_call", 100.4, "GET /health/ready", TRACE),
-    stored("web_vital", 101.0, "FCP"),  # a later repeat does not move the arrival
+    stored("web_vital", 101.0, "FCP", took=2.0),  # a later repeat does not move the arrival
 ]
 
 
 # ------------------------------------------------------------------------------ pure logic
 
 
-def test_a_complete_session_misses_nothing_and_arrived_with_its_last_expected_event():
+def test_a_complete_session_misses_nothing_and_arrived_with_its_slowest_expected_piece():
     assert missing_in_session(EXPECTATION, COMPLETE) == []
-    assert completed_at(EXPECTATION, COMPLETE) == 100.4
+    assert arrival(EXPECTATION, COMPLETE) == pytest.approx(0.5)
+    slow_call = [*COMPLETE, stored("api_call", 109.0, "GET /api/x", TRACE, took=7.0)]
+    assert arrival(EXPECTATION, slow_call) == pytest.approx(7.0)
+
+
+def test_events_the_browser_held_past_the_budget_are_late():
+    """Events the SDK kept 20 s before sending took 20 s, however fast the page loaded."""
+    held = [{**e, "client_time": e["client_time"] - 20_000} for e in COMPLETE]
+    assert arrival(EXPECTATION, held) == pytest.approx(20.5)
+    assert late("its events", arrival(EXPECTATION, held), EXPECTATION.budget) == (
+        "its events arrived 20.5s after the event, past the 15s budget"
+    )
 
 
 def test_a_session_without_vitals_or_traced_calls_names_each_gap():
