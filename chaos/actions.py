@@ -26,6 +26,7 @@ import httpx
 from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.context import RunContext, run_context
 from signalcheck.chaos.openfaults import OpenFault, OpenFaults
+from signalcheck.chaos.probes import probe_and_push
 from signalcheck.chaos.targets import Target, TargetRefused, resolve
 from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
@@ -108,6 +109,23 @@ def start_region(region: str, configuration: dict[str, Any] | None = None) -> di
     return _start(run_context(configuration), region)
 
 
+def pause_probes(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Stop probing `region` (a `probes_paused` fault): this run's probe passes leave it out,
+    so its pushed results age as if its probe CronJob were suspended, until `resume_probes`."""
+    ctx = run_context(configuration)
+    target = resolve(ctx.config, region)
+    if ctx.dry:
+        return _would(f"leave {target.region} out of this run's probe passes")
+    fault = record_fault(ctx, faultlog.PROBES_PAUSED, region, {})
+    return {"region": region, "action": faultlog.PROBES_PAUSED, "start": fault.field("start")}
+
+
+def resume_probes(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Probe `region` again: close its `probes_paused` fault and push a fresh pass of it (no
+    pass when no pause was open)."""
+    return _resume(run_context(configuration), region)
+
+
 def restore_open_faults(ctx: RunContext) -> list[str]:
     """Undo every fault of `signalcheck.chaos.actions` this run's ledger still has open; the regions
     restored (a marked action's fault is the control's: `signalcheck.chaos.control.restore_marked`).
@@ -121,8 +139,10 @@ def restore_open_faults(ctx: RunContext) -> list[str]:
         try:
             if faultlog.KILL in actions:
                 _start(ctx, region)
-            if actions - {faultlog.KILL}:
+            if actions & set(faultlog.ADMIN_ACTIONS):
                 _clear(ctx, region)
+            if faultlog.PROBES_PAUSED in actions:
+                _resume(ctx, region)
         except Exception as exc:
             errors.append(exc)
             logger.error(f"could not restore {region}: {exc}")
@@ -164,6 +184,10 @@ def restore_orphans(config: Config) -> tuple[list[str], list[str]]:
 
 def _restore_orphan(ctx: RunContext, fault: OpenFault) -> str:
     """Undo one fault of a dead run; how, when it took no more than closing it."""
+    if fault.action == faultlog.PROBES_PAUSED:
+        with signals.deferred():
+            _close(ctx, fault.region, (fault.action,))
+        return " (closed: a pause has nothing else to undo)"
     target = resolve(ctx.config, fault.region)
     stack = LocalStack(ctx.config)
     running = {row.name: row.running for row in stack.status()}
@@ -212,6 +236,17 @@ def _start(ctx: RunContext, region: str) -> dict[str, Any]:
         _wait_serving(ctx.config, target)
         closed = _close(ctx, region, (faultlog.KILL,))
     return {"region": region, "component": component, "pid": started.pid, "closed": len(closed)}
+
+
+def _resume(ctx: RunContext, region: str) -> dict[str, Any]:
+    target = resolve(ctx.config, region)
+    if ctx.dry:
+        return _would(f"probe {target.region} again and push its results")
+    with signals.deferred():
+        closed = _close(ctx, region, (faultlog.PROBES_PAUSED,))
+    # a rollback after the method resumed them has nothing to close, and no pass to run
+    passed = probe_and_push(ctx, ctx.config, region) if closed else None
+    return {"region": region, "closed": len(closed), "passed": passed}
 
 
 def _inject(

@@ -67,11 +67,18 @@ def configure_control(experiment: dict[str, Any], **_: Any) -> None:
     """
     _started.clear()
     os.environ[EXPERIMENT_ENV] = experiment.get("title", "")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signals.stopping.clear()
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _exit_on_signal)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    signals.stopping.set()
+    signal.default_int_handler(signum, frame)
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
+    signals.stopping.set()
     raise SystemExit(128 + signum)
 
 

@@ -16,12 +16,16 @@ from signalcheck.ledger import Entry, Ledger
 
 ADMIN_ACTIONS = ("latency", "errors", "not_ready", "dependency_down")
 KILL = "kill"
+PROBES_PAUSED = "probes_paused"
+"""The harness's own probes of a region stopped (as a probe CronJob suspended): its results
+age in the Pushgateway until the probes resume."""
 INJECTIONS = {
     "inject_latency": "latency",
     "inject_errors": "errors",
     "inject_not_ready": "not_ready",
     "inject_dependency_outage": "dependency_down",
     "kill_region": KILL,
+    "pause_probes": PROBES_PAUSED,
 }
 """`signalcheck.chaos.actions` function -> the fault action it opens in the ledger."""
 
@@ -101,6 +105,11 @@ def faults(ledger: Ledger) -> list[Entry]:
 
 def open_faults(ledger: Ledger) -> list[Entry]:
     return [fault for fault in faults(ledger) if fault.field("end") is None]
+
+
+def paused_regions(ledger: Ledger) -> set[str]:
+    """The regions whose probes an open `probes_paused` fault holds."""
+    return {f.field("region") for f in open_faults(ledger) if f.field("action") == PROBES_PAUSED}
 
 
 def last_fault(ledger: Ledger, region: str | None, action: str | None = None) -> Entry | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.chaos import faultlog
+from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.context import RunContext, run_context
 from signalcheck.chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
 from signalcheck.config import Config
@@ -190,7 +190,8 @@ def probe_checks_pass(
     configuration: dict[str, Any] | None = None,
 ) -> bool:
     """True when the configured synthetic checks (or those named in `checks`) all pass in
-    `region` (in every region when None), run once by the probe runner.
+    `region` (in every region when None), run once by the probe runner. A region whose probes
+    a `probes_paused` fault holds is left out (true when nothing else is left).
 
     Each result is a `probe` entry in this run's ledger and, when the pass ran every
     configured check, pushed to the region's Pushgateway group, as `signalcheck probe --once`
@@ -199,8 +200,18 @@ def probe_checks_pass(
     ctx = run_context(configuration)
     config = _with_checks(ctx.config, checks)
     require_checks(config)
-    results = asyncio.run(run_pass(config, select_regions(config, region), ctx.ledger))
-    if len(config.checks) == len(ctx.config.checks):
+    return probe_and_push(ctx, config, region)
+
+
+def probe_and_push(ctx: RunContext, config: Config, region: str | None) -> bool:
+    """One pass of `config`'s checks in `region` (every region when None) but the paused ones,
+    in the ledger and pushed when the pass ran every configured check; whether all passed."""
+    paused = faultlog.paused_regions(ctx.ledger)
+    regions = [r for r in select_regions(config, region) if r not in paused]
+    if paused:
+        logger.info(f"probes paused in {sorted(paused)}: not probed")
+    results = asyncio.run(run_pass(config, regions, ctx.ledger)) if regions else []
+    if results and len(config.checks) == len(ctx.config.checks):
         try:
             push_results(config.backends.pushgateway, results, ctx.ledger)
         except PushError as exc:
@@ -209,6 +220,25 @@ def probe_checks_pass(
     if failing:
         logger.warning(f"checks failing: {'; '.join(failing)}")
     return not failing
+
+
+def keep_probing(
+    seconds: float, every: float = 60.0, configuration: dict[str, Any] | None = None
+) -> int:
+    """A probe pass of every region whose probes are not paused, every `every` seconds for
+    `seconds` (as their probe CronJobs would go on): run in the background of a method that
+    pauses one region's probes for longer than the stale-probe alert allows. Ends early when
+    the run is interrupted. The number of passes in which a check failed."""
+    ctx = run_context(configuration)
+    require_checks(ctx.config)
+    failed = 0
+    until = time.time() + float(seconds)
+    while not signals.stopping.is_set():
+        failed += not probe_and_push(ctx, ctx.config, None)
+        left = until - time.time()
+        if left <= 0 or signals.stopping.wait(min(float(every), left)):
+            break
+    return failed
 
 
 def signals_present(

@@ -1,9 +1,11 @@
-"""Keep SIGINT and SIGTERM from cutting a restore in half.
+"""Keep SIGINT and SIGTERM from cutting a restore in half, and tell background activities
+that the run is stopping.
 
 A restart interrupted between starting the process and recording it leaves a region that
 nobody can stop; a restore interrupted half-way leaves a fault nobody knows about. Both
 helpers act in the main thread only (where Python runs signal handlers) and do nothing
-elsewhere.
+elsewhere. A background activity gets no signal (chaoslib waits for it even on an
+interrupt): it ends at its next step once `stopping` is set.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+stopping = threading.Event()
+"""Set when SIGINT or SIGTERM asked the run to stop (by the control's handlers)."""
 
 
 @contextmanager

@@ -115,7 +115,12 @@ class AlertExpectation(_Conditional):
     fault: str
     labels: dict[str, str] = Field(default_factory=dict)
     receiver: str | None = None
-    resolve_budget: Seconds = 120.0
+    resolve_budget: Seconds | None = Field(
+        120.0,
+        description="seconds after the restore for the alert to stop firing; null: its "
+        "resolution is not judged (an alert whose window is meant to outlast the fault, e.g. "
+        "a slow burn-rate alert), though the fault must still have been restored",
+    )
     suppressed_by: str | None = None
     region_label: str = "region"
     needs_probes: bool = Field(
@@ -130,6 +135,15 @@ class AlertExpectation(_Conditional):
         "(e.g. 'A region out of rotation*': a fault sequence that one experiment stages); "
         "default: every experiment's",
     )
+
+    @model_validator(mode="after")
+    def _inhibitor_resolves(self) -> AlertExpectation:
+        if self.suppressed_by is not None and self.resolve_budget is None:
+            raise ValueError(
+                f"suppressed_by {self.suppressed_by!r} needs a resolve_budget (seconds): the "
+                "inhibition is judged until the inhibiting alert stops"
+            )
+        return self
 
     def judges(self, experiment: str | None) -> bool:
         """Whether faults injected by the experiment titled `experiment` are this one's."""

@@ -309,6 +309,8 @@ class _AlertCheck:
                 "(the ledger has no end for it): its alert's resolution cannot be judged"
             )
             return
+        if exp.resolve_budget is None:
+            return  # restored; the alert is meant to outlast the fault
 
         # The next fault in the region ends the window: what fires after it is its own.
         later = [

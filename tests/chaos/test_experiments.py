@@ -41,7 +41,10 @@ ALSO_DETECTED = {"latency-injection": ["SyntheticHighLatency"]}
 experiment's probe pass of the slow region sets off the probe latency alert too."""
 
 
-TESTED_APART = {"inhibition": "tests/chaos/test_inhibition.py"}
+TESTED_APART = {
+    "inhibition": "tests/chaos/test_inhibition.py",
+    "slow-burn": "tests/chaos/test_slow_burn.py",
+}
 """Experiments with two faults in turn, tested in their own module."""
 
 

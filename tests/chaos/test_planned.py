@@ -27,6 +27,7 @@ EXPECTED = {
     "latency-injection": [("latency", REGION)],
     "error-injection": [("errors", REGION)],
     "inhibition": [("errors", REGION), ("not_ready", REGION), ("kill", REGION)],
+    "slow-burn": [("probes_paused", REGION), ("errors", REGION)],
 }
 
 
@@ -51,7 +52,8 @@ def run_dir(tmp_path, monkeypatch):
 def test_every_injection_names_a_real_action_that_opens_its_fault() -> None:
     for func, action in faultlog.INJECTIONS.items():
         source = inspect.getsource(getattr(signalcheck.chaos.actions, func))
-        assert f'"{action}"' in source or "faultlog.KILL" in source, func
+        constants = [f"faultlog.{k}" for k, v in vars(faultlog).items() if v == action]
+        assert any(name in source for name in [f'"{action}"', *constants]), func
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

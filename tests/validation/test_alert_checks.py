@@ -145,6 +145,26 @@ def test_each_alert_failure_names_its_cause(tmp_path, firing, notes, problem):
     assert "ALERTS" in outcome.query
 
 
+def test_an_alert_meant_to_outlast_its_fault_is_not_judged_on_resolving(tmp_path):
+    """resolve_budget null (a slow burn-rate alert): still firing long after the restore
+    passes, but the fault must still have been restored."""
+    outlasts = PAGES.model_copy(update={"resolve_budget": None})
+    firing = {"HighErrorRate": {"eu-west-1": (START + 35, END + 500)}}
+    notes = [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36)]
+    outcome = _run(tmp_path, outlasts, END, firing, notes)
+    assert outcome.passed, outcome.summary
+    assert "time_to_resolve" not in outcome.summary
+    assert not _run(tmp_path, PAGES, END, firing, notes).passed  # the same with a budget
+    unrestored = _run(tmp_path, outlasts, None, firing, notes)
+    assert "the errors fault in eu-west-1 was never restored" in unrestored.summary
+
+
+def test_an_inhibition_needs_a_resolve_budget():
+    with pytest.raises(ValueError, match="suppressed_by 'ServiceNotReady' needs a resolve_budget"):
+        AlertExpectation(name="i", alert="HighErrorRate", fault="not_ready",
+                         suppressed_by="ServiceNotReady", resolve_budget=None)  # fmt: skip
+
+
 INHIBITED = AlertExpectation(name="i", alert="HighErrorRate", fault="not_ready",
                              suppressed_by="ServiceNotReady", receiver="pager", budget=90,
                              resolve_budget=30)  # fmt: skip
