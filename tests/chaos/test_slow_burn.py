@@ -107,7 +107,6 @@ def test_keep_probing_is_bounded_and_ends_when_the_run_is_interrupted(tmp_path, 
 
 @pytest.mark.stack
 @pytest.mark.slow
-@pytest.mark.xdist_group("chaos/slow-burn")
 def test_the_slow_burn_experiment_fires_both_alerts_for_its_region_at_chat(
     stack, stack_config, traffic, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from signalcheck.backends.base import BackendError, cause_chain
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend
 from signalcheck.ledger import Ledger
-from tests.support import REPO, free_port, stderr_until
+from tests.support import REPO, VALIDATION_SUITE, free_port, stderr_until
 
 REFUSED = "ConnectError: [Errno 111] Connection refused"
 
@@ -66,7 +66,7 @@ def test_validation_reports_a_refusing_backend_in_one_line(tmp_path, refusing):
     ledger = Ledger(tmp_path / "ledger.jsonl")
     ledger.append("probe", check="x", region="us-east-1", outcome="success", start=1, end=2)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "validation/", "-p", "no:cacheprovider", "-q",
+        [*VALIDATION_SUITE,
          "-n", "0", f"--signalcheck-config={config}", f"--ledger={ledger.path}"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

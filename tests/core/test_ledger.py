@@ -3,7 +3,6 @@
 import json
 import multiprocessing
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from signalcheck.ledger import (
     newest_ledger,
     read_entries,
 )
-from tests.support import REPO
+from tests.support import REPO, VALIDATION_SUITE
 
 WRITERS = 4
 ENTRIES_PER_WRITER = 300
@@ -181,7 +180,7 @@ def _validate(tmp_path: Path, ledger: bytes) -> subprocess.CompletedProcess[str]
     )
     (tmp_path / "ledger.jsonl").write_bytes(ledger)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "validation/", "-p", "no:cacheprovider", "-q",
+        [*VALIDATION_SUITE,
          "-n", "0", f"--signalcheck-config={config}", f"--ledger={tmp_path / 'ledger.jsonl'}"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import yaml
 from signalcheck.config import Config, Region
 from signalcheck.ledger import Ledger, new_run_dir
 from signalcheck.probes.once import EXIT_PASSED, run_once
-from tests.support import REPO
+from tests.support import REPO, VALIDATION_SUITE
 
 SUITE_TIMEOUT = 240.0
 QUIET_BUDGET = 2.0
@@ -94,7 +93,7 @@ def run_suite(
     """`pytest validation/` in a subprocess, as CI runs it; results keyed by check id."""
     junit = junit or ledger.parent / f"junit-{time.monotonic_ns()}.xml"
     argv = [
-        sys.executable, "-m", "pytest", "validation/", "-p", "no:cacheprovider", "-q",
+        *VALIDATION_SUITE,
         f"--signalcheck-config={config_path}", f"--ledger={ledger}", f"--junitxml={junit}",
         *extra,
     ]  # fmt: skip

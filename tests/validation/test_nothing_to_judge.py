@@ -11,7 +11,6 @@ local stack in tests/mutants and tests/validation/test_suite_on_stack.py.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ from signalcheck.expectations import (
     TraceExpectation,
 )
 from signalcheck.ledger import Entry, Ledger
-from tests.support import REPO, free_port
+from tests.support import REPO, VALIDATION_SUITE, free_port
 from tests.validation.documented_api import canned_server
 
 REGIONS = {
@@ -261,7 +260,7 @@ def test_the_suite_stops_with_exit_2_when_no_actor_touched_the_system(tmp_path, 
     ledger = tmp_path / "ledger.jsonl"
     ledger.write_text("".join(line + "\n" for line in lines))
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "validation/", "-p", "no:cacheprovider", "-q",
+        [*VALIDATION_SUITE,
          "-n", "0", f"--signalcheck-config={config}", f"--ledger={ledger}"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -291,7 +290,7 @@ def test_the_suite_fails_when_every_probe_failed_to_connect(tmp_path):
         ledger.append("probe", **_probe(region, "connect_error").model_dump(exclude={"ts", "kind"}))
     junit = tmp_path / "junit.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "validation/", "-p", "no:cacheprovider", "-q",
+        [*VALIDATION_SUITE,
          "-n", "0", f"--signalcheck-config={config}", f"--ledger={ledger.path}",
          f"--junitxml={junit}"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
