@@ -15,10 +15,13 @@ TOKEN_BODY = {"client_id": "signalcheck-traffic", "client_secret": "demo-secret"
 class BackgroundTraffic:
     """About `per_second` token requests per second to every region, in a daemon thread.
 
-    Bounded: stops when the `with` block ends or after `max_seconds`, whichever is first.
+    Bounded: stops when the `with` block ends or after `max_seconds`, whichever is first. The
+    default hour outlasts every shipped exercise (the full game day's experiments and then the
+    17-minute slow-burn one): traffic that stopped mid-fault would end the errors' ratio, and
+    so the error alert, while the fault still holds.
     """
 
-    def __init__(self, config: Config, per_second: float = 10.0, max_seconds: float = 600.0):
+    def __init__(self, config: Config, per_second: float = 10.0, max_seconds: float = 3600.0):
         self.urls = [f"{str(r.base_url).rstrip('/')}/auth/token" for r in config.regions.values()]
         self.pause = 1.0 / per_second
         self.rounds = int(max_seconds * per_second)

@@ -49,7 +49,7 @@ def stack_config(tmp_path_factory) -> Config:
 @pytest.fixture(scope="package")
 def traffic(stack, stack_config) -> Iterator[BackgroundTraffic]:  # noqa: F811
     """Steady API traffic to every region for the whole package: rates need requests."""
-    with BackgroundTraffic(stack_config, per_second=5, max_seconds=900) as running:
+    with BackgroundTraffic(stack_config, per_second=5) as running:
         yield running
 
 
