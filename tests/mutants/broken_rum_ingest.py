@@ -6,6 +6,8 @@ named by $MUTANT and written under $MUTANT_DIR; rum_ingest/ itself stays correct
 
 - `sdk_no_vitals`: the SDK never reports a web vital.
 - `sdk_no_api_calls`: the SDK never reports an API call (nor its trace id).
+- `sdk_seconds_timestamps`: the SDK stamps its events in unix seconds, not milliseconds (the
+  ingest takes both: any non-negative integer up to its bound).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ EDITS: dict[str, tuple[str, str]] = {
     "sdk_no_api_calls": (
         "    function recordCall(call, status) {\n",
         "    function recordCall(call, status) {\n      return;\n",
+    ),
+    "sdk_seconds_timestamps": (
+        "        timestamp: Date.now(),\n",
+        "        timestamp: Math.floor(Date.now() / 1000),\n",
     ),
 }
 

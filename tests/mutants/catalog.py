@@ -341,6 +341,14 @@ MUTANTS = [
         "api_call",
     ),
     Mutant(
+        "sdk-stamps-events-in-seconds",
+        "producer: SDK",
+        "the RUM SDK stamps its events in unix seconds instead of milliseconds",
+        sdk_defect("sdk_seconds_timestamps"),
+        (RUM,),
+        "s after the event, past the",
+    ),
+    Mutant(
         "pushgateway-grouped-by-host",
         "pipeline: Pushgateway grouping",
         "the probes push every region to one group keyed by host: regions overwrite each other",
