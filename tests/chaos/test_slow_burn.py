@@ -30,7 +30,7 @@ from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from signalcheck.stack import LocalStack
 from tests.chaos.conftest import EXPERIMENTS, journal, judge, ledger, run_chaos, shipped, tail
-from tests.mutants.edits import rule_file_copy
+from tests.mutants.edits import replace_once, rule_file_copy
 from tests.support import write_stack_config
 
 EXPERIMENT = EXPERIMENTS / "slow-burn.json"
@@ -58,9 +58,7 @@ def shortened(changes: dict[str, dict]) -> Callable[[str], str]:
             rule = rules[alert]
             rule["for"] = edit["for"]
             if "expr" in edit:
-                old, new = edit["expr"]
-                assert rule["expr"].count(old) == 1, rule["expr"]
-                rule["expr"] = rule["expr"].replace(old, new)
+                rule["expr"] = replace_once(rule["expr"], *edit["expr"])
         return yaml.safe_dump(document, sort_keys=False)
 
     return change
