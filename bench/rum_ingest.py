@@ -9,6 +9,8 @@ worker count (`xN`: N server processes sharing the port, rum_ingest/server.py `r
               DirectRoute: no dependency resolution), answering 202 after parsing the JSON body
   signalcheck `signalcheck rum serve` (RUM_WORKERS=N) on SQLite (default) and on PostgreSQL:
               validation, scrubbing, route folding, metrics, and a commit before every 202
+  no store    the ceiling of any store design: the same ingest app (validation, scrubbing, rows,
+              metrics) whose database stores nothing and answers at once
 and once, with one worker:
   reference   a faithful re-implementation of the reference design's ingest
               (../shared/reference/observability-mcp.md, "RUM Backend Ingestion"): a new asyncpg
@@ -212,11 +214,27 @@ CREATE TABLE IF NOT EXISTS rum_events (
 """
 
 
+def no_store_app():
+    """The ingest as `signalcheck rum serve` builds it, but its database keeps nothing."""
+    from signalcheck.rum_ingest.app import create_app
+    from signalcheck.rum_ingest.settings import Settings
+
+    app = create_app(Settings.from_env(os.environ))
+
+    async def keep_nothing(rows: list[tuple]) -> None:
+        """Stands in for the database's commit."""
+
+    app.state.store.database.add = keep_nothing
+    return app
+
+
+APPS = {"null": null_app, "reference": reference_app, "no-store": no_store_app}
+
+
 def serve_app(kind: str, port: int, workers: int) -> None:
     from signalcheck.rum_ingest.server import run
 
-    app = null_app() if kind == "null" else reference_app()
-    run(app, "127.0.0.1", port, workers)  # as `signalcheck rum serve` does: the same server
+    run(APPS[kind](), "127.0.0.1", port, workers)  # as `signalcheck rum serve` does
 
 
 # ------------------------------------------------------------------------------- load generator
@@ -321,6 +339,14 @@ async def _create_databases(server_url: str) -> tuple[str, str]:
     return f"{base}/bench_signalcheck", f"{base}/bench_reference"
 
 
+async def _migrate(database_url: str) -> None:
+    from signalcheck.rum_ingest.store import EventStore
+
+    store = EventStore(database_url)
+    await store.open()
+    await store.close()
+
+
 def run(args) -> list[Result]:
     from tests.rum.postgres import temporary_postgres
     from tests.support import free_port
@@ -360,6 +386,15 @@ def run(args) -> list[Result]:
                     f"signalcheck postgresql x{workers}",
                     [*ours, "{port}"],
                     {**workers_env, "DATABASE_URL": ours_pg},
+                )
+            )
+            no_store_url = f"sqlite:///{Path(args.workdir) / f'bench-no-store-{workers}.db'}"
+            asyncio.run(_migrate(no_store_url))  # the workers would race to
+            results.append(
+                one(
+                    f"no store x{workers}",
+                    serve("no-store", workers),
+                    {**workers_env, "DATABASE_URL": no_store_url},
                 )
             )
         results.append(
@@ -409,10 +444,15 @@ def report(results: list[Result], args) -> None:
                 f"{vs_reference} the reference design; "
                 f"{ours.cpu_per_batch / null.cpu_per_batch:.1f}x the null's CPU per batch"
             )
+        ceiling = by_name[f"no store x{workers}"].events_per_second
+        print(
+            f"no store x{workers}: {ceiling / by_name[f'null x{workers}'].events_per_second:.0%} "
+            "of the null endpoint: the most any store design could give"
+        )
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] in ("serve-null", "serve-reference"):
+    if len(sys.argv) == 4 and sys.argv[1].removeprefix("serve-") in APPS:
         serve_app(sys.argv[1].removeprefix("serve-"), int(sys.argv[2]), int(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
