@@ -214,27 +214,22 @@ CREATE TABLE IF NOT EXISTS rum_events (
 """
 
 
-def no_store_app():
-    """The ingest as `signalcheck rum serve` builds it, but its database keeps nothing."""
-    from signalcheck.rum_ingest.app import create_app
-    from signalcheck.rum_ingest.settings import Settings
-
-    app = create_app(Settings.from_env(os.environ))
-
-    async def keep_nothing(rows: list[tuple]) -> None:
-        """Stands in for the database's commit."""
-
-    app.state.store.database.add = keep_nothing
-    return app
-
-
-APPS = {"null": null_app, "reference": reference_app, "no-store": no_store_app}
+async def keep_nothing(rows: list[tuple]) -> None:
+    """Stands in for the database's commit in the no-store row."""
 
 
 def serve_app(kind: str, port: int, workers: int) -> None:
-    from signalcheck.rum_ingest.server import run
+    from signalcheck.rum_ingest.server import ingest_app, run
+    from signalcheck.rum_ingest.settings import Settings
 
-    run(APPS[kind](), "127.0.0.1", port, workers)  # as `signalcheck rum serve` does
+    if kind != "no-store":
+        app = null_app() if kind == "null" else reference_app()
+        run(app, "127.0.0.1", port, workers)  # as `signalcheck rum serve` does: the same server
+        return
+    settings = Settings.from_env({**os.environ, "RUM_WORKERS": str(workers)})
+    with ingest_app(settings) as app:  # the ingest as `signalcheck rum serve` builds it
+        app.state.store.database.add = keep_nothing
+        run(app, "127.0.0.1", port, workers)
 
 
 # ------------------------------------------------------------------------------- load generator
@@ -339,14 +334,6 @@ async def _create_databases(server_url: str) -> tuple[str, str]:
     return f"{base}/bench_signalcheck", f"{base}/bench_reference"
 
 
-async def _migrate(database_url: str) -> None:
-    from signalcheck.rum_ingest.store import EventStore
-
-    store = EventStore(database_url)
-    await store.open()
-    await store.close()
-
-
 def run(args) -> list[Result]:
     from tests.rum.postgres import temporary_postgres
     from tests.support import free_port
@@ -389,7 +376,6 @@ def run(args) -> list[Result]:
                 )
             )
             no_store_url = f"sqlite:///{Path(args.workdir) / f'bench-no-store-{workers}.db'}"
-            asyncio.run(_migrate(no_store_url))  # the workers would race to
             results.append(
                 one(
                     f"no store x{workers}",
@@ -452,7 +438,7 @@ def report(results: list[Result], args) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1].removeprefix("serve-") in APPS:
+    if len(sys.argv) == 4 and sys.argv[1] in ("serve-null", "serve-reference", "serve-no-store"):
         serve_app(sys.argv[1].removeprefix("serve-"), int(sys.argv[2]), int(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

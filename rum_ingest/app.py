@@ -45,6 +45,7 @@ SDK_PATH = Path(__file__).parent / "static" / "sdk.js"
 READY_TIMEOUT = 2.0
 RETRY_BUSY = "1"  # seconds, for a batch refused because the store is behind
 DAY = 86_400.0
+PUBLISH_INTERVAL = 1.0  # seconds between a worker's pending-rows figures for the others' scrapes
 
 Window = Annotated[float, Query(gt=0, le=90 * DAY, description="seconds back from `until`")]
 Until = Annotated[float | None, Query(ge=0, description="unix seconds; default now")]
@@ -67,10 +68,12 @@ def allow_cross_origin(app: FastAPI, origins: tuple[str, ...]) -> None:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the service; the store is opened (schema migrated) when the app starts."""
+def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAPI:
+    """Build the service; the store is opened (schema migrated) when the app starts. With
+    `shared_metrics` (see `metrics.shared_between_processes`) /metrics reports the sums of every
+    worker process."""
     store = EventStore(settings.database_url, settings.max_pending_rows)
-    metrics = RumMetrics(settings.label_cap)
+    metrics = RumMetrics(settings.label_cap, shared_metrics)
     metrics.watch_pending(store)
     limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
     routes = RouteFolder(settings.route_templates)
@@ -79,9 +82,14 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await store.open()
+        publishing = None
+        if shared_metrics is not None:
+            publishing = asyncio.create_task(metrics.keep_publishing_pending(PUBLISH_INTERVAL))
         try:
             yield
         finally:
+            if publishing is not None:
+                publishing.cancel()
             await store.close()
 
     app = FastAPI(title="signalcheck RUM ingest", lifespan=lifespan)

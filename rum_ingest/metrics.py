@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import tempfile
 from bisect import bisect_left
 from collections import Counter as CounterOf
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import attrgetter
+from pathlib import Path
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import values as metric_values
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from signalcheck.rum_ingest.routes import LabelCap
 from signalcheck.rum_ingest.rows import Row
@@ -92,11 +101,37 @@ def observe_all(child: Histogram, amounts: list[float]) -> None:
         buckets[index].inc(count)
 
 
-class RumMetrics:
-    """The ingest's metrics in their own registry; pages and endpoints go through a cap."""
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-    def __init__(self, label_cap: int):
+
+@contextmanager
+def shared_between_processes() -> Iterator[Path]:
+    """Metrics created inside keep their values in files of a new directory, one file per
+    process, so that a scrape of any worker adds up every worker's (prometheus_client's
+    multiprocess mode: the environment variable names the directory, the value class writes
+    there). The directory is removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="rum-ingest-metrics-"))
+    value_class = metric_values.ValueClass
+    os.environ[MULTIPROCESS_DIR] = str(directory)
+    metric_values.ValueClass = metric_values.MultiProcessValue()
+    try:
+        yield directory
+    finally:
+        metric_values.ValueClass = value_class
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class RumMetrics:
+    """The ingest's metrics in their own registry; pages and endpoints go through a cap.
+
+    With `shared` (a directory made by `shared_between_processes`) a scrape reports the sums
+    over every process that writes there."""
+
+    def __init__(self, label_cap: int, shared: Path | None = None):
         self.registry = CollectorRegistry()
+        self.shared = shared
+        self._pending: PendingRows | None = None
         self.pages = LabelCap(label_cap)
         self.endpoints = LabelCap(label_cap)
         self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
@@ -142,27 +177,43 @@ class RumMetrics:
             ["status"],
             registry=self.registry,
         )
-
         self.dropped = Counter(
             "rum_ingest_dropped_items_total",
             "Items of accepted payloads that are not stored, by item kind and reason",
             ["kind", "reason"],
             registry=self.registry,
         )
+        self.pending_rows = Gauge(
+            "rum_ingest_pending_rows",
+            "Rows received and not yet committed (past RUM_MAX_PENDING_ROWS: 503); "
+            "with several workers, their sum",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.pending_rows_high_water = Gauge(
+            "rum_ingest_pending_rows_high_water",
+            "The most rows that waited for their commit at once since the ingest started; "
+            "with several workers, the most of one worker",
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
 
     def watch_pending(self, store: PendingRows) -> None:
-        """Expose the rows waiting for their commit, and their most since start, read from
-        `store` at each scrape."""
-        Gauge(
-            "rum_ingest_pending_rows",
-            "Rows received and not yet committed (past RUM_MAX_PENDING_ROWS: 503)",
-            registry=self.registry,
-        ).set_function(lambda: store.pending_rows)
-        Gauge(
-            "rum_ingest_pending_rows_high_water",
-            "The most rows that waited for their commit at once since the ingest started",
-            registry=self.registry,
-        ).set_function(lambda: store.pending_rows_high_water)
+        """Expose `store`'s rows waiting for their commit, and their most since start: read at
+        each scrape of this process, and by `publish_pending` for the scrapes of the others."""
+        self._pending = store
+
+    def publish_pending(self) -> None:
+        if self._pending is not None:
+            self.pending_rows.set(self._pending.pending_rows)
+            self.pending_rows_high_water.set(self._pending.pending_rows_high_water)
+
+    async def keep_publishing_pending(self, every: float) -> None:
+        """`publish_pending` every `every` seconds, until cancelled: what the other workers'
+        scrapes read of this one."""
+        while True:
+            self.publish_pending()
+            await asyncio.sleep(every)
 
     def _child(self, metric: MetricWrapperBase, *labels: str):
         """`metric.labels(*labels)`, remembered: label values are capped, so this stays small."""
@@ -204,4 +255,9 @@ class RumMetrics:
         self._child(self.batches, str(status)).inc()
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        self.publish_pending()
+        if self.shared is None:
+            return generate_latest(self.registry)
+        every_process = CollectorRegistry()
+        MultiProcessCollector(every_process, path=str(self.shared))
+        return generate_latest(every_process)

@@ -9,12 +9,15 @@ import os
 import signal
 import socket
 import sys
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from signalcheck.rum_ingest.app import create_app
+from signalcheck.rum_ingest.metrics import shared_between_processes
 from signalcheck.rum_ingest.settings import Settings
 from signalcheck.rum_ingest.store import EventStore
 
@@ -25,9 +28,20 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve until SIGINT/SIGTERM; pending batches are committed on the way out."""
-    if settings.workers > 1:  # migrate once, before the workers would race to
-        asyncio.run(_migrate(settings.database_url))
-    run(create_app(settings), host, port, settings.workers)
+    with ingest_app(settings) as app:
+        run(app, host, port, settings.workers)
+
+
+@contextmanager
+def ingest_app(settings: Settings) -> Iterator[FastAPI]:
+    """The app `serve` runs. For several workers the schema is migrated first (once, before
+    they would race to) and their metrics are shared (a scrape of any reports them all)."""
+    if settings.workers == 1:
+        yield create_app(settings)
+        return
+    asyncio.run(_migrate(settings.database_url))
+    with shared_between_processes() as metrics_dir:
+        yield create_app(settings, metrics_dir)
 
 
 async def _migrate(database_url: str) -> None:
@@ -57,27 +71,32 @@ def run(app: ASGIApp, host: str, port: int, workers: int = 1) -> None:
 
 def _supervise(config: uvicorn.Config, workers: int) -> int:
     """Fork `workers` servers on one socket; forward SIGINT/SIGTERM to them; when one exits,
-    stop the rest. Returns the exit status: 0 when every worker stopped cleanly."""
+    stop the rest. Returns the exit status: 0 when every worker stopped cleanly or because it
+    was told to (uvicorn ends a worker by the signal it shut down on)."""
     sock = config.bind_socket()
     pids = [_fork_worker(config, sock) for _ in range(workers)]
     sock.close()
 
     running = set(pids)
+    told_to_stop: set[int] = set()
 
     def forward(signum: int, _frame: object) -> None:
         for pid in running:
             with suppress(ProcessLookupError):  # exited, not yet reaped
                 os.kill(pid, signal.SIGTERM)
+        told_to_stop.update(running)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     status = 0
     while running:
-        pid, code = os.wait()
+        pid, wait_status = os.wait()
         running.discard(pid)
-        status = status or os.waitstatus_to_exitcode(code)
+        code = os.waitstatus_to_exitcode(wait_status)
+        if not (code == 0 or (pid in told_to_stop and code == -signal.SIGTERM)):
+            status = 1
         forward(signal.SIGTERM, None)  # one worker gone: the service stops as a whole
-    return 1 if status else 0
+    return status
 
 
 def _fork_worker(config: uvicorn.Config, sock: socket.socket) -> int:

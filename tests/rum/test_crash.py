@@ -113,3 +113,20 @@ def test_workers_die_with_their_supervisor(sqlite_url, tmp_path):
         timeout=10,
         what="both workers to exit after their supervisor was killed",
     )
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("the supervisor is sent SIGTERM", 0), ("a worker is SIGKILLed", 1)],
+)
+def test_the_supervisors_status_says_whether_it_was_told_to_stop(sqlite_url, tmp_path, how, status):
+    """A stop asked for ends with 0, although uvicorn ends each worker by the signal it was
+    sent; a worker that dies on its own stops the rest and the service ends with 1."""
+    ingest = start_ingest(sqlite_url, free_port(), tmp_path / "ingest.log", RUM_WORKERS="2")
+    workers = psutil.Process(ingest.pid).children()
+    if how == "a worker is SIGKILLed":
+        workers[0].kill()
+    else:
+        ingest.terminate()
+    assert ingest.wait(timeout=30) == status
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
