@@ -29,6 +29,7 @@ from signalcheck.chaos.openfaults import OpenFault, OpenFaults
 from signalcheck.chaos.probes import probe_and_push
 from signalcheck.chaos.targets import Target, TargetRefused, resolve
 from signalcheck.config import Config
+from signalcheck.errors import SignalcheckError
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
@@ -39,7 +40,7 @@ ADMIN_TIMEOUT = 5.0
 logger = logging.getLogger("chaostoolkit")
 
 
-class AdminError(Exception):
+class AdminError(SignalcheckError):
     """The demo admin API could not be reached or refused the change."""
 
 

@@ -23,6 +23,7 @@ from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.context import RunContext, run_context
 from signalcheck.chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
 from signalcheck.config import Config
+from signalcheck.errors import SignalcheckError
 from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.expectations import Expectations
@@ -37,7 +38,7 @@ POLL_SECONDS = 0.25
 logger = logging.getLogger("chaostoolkit")
 
 
-class AlertMisrouted(Exception):
+class AlertMisrouted(SignalcheckError):
     """The alert fired, but also for another region or at another receiver."""
 
 

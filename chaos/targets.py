@@ -9,13 +9,14 @@ from urllib.parse import urlsplit
 from chaoslib import substitute
 
 from signalcheck.config import Config
+from signalcheck.errors import SignalcheckError
 
 ACTIONS_MODULE = "signalcheck.chaos.actions"
 MARK_KEY = "signalcheck"
 """The key of an activity's signalcheck mark (chaos/marks.py)."""
 
 
-class TargetRefused(Exception):
+class TargetRefused(SignalcheckError):
     """A chaos target outside the config's regions or allowlist; nothing was done."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from signalcheck.errors import SignalcheckError
 from signalcheck.ledger import LEDGER_FILE
 from signalcheck.load_profiles import LoadPlan
 from signalcheck.loadtests.plan import PLAN_OPTION, SHAPE_ENV
@@ -36,7 +37,7 @@ STOP_GRACE = 10.0
 POLL_INTERVAL = 1.0
 
 
-class LoadRunError(RuntimeError):
+class LoadRunError(SignalcheckError, RuntimeError):
     """Locust did not finish the run; the message names the log to read."""
 
 

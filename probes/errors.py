@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from signalcheck.errors import SignalcheckError
+
 
 class ErrorType(StrEnum):
     TIMEOUT = "timeout"
@@ -20,7 +22,7 @@ class ErrorType(StrEnum):
     OTHER = "other"
 
 
-class ProbeFailure(Exception):
+class ProbeFailure(SignalcheckError):
     """A failed attempt: its error type, a message, and the workflow step that failed."""
 
     def __init__(self, error_type: ErrorType, message: str, *, step: str | None = None):

@@ -20,7 +20,7 @@ PUSH_JOB = "synthetic-probes"
 _PLAIN_LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-class PushError(Exception):
+class PushError(BackendError):
     """The results could not be pushed; the message names the gateway and what came back."""
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from signalcheck.checks import Check, unique_check_names
+from signalcheck.errors import SignalcheckError
 from signalcheck.expectations import Expectations
 from signalcheck.load_profiles import LoadSettings
 
@@ -37,7 +38,7 @@ BASE_DIR = "base_dir"
 Duration = Annotated[float, Field(gt=0, description="seconds")]
 
 
-class ConfigError(Exception):
+class ConfigError(SignalcheckError):
     """A config file that cannot be used; the message names file, key and expected form."""
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from signalcheck.errors import SignalcheckError
+
 LEDGER_FILE = "ledger.jsonl"
 ACTOR_KINDS = frozenset({"probe", "load", "fault"})
 """Entry kinds written by an actor that touched the system (a dry run writes none)."""
@@ -37,7 +39,7 @@ class Entry(BaseModel):
         return (self.model_extra or {}).get(name, default)
 
 
-class LedgerError(Exception):
+class LedgerError(SignalcheckError):
     """A ledger that cannot be read; the message names the file and the line."""
 
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from signalcheck.errors import SignalcheckError
+
 if TYPE_CHECKING:
     from signalcheck.config import Config
 
@@ -23,7 +25,7 @@ UserKind = Literal["workflow", "browse", "health", "rum"]
 SHAPES: tuple[ShapeName, ...] = ("smoke", "ramp", "spike", "soak")
 
 
-class LoadError(ValueError):
+class LoadError(SignalcheckError, ValueError):
     """A load run that must not start; the message says why in one line."""
 
 

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from signalcheck.errors import SignalcheckError
+
 T = TypeVar("T")
 
 
-class WaitTimeout(TimeoutError):
+class WaitTimeout(SignalcheckError, TimeoutError):
     """A wait that hit its deadline; the message says what it waited for and what it last saw."""
 
 

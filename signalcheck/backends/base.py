@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from signalcheck.config import Backend
+from signalcheck.errors import SignalcheckError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_RETRY_WINDOW = 3.0
@@ -57,7 +58,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-class BackendError(Exception):
+class BackendError(SignalcheckError):
     """A backend call that failed; the message names the backend, the URL and what came back,
     in one line (the causes folded in, never chained)."""
 

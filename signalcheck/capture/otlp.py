@@ -29,6 +29,8 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from pydantic import BaseModel, Field
 
+from signalcheck.errors import SignalcheckError
+
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "CaptureInputError",
@@ -67,7 +69,7 @@ _STATUS_CODES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 # --------------------------------------------------------------------------- errors
 
 
-class CaptureInputError(Exception):
+class CaptureInputError(SignalcheckError):
     """Bad input at the HTTP edge; ``status`` is the HTTP status code to answer with."""
 
     status = 400

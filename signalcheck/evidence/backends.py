@@ -30,7 +30,7 @@ TRACE_BACKENDS = ("tempo", "jaeger", "capture")
 LOG_BACKENDS = ("loki", "capture")
 
 
-class BackendUnavailable(Exception):
+class BackendUnavailable(BackendError):
     """A backend that is not configured or did not answer its health check."""
 
 

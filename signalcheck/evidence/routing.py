@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 
 from signalcheck.backends.base import BackendError
-from signalcheck.evidence.backends import BackendUnavailable
 from signalcheck.evidence.context import Context
 
 NOTIFY_SLACK = 2.0
@@ -57,7 +56,7 @@ def route_timers(ctx: Context) -> list[RouteTimers]:
         status = ctx.backends.alertmanager().status()
         route = yaml.safe_load(status["config"]["original"]).get("route") or {}
         return list(_tree(route, RouteTimers()))
-    except (BackendUnavailable, BackendError, KeyError, AttributeError, ValueError, yaml.YAMLError):
+    except (BackendError, KeyError, AttributeError, ValueError, yaml.YAMLError):
         return [RouteTimers()]
 
 

@@ -22,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config, ConfigError
+from signalcheck.errors import SignalcheckError
 from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.gameday.plan import GamedayPlan, experiment_label
@@ -57,7 +58,7 @@ class GamedayError(ConfigError):
     """The game day cannot start: nothing was done."""
 
 
-class Interrupted(Exception):
+class Interrupted(SignalcheckError):
     """The user stopped the game day; every fault was restored."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from signalcheck.config import Config
+from signalcheck.errors import SignalcheckError
 from signalcheck.evidence.routing import prometheus_duration
 from signalcheck.expectations import AlertExpectation
 from signalcheck.mutate import matchers
@@ -61,7 +62,7 @@ _IDENT = re.compile(r"(?<![\w:.$])([A-Za-z_:][A-Za-z0-9_:]*)")
 _BY_CLAUSE = re.compile(r"\b(by|without)\s*\(([^)]*)\)")
 
 
-class MutationError(ValueError):
+class MutationError(SignalcheckError, ValueError):
     """The mutant's target is not in the config text (the config changed under it)."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from signalcheck.config import Config
+from signalcheck.errors import SignalcheckError
 from signalcheck.evidence import Context, Outcome, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
@@ -66,7 +67,7 @@ threads than this made judging 24 shadows slower here (2 cores: the judges' quer
 shadows' Prometheus compete for them: 45.6 s with 25 threads against 38.4 s with 16)."""
 
 
-class BaselineUnhealthy(Exception):
+class BaselineUnhealthy(SignalcheckError):
     """The real pipeline failed its own expectations (or an actor failed): no coverage can be
     measured against it."""
 
