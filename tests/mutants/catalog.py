@@ -216,26 +216,26 @@ def _without_record(name: str) -> Callable[[str], str]:
 # ----------------------------------------------------------------------------- routing
 
 
-@contextmanager
-def _p0_of_region_to_chat(stage: Stage) -> Iterator[None]:
-    def misroute(document: Document) -> None:
-        document["route"]["routes"].insert(
-            0, {"receiver": "chat", "matchers": ['priority="P0"', f'region="{REGION}"']}
-        )
+def alertmanager_edit(change: Callable[[Document], None]) -> Apply:
+    """The running stack's alertmanager.yml changed by `change`, reloaded for the mutant."""
 
-    url = stage.config.backends.alertmanager.base_url
-    with reloaded(stage.stack.data_dir / "alertmanager.yml", misroute, url):
-        yield
+    @contextmanager
+    def apply(stage: Stage) -> Iterator[None]:
+        url = stage.config.backends.alertmanager.base_url
+        with reloaded(stage.stack.data_dir / "alertmanager.yml", change, url):
+            yield
+
+    return apply
 
 
-@contextmanager
-def _root_route_to_chat(stage: Stage) -> Iterator[None]:
-    def misroute(document: Document) -> None:
-        document["route"]["receiver"] = "chat"
+def _p0_of_region_to_chat(document: Document) -> None:
+    document["route"]["routes"].insert(
+        0, {"receiver": "chat", "matchers": ['priority="P0"', f'region="{REGION}"']}
+    )
 
-    url = stage.config.backends.alertmanager.base_url
-    with reloaded(stage.stack.data_dir / "alertmanager.yml", misroute, url):
-        yield
+
+def _root_route_to_chat(document: Document) -> None:
+    document["route"]["receiver"] = "chat"
 
 
 # ---------------------------------------------------------------------------- the table
@@ -467,7 +467,7 @@ MUTANTS = [
         "p0-routed-to-chat",
         "routing",
         f"an Alertmanager route sends {REGION}'s P0 alerts to chat instead of pager",
-        _p0_of_region_to_chat,
+        alertmanager_edit(_p0_of_region_to_chat),
         ("alerts:service-down-pages",),
         f"ServiceDown for {REGION} reached receiver(s) ['chat'], expected 'pager'",
         exercise=kill_fault(REGION),
@@ -476,7 +476,7 @@ MUTANTS = [
         "root-route-to-chat",
         "routing",
         "the root route's receiver is chat instead of default (what no other route matches)",
-        _root_route_to_chat,
+        alertmanager_edit(_root_route_to_chat),
         ("heartbeats:watchdog-reaches-default",),
         "Watchdog reached ['chat'] instead",
     ),
