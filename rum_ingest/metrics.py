@@ -188,14 +188,14 @@ class RumMetrics:
             "Rows received and not yet committed (past RUM_MAX_PENDING_ROWS: 503); "
             "with several workers, their sum",
             registry=self.registry,
-            multiprocess_mode="livesum",
+            multiprocess_mode="sum",
         )
         self.pending_rows_high_water = Gauge(
             "rum_ingest_pending_rows_high_water",
             "The most rows that waited for their commit at once since the ingest started; "
             "with several workers, the most of one worker",
             registry=self.registry,
-            multiprocess_mode="livemax",
+            multiprocess_mode="max",
         )
 
     def watch_pending(self, store: PendingRows) -> None:
