@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import yaml
 
 from signalcheck.stack.ports import free_port
@@ -85,3 +86,11 @@ def stderr_until(process: subprocess.Popen[str], text: str, deadline: float) -> 
             return seen
         assert time.monotonic() < end, f"no {text!r} within {deadline}s: {seen}"
     raise AssertionError(f"the command ended before {text!r}: {seen}")
+
+
+def alive(process: psutil.Process) -> bool:
+    """Whether `process` still runs: not exited, not a zombie waiting to be reaped."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

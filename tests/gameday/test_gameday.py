@@ -17,7 +17,7 @@ import pytest
 from signalcheck.config import Config
 from signalcheck.ledger import LEDGER_FILE, read_entries
 from signalcheck.waiting import wait_for
-from tests.support import REPO
+from tests.support import REPO, alive
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -100,5 +100,5 @@ def test_interrupting_during_chaos_restores_the_region_and_leaves_no_process(con
         ).json()
         assert faults == {"latency_ms": 0, "error_rate": 0.0, "ready": True,
                           "dependency_down": False}  # fmt: skip
-    left = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    left = [c for c in children if alive(c)]
     assert not left, f"processes left running: {[c.cmdline() for c in left]}"

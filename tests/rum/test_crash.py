@@ -15,7 +15,7 @@ import pytest
 from signalcheck.rum_ingest.store import EventStore
 from signalcheck.waiting import wait_for
 from tests.rum.conftest import API_KEY, event, start_ingest
-from tests.support import free_port
+from tests.support import alive, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def test_sigkill_during_load_loses_no_acknowledged_batch(database_url, tmp_path,
     for thread in senders:
         thread.join(timeout=10)
     wait_for(
-        lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes),
+        lambda: not any(map(alive, processes)),
         timeout=10,
         what="every process of the killed ingest to be gone",
     )
@@ -109,7 +109,7 @@ def test_workers_die_with_their_supervisor(sqlite_url, tmp_path):
     ingest.kill()
     ingest.wait(timeout=10)
     wait_for(
-        lambda: not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers),
+        lambda: not any(map(alive, workers)),
         timeout=10,
         what="both workers to exit after their supervisor was killed",
     )
@@ -129,4 +129,4 @@ def test_the_supervisors_status_says_whether_it_was_told_to_stop(sqlite_url, tmp
     else:
         ingest.terminate()
     assert ingest.wait(timeout=30) == status
-    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert not any(map(alive, workers))
