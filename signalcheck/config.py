@@ -47,7 +47,22 @@ class _Model(BaseModel):
 
 
 class Region(_Model):
-    base_url: AnyHttpUrl
+    """One region of the service under test."""
+
+    base_url: AnyHttpUrl = Field(description="where the service of that region answers")
+    demo: bool = Field(
+        False,
+        description="the local stack runs signalcheck's demo service here (`signalcheck up` "
+        "starts it on base_url's port, the demo's own chaos actions act on it); false (the "
+        "default): your service already answers at base_url, and signalcheck never starts, "
+        "binds, stops or faults anything there",
+    )
+    metrics_url: AnyHttpUrl | None = Field(
+        None,
+        description="where the local stack's Prometheus scrapes this region (scheme, host, port "
+        "and path; e.g. a separate metrics port); default: base_url's scheme, host and port "
+        "with stack.scrape.metrics_path",
+    )
 
     @property
     def host(self) -> str:
@@ -122,11 +137,54 @@ class StackPorts(_Model):
     rum_ingest: int = Field(14319, ge=1, le=65535)
 
 
+class Scrape(_Model):
+    """How the local stack's Prometheus scrapes the regions' service (one target per region)."""
+
+    job: str = Field(
+        "service",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_:.-]*$",
+        description="the scrape job name of the regions' targets (the `job` label your rules "
+        'select, e.g. `up{job="myapp"}`)',
+    )
+    metrics_path: str = Field(
+        "/metrics",
+        pattern=r"^/",
+        description="the path scraped on each region, unless its metrics_url says otherwise",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="extra target labels on every region's series (`region` is always set to "
+        "the region's name)",
+    )
+
+
+class PortRange(_Model):
+    """Loopback ports signalcheck may pick for what it starts on free ports (mutate's shadow
+    pipelines, Locust's master)."""
+
+    first: int = Field(ge=1024, le=65535, description="the lowest port picked")
+    last: int = Field(ge=1024, le=65535, description="the highest port picked")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PortRange:
+        if self.last - self.first < 16:
+            raise ValueError(
+                f"{self.first}..{self.last}: expected first < last with room for 16 ports or more"
+            )
+        return self
+
+
 class Stack(_Model):
-    """The local stack: real backends and the demo regions on loopback."""
+    """The local stack: real backends on loopback, around the demo regions or your service."""
 
     data_dir: Path = Path(".signalcheck/stack")
     ports: StackPorts = StackPorts()
+    port_range: PortRange | None = Field(
+        None,
+        description="where free ports are picked (e.g. {first: 20000, last: 20999}); default: "
+        "10000 up to the kernel's ephemeral range",
+    )
+    scrape: Scrape = Scrape()
     scrape_interval: Duration = 1.0
     evaluation_interval: Duration = 1.0
     group_wait: Duration = 1.0
@@ -199,6 +257,20 @@ def _require_yaml_key(path: Path, key: str, kind: type, what: str) -> None:
         raise ValueError(f"{path}: {expected}")
 
 
+class Traffic(_Model):
+    """Steady background traffic while faults are in force (game day, chaos runs, mutate), so
+    rates and ratios have requests to count. A demo region gets the demo's token requests; any
+    other region the requests of your `checks` named here, never the demo's."""
+
+    enabled: bool = Field(True, description="false: no background traffic at all")
+    checks: list[str] | None = Field(
+        None,
+        description="names of `http` checks whose request is sent to every region that is not "
+        "a demo; default: every http check of the config",
+    )
+    per_second: float = Field(10.0, gt=0, le=100, description="rounds per second")
+
+
 class Config(_Model):
     regions: dict[str, Region]
     backends: Backends = Backends()
@@ -208,6 +280,7 @@ class Config(_Model):
     checks: Annotated[list[Check], AfterValidator(unique_check_names)] = Field(default_factory=list)
     expectations: Expectations = Expectations()
     load: LoadSettings = LoadSettings()
+    traffic: Traffic = Traffic()
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("regions")
@@ -241,6 +314,21 @@ class Config(_Model):
                     f"{self.allowlist}"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _traffic_checks_exist(self) -> Config:
+        http = {check.name for check in self.checks if check.type == "http"}
+        for name in self.traffic.checks or []:
+            if name not in http:
+                raise ValueError(
+                    f"traffic.checks: {name!r} is not an http check of this config "
+                    f"(expected one of {sorted(http)})"
+                )
+        return self
+
+    def demo_regions(self) -> dict[str, Region]:
+        """The regions where the local stack runs the demo."""
+        return {name: region for name, region in self.regions.items() if region.demo}
 
 
 BACKEND_ENV = {name: f"SIGNALCHECK_{name.upper()}_URL" for name in Backends.model_fields}
@@ -284,8 +372,15 @@ def _anchor_paths(config: Config, path: Path) -> Config:
     """Relative directories in the file are relative to the file, not to the cwd."""
     base = path.resolve().parent
     stack = config.stack.model_copy(update={"data_dir": base / config.stack.data_dir})
+    profiles = {
+        name: profile.model_copy(update={"locustfile": base / profile.locustfile})
+        if profile.locustfile is not None
+        else profile
+        for name, profile in config.load.profiles.items()
+    }
+    load = config.load.model_copy(update={"profiles": profiles})
     return config.model_copy(
-        update={"source": path, "stack": stack, "runs_dir": base / config.runs_dir}
+        update={"source": path, "stack": stack, "runs_dir": base / config.runs_dir, "load": load}
     )
 
 

@@ -7,6 +7,7 @@ the seconds the evidence may take to appear before the expectation fails.
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -162,18 +163,77 @@ class ProbeResultsExpectation(_Expectation):
     region_label: str = "region"
 
 
+Instrumentation = Literal[
+    "demo", "otel", "prometheus-flask-exporter", "prometheus-fastapi-instrumentator"
+]
+
+
+@dataclass(frozen=True)
+class RequestCounter:
+    """How an instrumentation counts requests: the counter and its route and status labels."""
+
+    counter: str
+    route_label: str
+    status_label: str
+
+
+REQUEST_COUNTERS: dict[str, RequestCounter] = {
+    # signalcheck's demo service
+    "demo": RequestCounter('http_requests_total{job="demo"}', "route", "status"),
+    # OpenTelemetry HTTP semantic conventions (stable, `http.server.request.duration`), as
+    # Prometheus names them (its OTLP receiver, the OTel Collector or the Prometheus exporter)
+    "otel": RequestCounter(
+        "http_server_request_duration_seconds_count", "http_route", "http_response_status_code"
+    ),
+    # prometheus-flask-exporter with group_by="url_rule" (the route template)
+    "prometheus-flask-exporter": RequestCounter(
+        "flask_http_request_duration_seconds_count", "url_rule", "status"
+    ),
+    # prometheus-fastapi-instrumentator's defaults (status codes grouped as 2xx, 4xx, ...)
+    "prometheus-fastapi-instrumentator": RequestCounter("http_requests_total", "handler", "status"),
+}
+"""The request counter of each `instrumentation` preset of a load expectation."""
+
+
 class LoadExpectation(_Conditional):
     """For each of the ledger's load runs: the service's `counter` rose, per route and status
     class, by exactly the requests the load got an answer for (routes the service does not
-    count left out), within `tolerance` (a share)."""
+    count left out), within `tolerance` (a share). Locust's request names must be the
+    service's route label values (name requests by their route template)."""
 
-    counter: str = 'http_requests_total{job="demo"}'
+    instrumentation: Instrumentation = Field(
+        "demo",
+        description="the preset for counter, route_label and status_label: demo, otel (HTTP "
+        "semantic conventions), prometheus-flask-exporter (group_by='url_rule'), "
+        "prometheus-fastapi-instrumentator",
+    )
+    counter: str = Field(
+        "",
+        description="PromQL selector of the service's request counter; default: the preset's",
+    )
+    route_label: str = Field(
+        "", description="the counter's route template label; default: the preset's"
+    )
+    status_label: str = Field(
+        "",
+        description="the counter's status label, a code (200) or a class (2xx): its first digit "
+        "makes the class; default: the preset's",
+    )
     uncounted_routes: list[str] = Field(
         default_factory=lambda: ["/health", "/health/ready", "/metrics"]
     )
     tolerance: float = Field(0.0, ge=0)
     region_label: str = "region"
     settle: Seconds = Field(2.0, description="seconds after the run for the last scrape")
+
+    @model_validator(mode="after")
+    def _preset(self) -> LoadExpectation:
+        """Counter and labels not given are the instrumentation preset's."""
+        preset = REQUEST_COUNTERS[self.instrumentation]
+        for key in ("counter", "route_label", "status_label"):
+            if not getattr(self, key):
+                object.__setattr__(self, key, getattr(preset, key))
+        return self
 
 
 class RumExpectation(_Expectation):

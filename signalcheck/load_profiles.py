@@ -85,6 +85,12 @@ class LoadProfile(_Model):
         default_factory=lambda: {"workflow": 3, "browse": 6, "health": 1}
     )
     thresholds: Thresholds = Thresholds(error_rate=0.01, p95_ms=500)
+    locustfile: Path | None = Field(
+        None,
+        description="your own locustfile (relative to the config file): its User classes run "
+        "instead of the shipped ones (user_mix is then not used) and its LoadTestShape, if it "
+        "has one, instead of `shape`",
+    )
 
     @model_validator(mode="after")
     def _someone_runs(self) -> LoadProfile:

@@ -40,9 +40,12 @@ def write_shipped_config(directory: Path) -> Path:
 def write_stack_config(directory: Path) -> Path:
     """A signalcheck.yaml for a local stack on free ports with its data under `directory`."""
     config = {
-        "regions": {name: {"base_url": f"http://127.0.0.1:{free_port()}"} for name in REGIONS},
+        "regions": {
+            name: {"base_url": f"http://127.0.0.1:{free_port()}", "demo": True} for name in REGIONS
+        },
         "stack": {
             "data_dir": str(directory / "stack"),
+            "scrape": {"job": "demo"},
             "ports": {
                 name: free_port()
                 for name in ("prometheus", "alertmanager", "pushgateway", "capture", "rum_ingest")
