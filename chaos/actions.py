@@ -1,7 +1,9 @@
 """Chaos Toolkit actions: faults in a demo region, each recorded in the run ledger.
 
 Every action resolves its target first and refuses anything outside the config's regions
-and allowlist before it sends a byte. In dry mode (`$SIGNALCHECK_CHAOS_DRY`) an action
+and allowlist before it sends a byte; every action but the probe pauses also refuses a region
+whose config does not say `demo: true` (your own service: mark your own action as a fault,
+chaos/marks.py). In dry mode (`$SIGNALCHECK_CHAOS_DRY`) an action
 checks its target and logs what it would do, and does nothing.
 
 Every fault is recorded, before it is applied, in the run ledger and in the stack's open-faults
@@ -48,26 +50,32 @@ def inject_latency(
     region: str, latency_ms: int, configuration: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Delay every API request of `region` by `latency_ms`."""
-    return _inject(configuration, region, "latency", {"latency_ms": latency_ms})
+    return _inject(configuration, region, "inject_latency", "latency", {"latency_ms": latency_ms})
 
 
 def inject_errors(
     region: str, error_rate: float = 1.0, configuration: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Fail this share of the API requests of `region` with 500."""
-    return _inject(configuration, region, "errors", {"error_rate": error_rate})
+    return _inject(configuration, region, "inject_errors", "errors", {"error_rate": error_rate})
 
 
 def inject_not_ready(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
     """Make `/health/ready` of `region` answer 503."""
-    return _inject(configuration, region, "not_ready", {"ready": False})
+    return _inject(configuration, region, "inject_not_ready", "not_ready", {"ready": False})
 
 
 def inject_dependency_outage(
     region: str, configuration: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Cut `region` off from its database."""
-    return _inject(configuration, region, "dependency_down", {"dependency_down": True})
+    return _inject(
+        configuration,
+        region,
+        "inject_dependency_outage",
+        "dependency_down",
+        {"dependency_down": True},
+    )
 
 
 UNDO = {
@@ -97,7 +105,7 @@ def clear_faults(region: str, configuration: dict[str, Any] | None = None) -> di
 def kill_region(region: str, configuration: dict[str, Any] | None = None) -> dict[str, Any]:
     """Stop the local stack's demo process of `region`."""
     ctx = run_context(configuration)
-    component = _component(resolve(ctx.config, region))
+    component = _component(resolve(ctx.config, region, "kill_region"))
     if ctx.dry:
         return _would(f"stop {component} of the local stack in {ctx.config.stack.data_dir}")
     fault = record_fault(ctx, faultlog.KILL, region, {"component": component})
@@ -189,7 +197,8 @@ def _restore_orphan(ctx: RunContext, fault: OpenFault) -> str:
         with signals.deferred():
             _close(ctx, fault.region, (fault.action,))
         return " (closed: a pause has nothing else to undo)"
-    target = resolve(ctx.config, fault.region)
+    undo = "start_region" if fault.action == faultlog.KILL else "clear_fault"
+    target = resolve(ctx.config, fault.region, undo)
     stack = LocalStack(ctx.config)
     running = {row.name: row.running for row in stack.status()}
     if target.component is not None and not running.get(target.component, False):
@@ -208,7 +217,7 @@ def _restore_orphan(ctx: RunContext, fault: OpenFault) -> str:
 
 
 def _undo(ctx: RunContext, region: str, action: str) -> dict[str, Any]:
-    target = resolve(ctx.config, region)
+    target = resolve(ctx.config, region, "clear_fault")
     if ctx.dry:
         return _would(f"PUT {target.base_url}/admin/faults {UNDO[action]}")
     with signals.deferred():
@@ -218,7 +227,7 @@ def _undo(ctx: RunContext, region: str, action: str) -> dict[str, Any]:
 
 
 def _clear(ctx: RunContext, region: str) -> dict[str, Any]:
-    target = resolve(ctx.config, region)
+    target = resolve(ctx.config, region, "clear_faults")
     if ctx.dry:
         return _would(f"DELETE {target.base_url}/admin/faults")
     with signals.deferred():
@@ -228,7 +237,7 @@ def _clear(ctx: RunContext, region: str) -> dict[str, Any]:
 
 
 def _start(ctx: RunContext, region: str) -> dict[str, Any]:
-    target = resolve(ctx.config, region)
+    target = resolve(ctx.config, region, "start_region")
     component = _component(target)
     if ctx.dry:
         return _would(f"start {component} of the local stack and wait until it is ready")
@@ -251,10 +260,15 @@ def _resume(ctx: RunContext, region: str) -> dict[str, Any]:
 
 
 def _inject(
-    configuration: dict[str, Any] | None, region: str, action: str, change: dict[str, Any]
+    configuration: dict[str, Any] | None,
+    region: str,
+    func: str,
+    action: str,
+    change: dict[str, Any],
 ) -> dict[str, Any]:
+    """`func` (the demo action) opens the `action` fault with the admin `change`."""
     ctx = run_context(configuration)
-    target = resolve(ctx.config, region)
+    target = resolve(ctx.config, region, func)
     if ctx.dry:
         return _would(f"PUT {target.base_url}/admin/faults {change}")
     fault = record_fault(ctx, action, region, change)

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+SERVICE = "service"
+"""The target of the requests to the load's region (the ledger's `requests`)."""
+RUM = "rum"
+"""The target of the shipped RUM users' batches to the ingest (`rum_requests`)."""
 NO_RESPONSE = "none"
 """Status class of a request that got no HTTP response (connection error, timeout)."""
 
 Counts = dict[str, dict[str, dict[str, int]]]
-"""target ("demo" or "rum") -> route template -> status class ("2xx", ..., "none") -> n."""
+"""target (SERVICE, RUM, or another host's `host:port`) -> request name (the route template)
+-> status class ("2xx", ..., "none") -> n."""
 
 
 def status_class(status_code: int | None) -> str:
@@ -60,6 +65,10 @@ class RequestCounts:
     def of(self, target: str) -> dict[str, dict[str, int]]:
         """route -> status class -> n for one target (empty when it got no request)."""
         return self.counts.get(target, {})
+
+    def others(self) -> Counts:
+        """The counts of every target but the service and the RUM ingest (other hosts)."""
+        return {t: routes for t, routes in self.counts.items() if t not in (SERVICE, RUM)}
 
     def total(self) -> int:
         return sum(

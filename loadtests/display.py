@@ -24,7 +24,9 @@ def progress_display(console: Console, plan: LoadPlan) -> Iterator[Any]:
         TextColumn("{task.fields[status]}"),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        title = f"{plan.profile} ({plan.shape}) → {plan.region}"
+        shape = plan.own_shape or plan.shape
+        users = f"{plan.locustfile.name}: " if plan.locustfile else ""
+        title = f"{plan.profile} ({users}{shape}) → {plan.region}"
         task = bar.add_task(title, total=plan.duration, status="starting locust")
 
         def update(now: RunProgress) -> None:
@@ -41,7 +43,12 @@ def progress_display(console: Console, plan: LoadPlan) -> Iterator[Any]:
 def print_summary(console: Console, outcome: LoadOutcome) -> None:
     entry = outcome.entry
     table = Table("target", "route", "status class", "requests")
-    for target, routes in (("demo", entry["requests"]), ("rum", entry["rum_requests"])):
+    targets = {
+        entry["region"]: entry["requests"],
+        "rum ingest": entry["rum_requests"],
+        **entry["other_requests"],
+    }
+    for target, routes in targets.items():
         for route, classes in sorted(routes.items()):
             for status, count in sorted(classes.items()):
                 table.add_row(target, route, status, str(count))

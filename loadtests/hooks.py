@@ -1,9 +1,11 @@
 """Locust event hooks: the plan option, per-route counting, thresholds and the ledger entry.
 
-Workers count the requests their users send (`events.request`) and hand the counts to the
-master with each report; the master (or the single local process) merges them and, when the
-run ends, evaluates the thresholds, writes the result file and appends the `load` entry to
-the run ledger. The process exits 1 when a threshold is broken, else 0.
+Workers count the requests their users send (`events.request`), by Locust request name and
+target (the region's service, the RUM ingest, or any other host a user's own locustfile
+sends to), and hand the counts to the master with each report; the master (or the single
+local process) merges them and, when the run ends, evaluates the thresholds, writes the
+result file and appends the `load` entry to the run ledger. The process exits 1 when a
+threshold is broken, else 0.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
 from locust import events
@@ -18,7 +21,7 @@ from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from signalcheck.ledger import Ledger
-from signalcheck.loadtests.counting import RequestCounts
+from signalcheck.loadtests.counting import RUM, SERVICE, RequestCounts
 from signalcheck.loadtests.plan import PLAN_ATTRIBUTE, PLAN_OPTION, plan_of
 
 REPORT_KEY = "signalcheck_counts"
@@ -29,7 +32,11 @@ final report (sent on quit) has only 0.5 s to arrive before the master stops lis
 
 counts = RequestCounts()
 run: dict[str, float] = {}
-"""When this process saw the run start, and how many workers it had then (master)."""
+"""When this process saw the run start, how many workers it had then (master), and the most
+users it ran at once."""
+process: dict[str, Environment] = {}
+"""This process's Locust environment (kept on init): its `host` is the region's service (a
+worker learns it from the master's first spawn message)."""
 reported: dict[str, float] = {}
 """Worker id -> when the master last merged its counts."""
 
@@ -52,12 +59,37 @@ def _count_request(
     response: Any = None,
     context: dict[str, Any] | None = None,
     start_time: float | None = None,
+    url: str | None = None,
     **_: Any,
 ) -> None:
     end = time.time()
     start = start_time if start_time is not None else end - response_time / 1000
     status = getattr(response, "status_code", None)
-    counts.add((context or {}).get("target", "demo"), name, status, start, end)
+    counts.add((context or {}).get("target") or _target(url), name, status, start, end)
+
+
+def _target(url: str | None) -> str:
+    """Who a request without a `target` in its context went to: the region's service when its
+    URL is on the run's host, else that URL's `host:port` (`unknown` without a URL)."""
+    origin = _origin(url or "")
+    if origin and origin == _origin(process["environment"].host or ""):
+        return SERVICE
+    return urlsplit(url or "").netloc or "unknown"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+@events.init.add_listener
+def _keep_environment(environment: Environment, **_: Any) -> None:
+    process["environment"] = environment
+
+
+@events.spawning_complete.add_listener
+def _note_users(user_count: int) -> None:
+    run["peak_users"] = max(run.get("peak_users", 0), user_count)
 
 
 @events.report_to_master.add_listener
@@ -102,14 +134,18 @@ def _record_run(environment: Environment, **_: Any) -> None:
     results = plan.thresholds.evaluate(total.fail_ratio, p95)
     entry = {
         "profile": plan.profile,
-        "shape": plan.shape,
+        "shape": plan.own_shape or plan.shape,
         "region": plan.region,
+        "locustfile": str(plan.locustfile) if plan.locustfile else None,
+        "user_classes": list(plan.user_classes),
+        "user_mix": {} if plan.locustfile else plan.user_mix,
         "start": run["start"],
         "end": counts.last_end or time.time(),
-        "users": plan.users,
+        "users": int(run.get("peak_users", 0)) if plan.own_shape else plan.users,
         "workers": int(run["workers"]),
-        "requests": counts.of("demo"),
-        "rum_requests": counts.of("rum"),
+        "requests": counts.of(SERVICE),
+        "rum_requests": counts.of(RUM),
+        "other_requests": counts.others(),
         "total_requests": total.num_requests,
         "failures": total.num_failures,
         "error_rate": total.fail_ratio,

@@ -7,7 +7,6 @@ Run it yourself on a cluster's workers: `locust -f loadtests/locustfile.py --wor
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from locust import events
@@ -15,8 +14,8 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 
 from signalcheck.loadtests import hooks  # noqa: F401  (registers the event hooks)
-from signalcheck.loadtests.plan import SHAPE_ENV, plan_of
-from signalcheck.loadtests.shapes import SHAPE_CLASSES
+from signalcheck.loadtests.plan import plan_of
+from signalcheck.loadtests.shapes import planned_shape
 from signalcheck.loadtests.users import (
     USER_CLASSES,
     AssignmentWorkflowUser,
@@ -27,8 +26,7 @@ from signalcheck.loadtests.users import (
 
 __all__ = ["AssignmentWorkflowUser", "BrowseUser", "HealthCheckUser", "RumUser"]
 
-if os.environ.get(SHAPE_ENV):
-    Shape = SHAPE_CLASSES[os.environ[SHAPE_ENV]]
+Shape = planned_shape()
 
 
 @events.init.add_listener

@@ -13,7 +13,6 @@ import contextlib
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,9 +25,14 @@ from signalcheck.errors import SignalcheckError
 from signalcheck.ledger import LEDGER_FILE
 from signalcheck.load_profiles import LoadPlan
 from signalcheck.loadtests.plan import PLAN_OPTION, SHAPE_ENV
+from signalcheck.loadtests.userfile import read_locustfile
+from signalcheck.stack.ports import free_port
 from signalcheck.stack.processes import last_line
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+"""The shipped users and signalcheck's hooks."""
+HOOKS_LOCUSTFILE = Path(__file__).resolve().parent / "hooks_locustfile.py"
+"""signalcheck's hooks alone, run beside a user's own locustfile."""
 RESULT_FILE = "load-result.json"
 CSV_PREFIX = "locust"
 HTML_REPORT = "locust-report.html"
@@ -70,6 +74,7 @@ class Distribution:
     remote: int = 0
     bind_host: str = "127.0.0.1"
     bind_port: int | None = None
+    """Default: a free port (`signalcheck load` picks it in the config's stack.port_range)."""
 
     @property
     def workers(self) -> int:
@@ -82,16 +87,18 @@ def run_plan(
     distribution: Distribution = Distribution(),
     on_progress: Callable[[RunProgress], None] = lambda progress: None,
 ) -> LoadOutcome:
-    """Run `plan` to its end; the `load` entry goes to the run directory's ledger."""
-    plan = plan.model_copy(
+    """Run `plan` to its end; the `load` entry goes to the run directory's ledger. A plan
+    with a locustfile runs its users (and its shape, if it has one) beside signalcheck's hooks;
+    LoadError, before Locust starts, when that file defines no User class."""
+    plan = read_locustfile(plan).model_copy(
         update={"ledger": run_dir / LEDGER_FILE, "result": run_dir / RESULT_FILE}
     )
-    port = distribution.bind_port or _free_port()
+    port = distribution.bind_port or free_port()
     master_log = run_dir / "locust-master.log"
     deadline_s = plan.duration + plan.stop_timeout + STARTUP_ALLOWANCE + 30
     master = _start(_master_argv(plan, run_dir, distribution, port), master_log, plan)
     workers = [
-        _start(_worker_argv(port), run_dir / f"locust-worker-{n}.log", plan)
+        _start(_worker_argv(plan, port), run_dir / f"locust-worker-{n}.log", plan)
         for n in range(1, distribution.local + 1)
     ]
     try:
@@ -109,7 +116,7 @@ def run_plan(
 
 def _master_argv(plan: LoadPlan, run_dir: Path, distribution: Distribution, port: int) -> list[str]:
     argv = [
-        *_locust(),
+        *_locust(plan),
         "--headless",
         "--host", plan.host,
         PLAN_OPTION, plan.model_dump_json(),
@@ -130,17 +137,22 @@ def _master_argv(plan: LoadPlan, run_dir: Path, distribution: Distribution, port
     return argv
 
 
-def _worker_argv(port: int) -> list[str]:
-    return [*_locust(), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+def _worker_argv(plan: LoadPlan, port: int) -> list[str]:
+    return [*_locust(plan), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
 
 
-def _locust() -> list[str]:
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+def _locust(plan: LoadPlan) -> list[str]:
+    """Locust with the shipped locustfile, or with the user's own and the hooks-only one."""
+    files = [LOCUSTFILE] if plan.locustfile is None else [plan.locustfile, HOOKS_LOCUSTFILE]
+    return [sys.executable, "-m", "locust", "-f", ",".join(str(f) for f in files)]
 
 
 def _start(argv: list[str], log: Path, plan: LoadPlan) -> subprocess.Popen[bytes]:
-    """Start one Locust process; its log and final summary go to `log`."""
-    env = {**os.environ, SHAPE_ENV: plan.shape}
+    """Start one Locust process; its log and final summary go to `log`. The profile's shape
+    is bound unless the user's locustfile has its own."""
+    env = {k: v for k, v in os.environ.items() if k != SHAPE_ENV}
+    if plan.own_shape is None:
+        env[SHAPE_ENV] = plan.shape
     with log.open("ab") as out:
         return subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
@@ -200,9 +212,3 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -14,6 +14,7 @@ import random
 from locust import between, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from signalcheck.loadtests.counting import RUM, SERVICE
 from signalcheck.loadtests.plan import plan_of
 from signalcheck.loadtests.rum_events import RumSession
 
@@ -26,7 +27,7 @@ class PlannedUser(FastHttpUser):
     """Paced by the plan: `pace` tasks per second, or 1-3 s of think time without one."""
 
     abstract = True
-    target = "demo"
+    target = SERVICE
     connection_timeout = 5.0
     network_timeout = 10.0
 
@@ -141,7 +142,7 @@ class HealthCheckUser(PlannedUser):
 class RumUser(PlannedUser):
     """A browser on the demo's page, posting one batch of RUM events per page view."""
 
-    target = "rum"
+    target = RUM
 
     def on_start(self) -> None:
         super().on_start()

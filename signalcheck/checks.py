@@ -30,10 +30,26 @@ class _Model(BaseModel):
 class Retry(_Model):
     """How often to try a check and how long to wait between attempts."""
 
-    attempts: int = Field(1, ge=1, le=10)
-    backoff: Literal["fixed", "linear", "exponential"] = "fixed"
-    delay: Annotated[float, Field(ge=0)] = 1.0
-    max_delay: Seconds = 30.0
+    attempts: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="how many times the check is tried, the first included (1: no retry); it "
+        "passes when an attempt passes",
+    )
+    backoff: Literal["fixed", "linear", "exponential"] = Field(
+        "fixed",
+        description="how the wait grows: fixed (delay each time), linear (delay times the "
+        "attempt number), exponential (delay, doubled after each attempt)",
+    )
+    delay: Annotated[float, Field(ge=0)] = Field(
+        1.0,
+        description="seconds to wait after the first failed attempt",
+    )
+    max_delay: Seconds = Field(
+        30.0,
+        description="the longest wait between two attempts, in seconds",
+    )
 
     def delay_after(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -49,9 +65,20 @@ class Retry(_Model):
 class Expect(_Model):
     """What a response must look like; `json` maps a path like `$.items[0].id` to a value."""
 
-    status: list[Annotated[int, Field(ge=100, le=599)]] = Field(default_factory=lambda: [200])
-    body_contains: str | None = None
-    json_values: dict[str, Any] = Field(default_factory=dict, alias="json")
+    status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=lambda: [200],
+        description="the status codes that pass",
+    )
+    body_contains: str | None = Field(
+        None,
+        description="text the response body must contain; null: not checked",
+    )
+    json_values: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="json",
+        description="JSON path (e.g. `$.items[0].id`) → the value the response's JSON must hold "
+        "there; values may use ${name}",
+    )
 
 
 class Request(_Model):
@@ -61,16 +88,49 @@ class Request(_Model):
     workflow or, failing that, by the environment variable `name` (`${name:-default}`).
     """
 
-    method: str = "GET"
-    path: str = "/"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str | None = None
-    json_body: Any = Field(None, alias="json")
-    expect: Expect = Expect()
-    timeout: Seconds = 5.0
-    verify_tls: bool = True
-    follow_redirects: bool = True
-    max_redirects: int = Field(10, ge=0, le=50)
+    method: str = Field(
+        "GET",
+        description="the HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS",
+    )
+    path: str = Field(
+        "/",
+        description="the request path relative to the region's base_url, starting with /; may use "
+        "${name}",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="request headers; values may use ${name} (e.g. a token captured by an earlier "
+        "step)",
+    )
+    body: str | None = Field(
+        None,
+        description="a raw request body (not with json); may use ${name}",
+    )
+    json_body: Any = Field(
+        None,
+        alias="json",
+        description="a JSON request body (not with body); its strings may use ${name}",
+    )
+    expect: Expect = Field(
+        Expect(),
+        description="what the response must look like; default: status 200",
+    )
+    timeout: Seconds = Field(5.0, description="seconds the request may take")
+    verify_tls: bool = Field(
+        True,
+        description="verify the region's TLS certificate; false accepts any (e.g. self-signed)",
+    )
+    follow_redirects: bool = Field(
+        True,
+        description="follow 3xx redirects (the final response is judged); false judges the "
+        "redirect itself",
+    )
+    max_redirects: int = Field(
+        10,
+        ge=0,
+        le=50,
+        description="the most redirects followed before the check fails",
+    )
 
     @field_validator("method")
     @classmethod
@@ -106,9 +166,16 @@ class Request(_Model):
 
 
 class _Check(_Model):
-    name: str
+    name: str = Field(
+        description="the check's name, unique among the checks: the `check` label of its metrics "
+        "and the name of its ledger entries (1-63 of a-z, 0-9, - and _)",
+    )
     timeout: Seconds = Field(30.0, description="deadline of one attempt of the whole check")
-    retries: Retry = Retry()
+    retries: Retry = Field(
+        Retry(),
+        description="how often to try the check and how long to wait between attempts; default: "
+        "once",
+    )
 
     @field_validator("name")
     @classmethod
@@ -121,14 +188,21 @@ class _Check(_Model):
 
 
 class HttpCheck(_Check, Request):
-    type: Literal["http"]
+    """One HTTP request to every region: the keys of a request plus the check's name, timeout and
+    retries."""
+
+    type: Literal["http"] = Field(description="http: one request")
 
 
 class WorkflowStep(Request):
     """A workflow request; `capture` maps a variable name to a JSON path in the response."""
 
-    name: str
-    capture: dict[str, str] = Field(default_factory=dict)
+    name: str = Field(description="the step's name, unique within the workflow (steps and cleanup)")
+    capture: dict[str, str] = Field(
+        default_factory=dict,
+        description="variable name → JSON path in the response (e.g. `$.id`); later steps use the "
+        "value as ${name}",
+    )
 
 
 class WorkflowCheck(_Check):
@@ -138,9 +212,18 @@ class WorkflowCheck(_Check):
     that failed before creating anything does not try to delete it.
     """
 
-    type: Literal["workflow"]
-    steps: list[WorkflowStep] = Field(min_length=1)
-    cleanup: list[WorkflowStep] = Field(default_factory=list)
+    type: Literal["workflow"] = Field(
+        description="workflow: requests in order, values captured from one used by the next",
+    )
+    steps: list[WorkflowStep] = Field(
+        min_length=1,
+        description="the requests, in order; the check fails at the first step that fails",
+    )
+    cleanup: list[WorkflowStep] = Field(
+        default_factory=list,
+        description="requests run after the steps whatever happened, each only when every "
+        "${variable} it uses was captured",
+    )
 
     @model_validator(mode="after")
     def _unique_step_names(self) -> WorkflowCheck:
@@ -158,12 +241,24 @@ class BrowserCheck(_Check):
     relative to the config file.
     """
 
-    type: Literal["browser"]
-    path: str = "/"
-    wait_for_selector: str | None = None
-    wait_for_text: str | None = None
-    script: Path | None = None
-    navigation_timeout: Seconds = 15.0
+    type: Literal["browser"] = Field(
+        description="browser: a page in headless Chromium (Playwright)",
+    )
+    path: str = Field("/", description="the page loaded, relative to the region's base_url")
+    wait_for_selector: str | None = Field(
+        None,
+        description="a CSS selector that must appear on the page; null: not waited for",
+    )
+    wait_for_text: str | None = Field(
+        None,
+        description="text that must appear on the page; null: not waited for",
+    )
+    script: Path | None = Field(
+        None,
+        description="a Playwright script run instead: a Python file (relative to the config file) "
+        "defining `async def run(page, context)`",
+    )
+    navigation_timeout: Seconds = Field(15.0, description="seconds the page's navigation may take")
 
 
 Check = Annotated[HttpCheck | WorkflowCheck | BrowserCheck, Field(discriminator="type")]

@@ -77,13 +77,39 @@ class Region(_Model):
 class Backend(_Model):
     """How to reach one observability backend."""
 
-    url: AnyHttpUrl
-    timeout: Duration = 5.0
-    tenant: str | None = None
-    bearer_token_env: str | None = None
-    username: str | None = None
-    password_env: str | None = None
-    verify_tls: bool = True
+    url: AnyHttpUrl = Field(
+        description="the backend's base URL; a local-stack backend (prometheus, alertmanager, "
+        "pushgateway, capture, rum_ingest) not configured is 127.0.0.1 at its "
+        "stack.ports port; $SIGNALCHECK_<NAME>_URL overrides it",
+    )
+    timeout: Duration = Field(
+        5.0,
+        description="seconds one request may take; every client retries 429 and 5xx answers with "
+        "backoff (honouring Retry-After) until the expectation's budget runs out",
+    )
+    tenant: str | None = Field(
+        None,
+        description="the tenant sent as X-Scope-OrgID (multi-tenant Loki, Tempo, Mimir, Cortex); "
+        "null: no such header",
+    )
+    bearer_token_env: str | None = Field(
+        None,
+        description="the environment variable holding a bearer token for the Authorization header; "
+        "null: no token",
+    )
+    username: str | None = Field(
+        None,
+        description="basic-auth user name, with the password from password_env; null: no "
+        "basic auth",
+    )
+    password_env: str | None = Field(
+        None,
+        description="the environment variable holding the basic-auth password of username",
+    )
+    verify_tls: bool = Field(
+        True,
+        description="verify the backend's TLS certificate; false accepts any (e.g. self-signed)",
+    )
 
     @property
     def base_url(self) -> str:
@@ -95,7 +121,13 @@ class CaptureBackend(Backend):
     (the default) the pipeline's own, a name those a shadow pipeline (`signalcheck mutate`)
     posted to `/alertmanager/webhook/{source}`."""
 
-    source: str = Field("", pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    source: str = Field(
+        "",
+        pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+        description='whose Alertmanager notifications are read: "" (the default) the '
+        "pipeline's own; a name, those a shadow pipeline of `signalcheck mutate` posted to "
+        "/alertmanager/webhook/{source}",
+    )
 
 
 class TempoBackend(Backend):
@@ -119,22 +151,63 @@ class JaegerBackend(Backend):
 
 
 class Backends(_Model):
-    prometheus: Backend | None = None
-    alertmanager: Backend | None = None
-    pushgateway: Backend | None = None
-    capture: CaptureBackend | None = None
-    rum_ingest: Backend | None = None
-    loki: Backend | None = None
-    tempo: TempoBackend | None = None
-    jaeger: JaegerBackend | None = None
+    """The observability backends signalcheck reads and writes. Those the local stack runs
+    (prometheus, alertmanager, pushgateway, capture, rum_ingest) default to it, on 127.0.0.1
+    at their `stack.ports` port; loki, tempo and jaeger are used only when configured."""
+
+    prometheus: Backend | None = Field(
+        None,
+        description="Prometheus (or a Prometheus-compatible API): series, alerts and scrape "
+        "targets the expectations judge; default: the local stack's",
+    )
+    alertmanager: Backend | None = Field(
+        None,
+        description="the Alertmanager the alerts go through; default: the local stack's",
+    )
+    pushgateway: Backend | None = Field(
+        None,
+        description="where probes push their results; default: the local stack's",
+    )
+    capture: CaptureBackend | None = Field(
+        None,
+        description="the capture receiver: OTLP traces and logs, and the Alertmanager webhook "
+        "notifications; default: the local stack's",
+    )
+    rum_ingest: Backend | None = Field(
+        None,
+        description="the RUM ingest that browser sessions and load's RUM users post to; default: "
+        "the local stack's",
+    )
+    loki: Backend | None = Field(
+        None,
+        description="Grafana Loki, read by log expectations (first choice when set); default: none",
+    )
+    tempo: TempoBackend | None = Field(
+        None,
+        description="Grafana Tempo, read by trace expectations (first choice when set); default: "
+        "none",
+    )
+    jaeger: JaegerBackend | None = Field(
+        None,
+        description="Jaeger query, read by trace expectations (when set and tempo is not); "
+        "default: none",
+    )
 
 
 class StackPorts(_Model):
-    prometheus: int = Field(19090, ge=1, le=65535)
-    alertmanager: int = Field(19093, ge=1, le=65535)
-    pushgateway: int = Field(19091, ge=1, le=65535)
-    capture: int = Field(14318, ge=1, le=65535)
-    rum_ingest: int = Field(14319, ge=1, le=65535)
+    """The local stack's ports on 127.0.0.1; the demo regions listen on the ports of their
+    `regions.<name>.base_url`."""
+
+    prometheus: int = Field(19090, ge=1, le=65535, description="port of the local Prometheus")
+    alertmanager: int = Field(19093, ge=1, le=65535, description="port of the local Alertmanager")
+    pushgateway: int = Field(19091, ge=1, le=65535, description="port of the local Pushgateway")
+    capture: int = Field(
+        14318,
+        ge=1,
+        le=65535,
+        description="port of the capture receiver (OTLP/HTTP and Alertmanager webhooks)",
+    )
+    rum_ingest: int = Field(14319, ge=1, le=65535, description="port of the RUM ingest")
 
 
 class Scrape(_Model):
@@ -177,30 +250,64 @@ class PortRange(_Model):
 class Stack(_Model):
     """The local stack: real backends on loopback, around the demo regions or your service."""
 
-    data_dir: Path = Path(".signalcheck/stack")
-    ports: StackPorts = StackPorts()
+    data_dir: Path = Field(
+        Path(".signalcheck/stack"),
+        description="where the local stack keeps its state: data, rendered configs, logs (relative "
+        "to the config file)",
+    )
+    ports: StackPorts = Field(
+        StackPorts(),
+        description="the local stack's fixed ports on 127.0.0.1",
+    )
     port_range: PortRange | None = Field(
         None,
         description="where free ports are picked (e.g. {first: 20000, last: 20999}); default: "
         "10000 up to the kernel's ephemeral range",
     )
-    scrape: Scrape = Scrape()
-    scrape_interval: Duration = 1.0
-    evaluation_interval: Duration = 1.0
-    group_wait: Duration = 1.0
-    group_interval: Duration = 2.0
-    repeat_interval: Duration = 5.0
-    """Re-notify a still-firing alert this often: an alert inhibition fails to mute shows."""
-    ready_timeout: Duration = 30.0
+    scrape: Scrape = Field(
+        Scrape(),
+        description="how the local Prometheus scrapes the regions' service",
+    )
+    scrape_interval: Duration = Field(
+        1.0,
+        description="seconds between two scrapes of the local Prometheus",
+    )
+    evaluation_interval: Duration = Field(
+        1.0,
+        description="seconds between two rule evaluations of the local Prometheus",
+    )
+    group_wait: Duration = Field(
+        1.0,
+        description="seconds the local Alertmanager waits before it first notifies a new alert "
+        "group",
+    )
+    group_interval: Duration = Field(
+        2.0,
+        description="seconds the local Alertmanager waits before it notifies changes to an alert "
+        "group",
+    )
+    repeat_interval: Duration = Field(
+        5.0,
+        description="seconds after which the local Alertmanager re-notifies a still-firing "
+        "alert (Compose keeps 4h): an alert that inhibition fails to mute keeps reaching its "
+        "receiver, so a leak shows within a game day",
+    )
+    ready_timeout: Duration = Field(
+        30.0,
+        description="seconds each process of the local stack (and of mutate's shadow "
+        "pipelines) may take to answer as ready",
+    )
     rule_files: list[Path] | None = Field(
         None,
         description="Prometheus rule files (paths or globs, relative to the config file) the "
-        "stack loads and `signalcheck mutate` mutates instead of the shipped ones",
+        "stack loads and `signalcheck mutate` mutates instead of the shipped ones; each must "
+        "match a file with a `groups` list, file names distinct",
     )
     alertmanager_config: Path | None = Field(
         None,
         description="an Alertmanager config (relative to the config file) the stack renders "
-        "and `signalcheck mutate` mutates instead of the shipped one",
+        "(short timings, webhooks to the capture receiver) and `signalcheck mutate` mutates "
+        "instead of the shipped one",
     )
 
     @field_validator("rule_files")
@@ -272,15 +379,42 @@ class Traffic(_Model):
 
 
 class Config(_Model):
-    regions: dict[str, Region]
-    backends: Backends = Backends()
-    stack: Stack = Stack()
-    allowlist: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
-    runs_dir: Path = Path("runs")
-    checks: Annotated[list[Check], AfterValidator(unique_check_names)] = Field(default_factory=list)
-    expectations: Expectations = Expectations()
-    load: LoadSettings = LoadSettings()
-    traffic: Traffic = Traffic()
+    """The whole file: the regions under test, how to reach the backends, the local stack, the
+    synthetic checks, the expectations, load profiles and background traffic."""
+
+    regions: dict[str, Region] = Field(
+        description="the regions of the service under test, by name (the value of their `region` "
+        "label); at least one, each base_url's host in the allowlist",
+    )
+    backends: Backends = Field(
+        Backends(),
+        description="how to reach the observability backends; default: the local stack's",
+    )
+    stack: Stack = Field(Stack(), description="the local stack `signalcheck up` runs")
+    allowlist: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="hosts that probes, load, background traffic and chaos may send requests to "
+        "(default: loopback only)",
+    )
+    runs_dir: Path = Field(
+        Path("runs"),
+        description="where each run's ledger and reports go (relative to the config file)",
+    )
+    checks: Annotated[list[Check], AfterValidator(unique_check_names)] = Field(
+        default_factory=list,
+        description="synthetic checks (http, workflow, browser; names unique) the probes "
+        "run against every region; see probes/README.md",
+    )
+    expectations: Expectations = Field(
+        Expectations(),
+        description="what must arrive after an exercise, by kind (`pytest validation/` "
+        "judges them)",
+    )
+    load: LoadSettings = Field(
+        LoadSettings(),
+        description="load profiles and load users' credentials (`signalcheck load`)",
+    )
+    traffic: Traffic = Field(Traffic(), description="background traffic while faults are in force")
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("regions")

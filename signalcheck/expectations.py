@@ -22,11 +22,17 @@ LogBackend = Literal["capture", "loki"]
 class _Named(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Name
+    name: Name = Field(
+        description="unique among the expectations of its kind: its test id in `pytest "
+        "validation/` (letters, digits, _, . and -)",
+    )
 
 
 class _Expectation(_Named):
-    budget: Seconds = 30.0
+    budget: Seconds = Field(
+        30.0,
+        description="seconds the evidence may take to appear before the expectation fails",
+    )
 
 
 class _Conditional(_Expectation):
@@ -50,25 +56,54 @@ class MetricExpectation(_Expectation):
     `load_requests`, the requests the load entries sent.
     """
 
-    query: str
-    every_region: bool = False
-    region_label: str = "region"
-    labels: list[str] = Field(default_factory=list)
-    min: float | None = None
-    max: float | None = None
-    increase_equals: Literal["probes", "load_requests"] | None = None
+    query: str = Field(description="a PromQL selector (or query) that must return series")
+    every_region: bool = Field(
+        False,
+        description="every configured region has a series (label region_label)",
+    )
+    region_label: str = Field("region", description="the label naming a series' region")
+    labels: list[str] = Field(default_factory=list, description="labels every series must carry")
+    min: float | None = Field(
+        None,
+        description="every value is at least this; null: no lower bound",
+    )
+    max: float | None = Field(None, description="every value is at most this; null: no upper bound")
+    increase_equals: Literal["probes", "load_requests"] | None = Field(
+        None,
+        description="the counter's increase per region over the ledger's window equals the "
+        "ledger's count: probes, the successful probe runs (of check); load_requests, "
+        "the requests the load entries sent; null: not compared",
+    )
     check: str | None = Field(None, description="count only probe entries of this check")
-    tolerance: float = Field(0.0, ge=0)
+    tolerance: float = Field(
+        0.0,
+        ge=0,
+        description="how far the increase may be from the ledger's count (an absolute number)",
+    )
 
 
 class TraceExpectation(_Expectation):
     """Every trace the ledger's probes started exists, complete, in the trace backend."""
 
-    services: list[str] = Field(min_length=1)
-    operations: list[str] = Field(default_factory=list)
-    cross_boundary: bool = True
+    services: list[str] = Field(
+        min_length=1,
+        description="service names (service.name) each trace must have spans of",
+    )
+    operations: list[str] = Field(
+        default_factory=list,
+        description="span names each trace must contain",
+    )
+    cross_boundary: bool = Field(
+        True,
+        description="a span of an expected service continues a caller's context (its parent is "
+        "another service's span, or the probe's traceparent)",
+    )
     check: str | None = Field(None, description="only the probes of this check")
-    backend: TraceBackend | None = None
+    backend: TraceBackend | None = Field(
+        None,
+        description="where the traces are read; default: tempo if configured, else jaeger if "
+        "configured, else capture",
+    )
     region_attribute: str | None = Field(
         "cloud.region", description="resource attribute every span must carry = probe's region"
     )
@@ -81,14 +116,24 @@ class LogExpectation(_Expectation):
     """`carry_trace_ids`: records carrying each probe's trace id exist, each with `fields`.
     `no_errors`: no record at `min_severity` or above outside the ledger's fault windows."""
 
-    evidence: Literal["carry_trace_ids", "no_errors"]
-    fields: list[str] = Field(default_factory=list)
-    check: str | None = None
+    evidence: Literal["carry_trace_ids", "no_errors"] = Field(
+        description="carry_trace_ids: records carrying each probe's trace id exist, with fields; "
+        "no_errors: no record at min_severity or above outside the ledger's fault "
+        "windows",
+    )
+    fields: list[str] = Field(
+        default_factory=list,
+        description="fields (attributes) every record found must carry",
+    )
+    check: str | None = Field(None, description="only the probes of this check")
     min_severity: int = Field(17, ge=1, le=24, description="OTel severity number; 17 = ERROR")
     logql: str | None = Field(
         None, description="Loki only: LogQL with {trace_id} where the trace id goes"
     )
-    backend: LogBackend | None = None
+    backend: LogBackend | None = Field(
+        None,
+        description="where the records are read; default: loki if configured, else capture",
+    )
     settle: Seconds = Field(1.0, description="export delay to wait out after the window")
     region_attribute: str | None = Field(
         "cloud.region",
@@ -112,18 +157,30 @@ class AlertExpectation(_Conditional):
     receiver (no firing nor resolved notification) from the inhibitor's first notification
     until it stops, though it reached `receiver` (any receiver without one) before."""
 
-    alert: str
-    fault: str
-    labels: dict[str, str] = Field(default_factory=dict)
-    receiver: str | None = None
+    alert: str = Field(description="the alert name (alertname) the fault must set off")
+    fault: str = Field(
+        description="the ledger's fault action that must set the alert off (e.g. kill_region)",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="labels and values the firing alert must carry",
+    )
+    receiver: str | None = Field(
+        None,
+        description="the Alertmanager receiver the alert must reach; null: any receiver",
+    )
     resolve_budget: Seconds | None = Field(
         120.0,
         description="seconds after the restore for the alert to stop firing; null: its "
         "resolution is not judged (an alert whose window is meant to outlast the fault, e.g. "
         "a slow burn-rate alert), though the fault must still have been restored",
     )
-    suppressed_by: str | None = None
-    region_label: str = "region"
+    suppressed_by: str | None = Field(
+        None,
+        description="an inhibiting alert the fault sets off instead, which must fire, notify and "
+        "stop while `alert` reaches no receiver; null: no inhibition",
+    )
+    region_label: str = Field("region", description="the alert's label naming the region")
     needs_probes: bool = Field(
         False,
         description="the alert reads the probes' own results (a synthetic-check alert): only "
@@ -157,10 +214,16 @@ class ProbeResultsExpectation(_Expectation):
     `last_run_metric` its end time, so the series judged are this run's, not a stale push."""
 
     check: str | None = Field(None, description="only the probes of this check")
-    success_metric: str = "synthetic_check_success"
-    last_run_metric: str = "synthetic_check_last_run_timestamp_seconds"
-    check_label: str = "check"
-    region_label: str = "region"
+    success_metric: str = Field(
+        "synthetic_check_success",
+        description="the gauge a probe sets to 1 when its run passed, else 0",
+    )
+    last_run_metric: str = Field(
+        "synthetic_check_last_run_timestamp_seconds",
+        description="the gauge holding the end time of a probe's latest run (Unix seconds)",
+    )
+    check_label: str = Field("check", description="the label naming the check")
+    region_label: str = Field("region", description="the label naming the region")
 
 
 Instrumentation = Literal[
@@ -181,7 +244,9 @@ REQUEST_COUNTERS: dict[str, RequestCounter] = {
     # signalcheck's demo service
     "demo": RequestCounter('http_requests_total{job="demo"}', "route", "status"),
     # OpenTelemetry HTTP semantic conventions (stable, `http.server.request.duration`), as
-    # Prometheus names them (its OTLP receiver, the OTel Collector or the Prometheus exporter)
+    # Prometheus names them (its OTLP receiver, the OTel Collector or the Prometheus exporter).
+    # OTel Python's instrumentations emit it only with OTEL_SEMCONV_STABILITY_OPT_IN=http (or
+    # http/dup); by default they emit the old `http.server.duration` (ms), without http.route
     "otel": RequestCounter(
         "http_server_request_duration_seconds_count", "http_route", "http_response_status_code"
     ),
@@ -220,10 +285,16 @@ class LoadExpectation(_Conditional):
         "makes the class; default: the preset's",
     )
     uncounted_routes: list[str] = Field(
-        default_factory=lambda: ["/health", "/health/ready", "/metrics"]
+        default_factory=lambda: ["/health", "/health/ready", "/metrics"],
+        description="routes the service's counter does not count, left out of the comparison",
     )
-    tolerance: float = Field(0.0, ge=0)
-    region_label: str = "region"
+    tolerance: float = Field(
+        0.0,
+        ge=0,
+        description="the share by which a route's and status class's increase may differ from the "
+        "load's answered requests (0.01: 1%)",
+    )
+    region_label: str = Field("region", description="the counter's label naming the region")
     settle: Seconds = Field(2.0, description="seconds after the run for the last scrape")
 
     @model_validator(mode="after")
@@ -244,7 +315,9 @@ class RumExpectation(_Expectation):
 
     check: str | None = Field(None, description="only the browser probes of this check")
     events: list[str] = Field(
-        default_factory=lambda: ["page_load", "web_vital", "api_call"], min_length=1
+        default_factory=lambda: ["page_load", "web_vital", "api_call"],
+        min_length=1,
+        description="the event kinds each session must have",
     )
     vitals: list[Literal["LCP", "INP", "CLS", "FCP", "TTFB"]] = Field(
         default_factory=lambda: ["TTFB", "FCP"],
@@ -253,23 +326,36 @@ class RumExpectation(_Expectation):
     metrics: list[str] = Field(
         default_factory=lambda: ["rum_events_total"], description="PromQL selectors"
     )
-    trace_backend: TraceBackend | None = None
+    trace_backend: TraceBackend | None = Field(
+        None,
+        description="where api_calls' traces are read; default: tempo if configured, else jaeger "
+        "if configured, else capture",
+    )
 
 
 class TargetsExpectation(_Expectation):
     """Every scrape target of `job` is up (one per configured region with `every_region`),
     and every series of the job carries the `identity_labels` the rules group by."""
 
-    job: str
-    every_region: bool = True
-    identity_labels: list[str] = Field(default_factory=lambda: ["region"])
-    region_label: str = "region"
+    job: str = Field(description="the scrape job whose targets must be up")
+    every_region: bool = Field(True, description="one up target per configured region")
+    identity_labels: list[str] = Field(
+        default_factory=lambda: ["region"],
+        description="labels every series of the job must carry (those the rules group by)",
+    )
+    region_label: str = Field("region", description="the target label naming the region")
 
 
 class LabelLimit(BaseModel):
+    """The values one label may take."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_values: int | None = Field(None, ge=1)
+    max_values: int | None = Field(
+        None,
+        ge=1,
+        description="the most distinct values allowed; null: no limit",
+    )
     pattern: str | None = Field(None, description="a regex every value must match in full")
 
 
@@ -277,17 +363,27 @@ class CardinalityExpectation(_Expectation):
     """`selector` returns at most `max_series` series, and each label in `labels` has at most
     `max_values` values, every one matching its `pattern` (route templates, not raw paths)."""
 
-    selector: str
-    max_series: int | None = Field(None, ge=1)
-    labels: dict[str, LabelLimit] = Field(default_factory=dict)
+    selector: str = Field(description="the PromQL selector whose series are counted")
+    max_series: int | None = Field(
+        None,
+        ge=1,
+        description="the most series allowed; null: no limit",
+    )
+    labels: dict[str, LabelLimit] = Field(
+        default_factory=dict,
+        description="label name → the limit on its values",
+    )
 
 
 class QuietExpectation(_Expectation):
     """No alert fires during the ledger's window except in the regions the ledger faulted
     (and the alert names matching an `allow` glob, and the `heartbeats` expectations' alerts)."""
 
-    allow: list[str] = Field(default_factory=list)
-    region_label: str = "region"
+    allow: list[str] = Field(
+        default_factory=list,
+        description="globs of alert names that may fire anywhere",
+    )
+    region_label: str = Field("region", description="the alerts' label naming the region")
 
 
 class HeartbeatExpectation(_Named):
@@ -295,8 +391,8 @@ class HeartbeatExpectation(_Named):
     no stretch of it longer than `budget` without a firing notification. It proves the
     alerting pipeline works on every run, with or without a fault."""
 
-    alert: str
-    receiver: str
+    alert: str = Field(description="the always-firing alert (e.g. the shipped Watchdog)")
+    receiver: str = Field(description="the Alertmanager receiver it must keep reaching")
     budget: Seconds | None = Field(
         None,
         description="the longest silence allowed between two notifications; default: the "
@@ -317,20 +413,58 @@ class RulesExpectation(_Expectation):
 
 
 class Expectations(BaseModel):
+    """The `expectations:` section: a list per kind; names are unique within a kind."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    metrics: list[MetricExpectation] = Field(default_factory=list)
-    probes: list[ProbeResultsExpectation] = Field(default_factory=list)
-    targets: list[TargetsExpectation] = Field(default_factory=list)
-    cardinality: list[CardinalityExpectation] = Field(default_factory=list)
-    load: list[LoadExpectation] = Field(default_factory=list)
-    rum: list[RumExpectation] = Field(default_factory=list)
-    traces: list[TraceExpectation] = Field(default_factory=list)
-    logs: list[LogExpectation] = Field(default_factory=list)
-    alerts: list[AlertExpectation] = Field(default_factory=list)
-    quiet: list[QuietExpectation] = Field(default_factory=list)
-    heartbeats: list[HeartbeatExpectation] = Field(default_factory=list)
-    rules: list[RulesExpectation] = Field(default_factory=list)
+    metrics: list[MetricExpectation] = Field(
+        default_factory=list,
+        description="PromQL selectors that must return series",
+    )
+    probes: list[ProbeResultsExpectation] = Field(
+        default_factory=list,
+        description="the probes' results reached Prometheus",
+    )
+    targets: list[TargetsExpectation] = Field(
+        default_factory=list,
+        description="scrape targets up, series with identity labels",
+    )
+    cardinality: list[CardinalityExpectation] = Field(
+        default_factory=list,
+        description="limits on series and label values",
+    )
+    load: list[LoadExpectation] = Field(
+        default_factory=list,
+        description="the service counted exactly the load's requests",
+    )
+    rum: list[RumExpectation] = Field(
+        default_factory=list,
+        description="browser probes' RUM sessions arrived",
+    )
+    traces: list[TraceExpectation] = Field(
+        default_factory=list,
+        description="the probes' traces arrived complete",
+    )
+    logs: list[LogExpectation] = Field(
+        default_factory=list,
+        description="log records carry the probes' trace ids; no errors",
+    )
+    alerts: list[AlertExpectation] = Field(
+        default_factory=list,
+        description="each fault sets off its alert, which resolves",
+    )
+    quiet: list[QuietExpectation] = Field(
+        default_factory=list,
+        description="no alert fires outside the faulted regions",
+    )
+    heartbeats: list[HeartbeatExpectation] = Field(
+        default_factory=list,
+        description="an always-firing alert kept notifying",
+    )
+    rules: list[RulesExpectation] = Field(
+        default_factory=list,
+        description="every metric the rules and dashboards use exists",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Expectations:

@@ -36,8 +36,14 @@ class _Model(BaseModel):
 class Thresholds(_Model):
     """Pass conditions of a run: it fails when any declared one is broken."""
 
-    error_rate: Annotated[float, Field(ge=0, le=1)] | None = None
-    p95_ms: Annotated[float, Field(gt=0)] | None = None
+    error_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None,
+        description="the largest share of failed requests (0.01: 1%); null: not judged",
+    )
+    p95_ms: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description="the largest 95th-percentile response time, in milliseconds; null: not judged",
+    )
 
     def evaluate(self, error_rate: float, p95_ms: float | None) -> list[ThresholdResult]:
         """One result per declared threshold, in declaration order."""
@@ -73,18 +79,30 @@ class ThresholdResult(_Model):
 class LoadProfile(_Model):
     """One named load profile: a shape, its parameters and its pass conditions."""
 
-    shape: ShapeName
+    shape: ShapeName = Field(
+        description="how users start and stop: smoke (a few users, briefly), ramp (up to users, "
+        "hold, down), spike (a sudden surge), soak (steady for long)",
+    )
     users: int = Field(10, ge=1, le=10_000, description="peak concurrent users")
     spawn_rate: float = Field(5.0, gt=0, description="users started (or stopped) per second")
     pace: float | None = Field(
         1.0, gt=0, description="tasks per second per user; null: 1-3 s think time"
     )
-    duration: Seconds = 60.0
-    region: str | None = None
-    user_mix: dict[UserKind, Annotated[int, Field(ge=0)]] = Field(
-        default_factory=lambda: {"workflow": 3, "browse": 6, "health": 1}
+    duration: Seconds = Field(60.0, description="seconds the run lasts (--duration overrides)")
+    region: str | None = Field(
+        None,
+        description="the region loaded (--region overrides); default: the first configured region",
     )
-    thresholds: Thresholds = Thresholds(error_rate=0.01, p95_ms=500)
+    user_mix: dict[UserKind, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"workflow": 3, "browse": 6, "health": 1},
+        description="user kind → weight, at least one above 0: workflow (the demo's token, "
+        "create, read, delete), browse (read-heavy), health (/health and /health/ready, as a load "
+        "balancer), rum (RUM event batches to backends.rum_ingest)",
+    )
+    thresholds: Thresholds = Field(
+        Thresholds(error_rate=0.01, p95_ms=500),
+        description="pass conditions: the run fails when one is broken",
+    )
     locustfile: Path | None = Field(
         None,
         description="your own locustfile (relative to the config file): its User classes run "
@@ -115,13 +133,28 @@ class LoadSettings(_Model):
     RUM users post to `backends.rum_ingest` with the API key in `$<rum_api_key_env>`.
     """
 
-    profiles: dict[str, LoadProfile] = Field(default_factory=_default_profiles)
+    profiles: dict[str, LoadProfile] = Field(
+        default_factory=_default_profiles,
+        description="named profiles, added to (or replacing) the default smoke, ramp, spike and "
+        "soak",
+    )
     stop_timeout: Seconds = Field(
         10.0, description="seconds a stopping user may finish its task, so no request is cut"
     )
-    client_id: str = "signalcheck-load"
-    client_secret_env: str = "DEMO_CLIENT_SECRET"
-    rum_api_key_env: str = "SIGNALCHECK_RUM_API_KEY"
+    client_id: str = Field(
+        "signalcheck-load",
+        description="the client id the shipped workflow users get the demo's tokens (/auth/token) "
+        "with",
+    )
+    client_secret_env: str = Field(
+        "DEMO_CLIENT_SECRET",
+        description="the environment variable holding that client's secret",
+    )
+    rum_api_key_env: str = Field(
+        "SIGNALCHECK_RUM_API_KEY",
+        description="the environment variable holding the API key rum users post to "
+        "backends.rum_ingest with",
+    )
 
     @field_validator("profiles")
     @classmethod
@@ -148,6 +181,12 @@ class LoadPlan(_Model):
     client_secret_env: str
     rum_url: str | None
     rum_api_key_env: str
+    locustfile: Path | None = None
+    """The user's own locustfile, run instead of the shipped users (user_mix not used)."""
+    user_classes: tuple[str, ...] = ()
+    """The User classes Locust finds in `locustfile` (read before the run)."""
+    own_shape: str | None = None
+    """The locustfile's LoadTestShape class, which then runs instead of `shape`."""
     ledger: Path | None = None
     result: Path | None = None
 
@@ -163,10 +202,12 @@ def plan_for(
     users: int | None = None,
     spawn_rate: float | None = None,
     duration: float | None = None,
+    locustfile: Path | None = None,
 ) -> LoadPlan:
     """The plan of profile `profile_name` with the given overrides; LoadError when unusable.
 
-    Refuses any target (region base URL, RUM ingest) whose host is not in the allowlist.
+    Refuses any target (region base URL, RUM ingest) whose host is not in the allowlist, and
+    a locustfile (`locustfile`, else the profile's) that is not a file.
     """
     settings: LoadSettings = config.load
     profile = settings.profiles.get(profile_name)
@@ -181,7 +222,12 @@ def plan_for(
         )
     host = str(config.regions[region].base_url).rstrip("/")
     rum_ingest = config.backends.rum_ingest  # the local stack's unless configured
-    rum_url = rum_ingest.base_url if rum_ingest and profile.user_mix.get("rum") else None
+    own = locustfile or profile.locustfile
+    if own is not None and not own.is_file():
+        which = "--locustfile" if locustfile else f"load.profiles.{profile_name}.locustfile"
+        raise LoadError(f"{which}: {own} is not a file")
+    shipped_rum = own is None and profile.user_mix.get("rum")
+    rum_url = rum_ingest.base_url if rum_ingest and shipped_rum else None
     for url in (host, rum_url):
         check_allowlisted(url, config.allowlist)
     if users is not None and users < 1:
@@ -204,6 +250,7 @@ def plan_for(
         client_secret_env=settings.client_secret_env,
         rum_url=rum_url,
         rum_api_key_env=settings.rum_api_key_env,
+        locustfile=own.resolve() if own is not None else None,
     )
 
 

@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m signalcheck.capture",
         description="Capture receiver: OTLP/HTTP traces and logs and Alertmanager "
-        "notifications, kept in SQLite.",
+        "notifications, kept in SQLite; OTLP/HTTP metrics counted.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"bind address ({DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")

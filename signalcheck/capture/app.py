@@ -1,5 +1,6 @@
-"""FastAPI app of the capture receiver: OTLP/HTTP traces and logs, Alertmanager webhook,
-and the read API the validators use.
+"""FastAPI app of the capture receiver: OTLP/HTTP traces and logs (stored) and metrics
+(counted: data points per service and metric name), Alertmanager webhook, and the read API the
+validators use.
 
 Write endpoints decode the whole body before storing anything and store it in one
 transaction: a malformed body answers 400 with a reason and changes nothing. An unsupported
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +29,7 @@ from signalcheck.capture.otlp import (
     PayloadTooLarge,
     UnsupportedMediaType,
     decode_logs,
+    decode_metrics,
     decode_traces,
     decompress,
     media_format,
@@ -74,7 +77,8 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     """The capture receiver's app, reading and writing ``store``."""
     app = FastAPI(
         title="signalcheck capture receiver",
-        description="OTLP/HTTP traces and logs and Alertmanager notifications, kept in SQLite.",
+        description="OTLP/HTTP traces and logs and Alertmanager notifications, kept in SQLite; "
+        "OTLP/HTTP metrics counted (data points per service and metric).",
     )
     app.state.store = store
     app.state.max_body_bytes = max_body_bytes
@@ -116,6 +120,16 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     async def otlp_logs(request: Request) -> Response:
         return await _otlp_export(
             request, decode_logs, store.insert_logs, logs_service_pb2.ExportLogsServiceResponse()
+        )
+
+    @app.post("/v1/metrics")
+    async def otlp_metrics(request: Request) -> Response:
+        """Counted, not stored as series: Prometheus is the metrics backend."""
+        return await _otlp_export(
+            request,
+            decode_metrics,
+            store.insert_metric_points,
+            metrics_service_pb2.ExportMetricsServiceResponse(),
         )
 
     async def _webhook(request: Request, source: str) -> dict[str, Any]:
@@ -208,6 +222,11 @@ def create_app(store: CaptureStore, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
             limit=limit,
         )
         return {"logs": [rec.model_dump() for rec in logs]}
+
+    @app.get("/api/metrics")
+    def find_metrics(service: str | None = None, name: str | None = None) -> dict[str, Any]:
+        """The data points received per service and metric name."""
+        return {"metrics": [m.model_dump() for m in store.find_metrics(service=service, name=name)]}
 
     @app.get("/api/notifications")
     def find_notifications(

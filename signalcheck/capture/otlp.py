@@ -1,10 +1,12 @@
-"""Decode OTLP/HTTP export requests (traces and logs) into flat, typed records.
+"""Decode OTLP/HTTP export requests (traces and logs into flat, typed records; metrics into
+counts of data points per service and metric name).
 
 Both encodings of OTLP/HTTP are accepted:
 
 * binary protobuf (``application/x-protobuf``), parsed with ``opentelemetry-proto``;
 * OTLP JSON (``application/json``): the proto3 JSON mapping with the OTLP deviations —
-  ``traceId`` / ``spanId`` / ``parentSpanId`` are hex strings (not base64), enum fields are
+  ``traceId`` / ``spanId`` / ``parentSpanId`` (and an exemplar's ids) are hex strings (not
+  base64), enum fields are
   integers, unknown fields are ignored. The JSON is parsed into the same protobuf messages
   (ids converted from hex first), so both encodings share one flattening path.
 
@@ -25,6 +27,7 @@ from typing import Any, Literal
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from pydantic import BaseModel, Field
@@ -35,11 +38,13 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "CaptureInputError",
     "LogRecord",
+    "MetricPoints",
     "OTLPDecodeError",
     "PayloadTooLarge",
     "SpanRecord",
     "UnsupportedMediaType",
     "decode_logs",
+    "decode_metrics",
     "decode_traces",
     "decompress",
     "flatten_any_value",
@@ -132,6 +137,14 @@ class LogRecord(BaseModel):
     resource: dict[str, Any] = Field(default_factory=dict)
     received_at: float | None = None
     """Unix seconds when the receiver stored the record; None until stored."""
+
+
+class MetricPoints(BaseModel):
+    """The data points one export request carried for one metric of one service."""
+
+    service: str
+    name: str
+    points: int
 
 
 # --------------------------------------------------------------------------- HTTP helpers
@@ -438,3 +451,60 @@ def decode_logs(body: bytes, fmt: BodyFormat) -> list[LogRecord]:
                     )
                 )
     return logs
+
+
+# --------------------------------------------------------------------------- metrics
+
+_METRIC_DATA = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
+"""The OTLP JSON names of a Metric's `data` kinds (each holds `dataPoints`)."""
+
+
+def parse_metrics_request(
+    body: bytes, fmt: BodyFormat
+) -> metrics_service_pb2.ExportMetricsServiceRequest:
+    """Body -> ExportMetricsServiceRequest (raises OTLPDecodeError)."""
+    request = metrics_service_pb2.ExportMetricsServiceRequest()
+    if fmt == "protobuf":
+        _parse_protobuf_into(body, request)
+        return request
+    doc = _load_json(body)
+    for i, rm in enumerate(_items(doc, "resourceMetrics", "resource_metrics", "request")):
+        rm_where = f"resourceMetrics[{i}]"
+        for j, sm in enumerate(_items(rm, "scopeMetrics", "scope_metrics", rm_where)):
+            sm_where = f"{rm_where}.scopeMetrics[{j}]"
+            for k, metric in enumerate(_items(sm, "metrics", "metrics", sm_where)):
+                _fix_exemplar_ids(metric, f"{sm_where}.metrics[{k}]")
+    _parse_json_into(doc, request)
+    return request
+
+
+def _fix_exemplar_ids(metric: Any, where: str) -> None:
+    """Convert the hex ids of one Metric JSON object's exemplars in place."""
+    if not isinstance(metric, dict):
+        raise OTLPDecodeError(f"{where} must be a JSON object")
+    for kind in _METRIC_DATA:
+        data = metric.get(kind)
+        if data is None:
+            continue
+        for n, point in enumerate(_items(data, "dataPoints", "data_points", f"{where}.{kind}")):
+            point_where = f"{where}.{kind}.dataPoints[{n}]"
+            for e, exemplar in enumerate(_items(point, "exemplars", "exemplars", point_where)):
+                if not isinstance(exemplar, dict):
+                    raise OTLPDecodeError(f"{point_where}.exemplars[{e}] must be a JSON object")
+                _fix_ids(exemplar, f"{point_where}.exemplars[{e}]")
+
+
+def decode_metrics(body: bytes, fmt: BodyFormat) -> list[MetricPoints]:
+    """Decode an OTLP metrics export body (already decompressed) into the number of data
+    points of each metric of each service (a metric without data points counts 0)."""
+    request = parse_metrics_request(body, fmt)
+    counted: dict[tuple[str, str], int] = {}
+    for rm in request.resource_metrics:
+        service = _service_of(flatten_attributes(rm.resource.attributes))
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                kind = metric.WhichOneof("data")
+                points = len(getattr(metric, kind).data_points) if kind else 0
+                key = (service, metric.name)
+                counted[key] = counted.get(key, 0) + points
+    return [MetricPoints(service=s, name=n, points=p) for (s, n), p in counted.items()]

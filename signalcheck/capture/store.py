@@ -1,4 +1,6 @@
-"""SQLite store of the capture receiver: spans, logs and Alertmanager notifications.
+"""SQLite store of the capture receiver: spans, logs and Alertmanager notifications, and the
+number of OTLP metric data points received per service and metric (counted, not kept as
+series: Prometheus is the metrics backend).
 
 One connection (WAL mode) shared by all threads and guarded by a lock; each ``insert_*`` call
 is one transaction, so a request's records are stored all together or not at all.
@@ -19,11 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from signalcheck.capture.alerts import Notification
-from signalcheck.capture.otlp import LogRecord, SpanRecord
+from signalcheck.capture.otlp import LogRecord, MetricPoints, SpanRecord
 from signalcheck.private import private_file
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AttrFilter", "CaptureStore"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AttrFilter", "CaptureStore", "MetricCount"]
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 100_000
@@ -85,6 +89,15 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_received ON notifications (received_at);
 CREATE INDEX IF NOT EXISTS notifications_alertname ON notifications (alertname, received_at);
+
+CREATE TABLE IF NOT EXISTS metric_points (
+    service        TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    points         INTEGER NOT NULL,
+    first_received REAL NOT NULL,
+    last_received  REAL NOT NULL,
+    PRIMARY KEY (service, name)
+);
 """
 
 _SPAN_COLUMNS = (
@@ -103,6 +116,21 @@ _NOTIFICATION_COLUMNS = (
 _ATTR_TEXT = (
     "(CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.value AS TEXT) END)"
 )
+
+
+class MetricCount(BaseModel):
+    """The data points received for one metric of one service, as `/api/metrics` returns it."""
+
+    service: str
+    """The resource's `service.name` (`unknown_service` when it has none)."""
+    name: str
+    """The metric's name."""
+    points: int
+    """Data points received, every export request added up."""
+    first_received: float
+    """Unix seconds of the first export request that carried the metric."""
+    last_received: float
+    """Unix seconds of the latest one."""
 
 
 def _dumps(value: Any) -> str:
@@ -177,18 +205,20 @@ class CaptureStore:
         self.close()
 
     def clear(self) -> None:
-        """Delete every stored span, log and notification."""
+        """Delete every stored span, log and notification, and every metric count."""
         with self._lock, self._conn:
-            self._conn.execute("DELETE FROM spans")
-            self._conn.execute("DELETE FROM logs")
-            self._conn.execute("DELETE FROM notifications")
+            for table in ("spans", "logs", "notifications", "metric_points"):
+                self._conn.execute(f"DELETE FROM {table}")
 
     def counts(self) -> dict[str, int]:
+        """Spans, logs and notifications stored, metric data points received."""
         with self._lock:
-            return {
+            counts = {
                 table: self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in ("spans", "logs", "notifications")
             }
+            points = "SELECT coalesce(sum(points), 0) FROM metric_points"
+            return {**counts, "metric_points": self._conn.execute(points).fetchone()[0]}
 
     # ------------------------------------------------------------------ inserts
 
@@ -253,6 +283,22 @@ class CaptureStore:
                 rows,
             )
         return len(rows)
+
+    def insert_metric_points(self, counted: Sequence[MetricPoints]) -> int:
+        """Add one export request's data points to each metric's count, in one transaction.
+        Returns the number of data points."""
+        now = time.time()
+        rows = [(c.service, c.name, c.points, now, now) for c in counted]
+        if not rows:
+            return 0
+        with self._lock, self._conn:
+            self._conn.executemany(
+                "INSERT INTO metric_points (service, name, points, first_received, "
+                "last_received) VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, name) DO UPDATE "
+                "SET points = points + excluded.points, last_received = excluded.last_received",
+                rows,
+            )
+        return sum(c.points for c in counted)
 
     def insert_notifications(
         self, notifications: Sequence[Notification], *, group_key: str = ""
@@ -425,6 +471,24 @@ class CaptureStore:
             )
             for r in self._select(sql, params)
         ]
+
+    def find_metrics(
+        self, *, service: str | None = None, name: str | None = None
+    ) -> list[MetricCount]:
+        """The data points received per service and metric (exact filters), ordered by
+        service and name."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("service", service), ("name", name)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = (
+            "SELECT service, name, points, first_received, last_received FROM metric_points"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY service, name"
+        )
+        return [MetricCount(**dict(row)) for row in self._select(sql, params)]
 
     def find_notifications(
         self,

@@ -102,7 +102,7 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
     from signalcheck.chaos.actions import restore_run
     from signalcheck.chaos.runner import run_experiment
     from signalcheck.gameday import Actors
-    from signalcheck.load_profiles import plan_for
+    from signalcheck.load_profiles import LoadError, plan_for
     from signalcheck.loadtests.runner import LoadRunError, run_plan
     from signalcheck.probes.once import run_once
 
@@ -119,14 +119,16 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
 
     def load(config: Config, gameday_plan: GamedayPlan, run_dir: Path) -> list[str]:
         run_dir.mkdir(parents=True, exist_ok=True)
-        plan = plan_for(
-            config,
-            gameday_plan.load_profile,
-            region=gameday_plan.load_region,
-            duration=gameday_plan.load_seconds,
-        )
         try:
+            plan = plan_for(
+                config,
+                gameday_plan.load_profile,
+                region=gameday_plan.load_region,
+                duration=gameday_plan.load_seconds,
+            )
             entry = run_plan(plan, run_dir).entry
+        except LoadError as exc:
+            return [f"the load run did not start: {exc}"]
         except LoadRunError as exc:
             return [f"the load run did not finish: {exc}"]
         return [crossed(t) for t in entry["thresholds"] if not t["passed"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,9 +29,21 @@ def load(
     master_bind: Annotated[
         str, typer.Option(help="Address the Locust master listens on for workers.")
     ] = "127.0.0.1",
-    master_port: Annotated[int | None, typer.Option(help="Port of the Locust master.")] = None,
+    master_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the Locust master (default: a free one in stack.port_range)."),
+    ] = None,
+    locustfile: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own locustfile: its User classes (and its LoadTestShape, if any) run "
+            "instead of the profile's shipped users (and shape).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run a load profile headless with Locust against one region.
+    """Run a load profile headless with Locust against one region: the shipped users, or
+    those of your own locustfile (--locustfile, or the profile's `locustfile`).
 
     Reports (CSV, HTML, logs) and the ledger's `load` entry go to a new run directory.
     Exits 0 (thresholds passed), 1 (a threshold broken), 2 (bad input or a target outside
@@ -41,17 +54,25 @@ def load(
     from signalcheck.load_profiles import LoadError, plan_for
     from signalcheck.loadtests.display import print_summary, progress_display
     from signalcheck.loadtests.runner import Distribution, LoadRunError, run_plan
+    from signalcheck.loadtests.userfile import read_locustfile
+    from signalcheck.stack.ports import free_port
 
     loaded = load_config(config)
     try:
         plan = plan_for(
             loaded, profile, region=region, users=users, spawn_rate=rate,
             duration=parse_duration(duration, "--duration") if duration else None,
+            locustfile=locustfile,
         )  # fmt: skip
+        plan = read_locustfile(plan)
     except LoadError as exc:
         raise ConfigError(str(exc)) from exc
+    distributed = workers or remote_workers
     distribution = Distribution(
-        local=workers, remote=remote_workers, bind_host=master_bind, bind_port=master_port
+        local=workers,
+        remote=remote_workers,
+        bind_host=master_bind,
+        bind_port=master_port or (free_port(loaded.stack.port_range) if distributed else None),
     )
     run_dir = new_run_dir(loaded.runs_dir)
     try:

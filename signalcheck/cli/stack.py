@@ -1,4 +1,5 @@
-"""`signalcheck up | status | down | capture`: the local stack and the capture receiver."""
+"""`signalcheck up | status | down | reload | capture`: the local stack and the capture
+receiver."""
 
 from __future__ import annotations
 
@@ -38,17 +39,20 @@ def up(
 ) -> None:
     """Start the local stack on loopback and wait until every part is healthy.
 
-    On a running stack, restart only the components that died. Stored data is kept unless
-    `--fresh`. Then restore any fault a chaos run that died left open.
+    The demo runs only at the regions that say `demo: true`; any other region's service must
+    already answer there. On a running stack, restart only the components that died, then
+    reload the configs as `signalcheck reload` does. Stored data is kept unless `--fresh`.
+    Then restore any fault a chaos run that died left open.
     """
     from signalcheck.cli.chaos import restore_left_open
 
     loaded, stack = _stack(config)
     began = time.monotonic()
     if stack.running() and not fresh:
-        restarted = stack.heal()
+        restarted, reloaded = stack.update()
         if restarted:
             console.print(f"restarted {', '.join(restarted)}; kept the other components")
+        print_reloaded(reloaded)
     else:
         stack.up(fresh=fresh)
         console.print(f"stack healthy in {time.monotonic() - began:.1f}s")
@@ -81,6 +85,19 @@ def down(config: ConfigOption = None) -> None:
 
 @app.command()
 @user_errors
+def reload(config: ConfigOption = None) -> None:
+    """Reload the running stack's rules, routes and scrape targets from the config, in place.
+
+    Renders prometheus.yml, its scrape targets and alertmanager.yml again from the config
+    (rules, routes, regions, stack.scrape) and has the running Prometheus and Alertmanager
+    load them: no restart, no data lost. Exit 2 when no stack runs or a reload did not take.
+    """
+    _, stack = _stack(config)
+    print_reloaded(stack.reload())
+
+
+@app.command()
+@user_errors
 def capture(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 4318,
@@ -92,6 +109,11 @@ def capture(
     from signalcheck.capture.server import serve
 
     serve(host=host, port=port, db_path=db)
+
+
+def print_reloaded(reloaded: list[str]) -> None:
+    for line in reloaded:
+        console.print(f"reloaded {line}", highlight=False, soft_wrap=True)
 
 
 def print_status(stack: LocalStack) -> bool:
@@ -107,5 +129,10 @@ def print_status(stack: LocalStack) -> bool:
         )
         table.add_row(row.name, row.url, str(row.pid or "-"), health)
     console.print(table)
+    yours = [name for name, region in stack.config.regions.items() if not region.demo]
+    if yours:
+        console.print(
+            f"your service (not started here): {', '.join(yours)}", highlight=False, soft_wrap=True
+        )
     console.print(f"logs: {stack.logs_dir}", highlight=False)
     return all(row.healthy for row in rows)

@@ -1,12 +1,19 @@
 """Alert expectations, judged from durable evidence so a late run still sees what happened:
 Prometheus' `ALERTS` series (when an alert fired and stopped, with its labels) and the capture
-receiver's stored notifications (which receiver Alertmanager delivered to)."""
+receiver's stored notifications (which receiver Alertmanager delivered to).
+
+`ALERTS` is read as the raw samples the rules wrote (range vectors), never through a range
+query's steps: a step looks back up to 5 minutes for a sample, so the last samples of a
+Prometheus that stopped (nothing marks them stale) would read as an alert still pending or
+firing long after it, e.g. from before a `down` and `up` into the next run. A sample stands
+for its state until the next evaluation of its rule, no longer."""
 
 from __future__ import annotations
 
 import fnmatch
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from signalcheck.backends.prometheus import PrometheusClient
@@ -17,19 +24,53 @@ from signalcheck.evidence.routing import notification_grace, renotify_interval
 from signalcheck.expectations import AlertExpectation, QuietExpectation
 from signalcheck.ledger import Entry
 
-MAX_POINTS = 1000
+MAX_SAMPLES = 1000
+"""Samples of one series one query reads at most (a rule writes one per evaluation, at least
+a second apart): a longer window is read in chunks, within the backends' sample limits."""
 SPREAD_WINDOW = 15.0
 """An alert of another region that started firing between the fault and this many seconds
 after the faulted region's counts as caused by the fault (a later one has another cause)."""
 
 
-MIN_STEP = 1.0
-PRIOR = 2 * MIN_STEP
+PRIOR = 2.0
 """Seconds before the fault that `fires` looks at too: an alert firing then predates it."""
+LATE = 2.0
+"""Seconds a rule's next evaluation may come (and its sample become readable) after its
+interval: an alert with no sample for longer than both has left the state."""
 
 
-def _step(start: float, end: float) -> float:
-    return max(MIN_STEP, (end - start) / MAX_POINTS)
+def evaluation_interval(prometheus: PrometheusClient, alert: str | None) -> float:
+    """How long one `ALERTS` sample of `alert` (of any alert when None) stands for its state:
+    the longest evaluation interval of the loaded rule groups holding it (each evaluation
+    writes one); 0 when none does, so that only samples inside a window count."""
+    return max(
+        (
+            float(group.get("interval") or 0)
+            for group in prometheus.rules("alert")
+            if alert is None or any(r.get("name") == alert for r in group.get("rules", []))
+        ),
+        default=0.0,
+    )
+
+
+def _left_state(last: float, now: float, interval: float) -> bool:
+    """No sample since `last` for longer than an evaluation (and LATE): the alert left the
+    state (or its Prometheus stopped)."""
+    return now - last > interval + LATE
+
+
+def _raw_series(
+    prometheus: PrometheusClient, selector: str, since: float, until: float, interval: float
+) -> Iterator[dict[str, Any]]:
+    """The series of `selector` with the samples written after `since` until `until`: range
+    vectors evaluated at their end, each at most MAX_SAMPLES evaluations long, oldest first."""
+    chunk = round(MAX_SAMPLES * max(interval, 1.0) * 1000)
+    low = round(since * 1000)
+    high = max(round(until * 1000), low + 1)
+    while low < high:
+        top = min(low + chunk, high)
+        yield from prometheus.query(f"{selector}[{top - low}ms]", time=top / 1000)
+        low = top
 
 
 def firing_series(
@@ -37,19 +78,23 @@ def firing_series(
     alert: str | None,
     start: float,
     end: float,
+    interval: float,
     states: str = "firing",
 ) -> list[dict[str, Any]]:
-    """`ALERTS{alertstate=~states}` series between start and end, each with `metric`,
-    `first` and `last` (the first and last time it was seen in that state)."""
-    selector = f'alertname="{alert}",' if alert else ""
-    result = prometheus.query_range(
-        f'ALERTS{{{selector}alertstate=~"{states}"}}', start, max(end, start), _step(start, end)
-    )
-    return [
-        {"metric": s["metric"], "first": s["values"][0][0], "last": s["values"][-1][0]}
-        for s in result
-        if s["values"]
-    ]
+    """`ALERTS{alertstate=~states}` series in that state between start and end, each with
+    `metric`, `first` and `last`: the first and last sample of it Prometheus wrote from the
+    last evaluation at or before start (up to `interval` seconds before it: see
+    evaluation_interval) until end. A sample before start means the alert was in the state
+    then; a Prometheus' samples never reach past the time it stopped."""
+    named = f'alertname="{alert}",' if alert else ""
+    selector = f'ALERTS{{{named}alertstate=~"{states}"}}'
+    found: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+    for series in _raw_series(prometheus, selector, start - interval, max(end, start), interval):
+        key = tuple(sorted(series["metric"].items()))
+        first, last = float(series["values"][0][0]), float(series["values"][-1][0])
+        seen = found.setdefault(key, {"metric": series["metric"], "first": first, "last": last})
+        seen["last"] = max(seen["last"], last)
+    return list(found.values())
 
 
 def _faulted_regions(ctx: Context) -> set[str]:
@@ -77,6 +122,16 @@ class _AlertCheck:
         self.problems: list[str] = []
         self.times: dict[str, float] = {}
         self.last_capture_request = ""
+        self.intervals: dict[str, float] = {}
+
+    def _interval(self, alert: str) -> float:
+        """evaluation_interval of `alert`, asked once per check."""
+        if alert not in self.intervals:
+            self.intervals[alert] = evaluation_interval(self.prometheus, alert)
+        return self.intervals[alert]
+
+    def _series(self, alert: str, start: float, end: float) -> list[dict[str, Any]]:
+        return firing_series(self.prometheus, alert, start, end, self._interval(alert))
 
     def _region_of(self, labels: dict[str, str]) -> str | None:
         return labels.get(self.exp.region_label)
@@ -86,7 +141,7 @@ class _AlertCheck:
 
         def observe() -> Look:
             end = min(time.time(), self.start + exp.budget)
-            series = firing_series(self.prometheus, exp.alert, self.start - PRIOR, end)
+            series = self._series(exp.alert, self.start - PRIOR, end)
             mine = [s for s in series if self._region_of(s["metric"]) == self.region]
             return Look(done=bool(mine), observed=series, details={"mine": mine})
 
@@ -116,7 +171,7 @@ class _AlertCheck:
             {
                 str(self._region_of(s["metric"]))
                 for s in series
-                if self.start + MIN_STEP <= s["first"] <= spread_until  # not firing already
+                if self.start <= s["first"] <= spread_until  # not firing already
                 and self._region_of(s["metric"]) not in allowed
             }
         )
@@ -194,12 +249,14 @@ class _AlertCheck:
             return
         series = [
             s
-            for s in firing_series(self.prometheus, exp.alert, self.ctx.window()[0], off)
+            for s in self._series(exp.alert, self.ctx.window()[0], off)
             if self._region_of(s["metric"]) == self.region
         ]
         self.queries.append(self.prometheus.last_request)
-        step = _step(self.ctx.window()[0], off)
-        through = [s for s in series if s["first"] <= on and s["last"] >= off - 2 * step]
+        interval = self._interval(exp.alert)
+        through = [
+            s for s in series if s["first"] <= on and not _left_state(s["last"], off, interval)
+        ]
         self.observed["inhibited_firing"] = [
             {**s["metric"], "first": s["first"], "last": s["last"]} for s in series
         ]
@@ -258,12 +315,12 @@ class _AlertCheck:
             now = min(time.time(), end + exp.resolve_budget)
             mine = [
                 s
-                for s in firing_series(self.prometheus, inhibitor, self.start - PRIOR, now)
+                for s in self._series(inhibitor, self.start - PRIOR, now)
                 if self._region_of(s["metric"]) == self.region
             ]
             last = max((s["last"] for s in mine), default=now)
-            step = _step(self.start - PRIOR, now)
-            return Look(done=bool(mine) and now - last > 2 * step, observed=mine)
+            done = bool(mine) and _left_state(last, now, self._interval(inhibitor))
+            return Look(done=done, observed=mine)
 
         polled = poll(observe, _wait_until(end + exp.resolve_budget))
         self.queries.append(self.prometheus.last_request)
@@ -324,11 +381,11 @@ class _AlertCheck:
             now = min(time.time(), horizon)
             series = [
                 s
-                for s in firing_series(self.prometheus, exp.alert, end, now)
+                for s in self._series(exp.alert, end, now)
                 if self._region_of(s["metric"]) == self.region
             ]
             last = max((s["last"] for s in series), default=end)
-            return Look(done=now - last > 2 * _step(end, now), observed=last)
+            return Look(done=_left_state(last, now, self._interval(exp.alert)), observed=last)
 
         polled = poll(observe, _wait_until(horizon))
         self.queries.append(self.prometheus.last_request)
@@ -416,10 +473,13 @@ def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
     faulted = _faulted_regions(ctx)
     settled = min((f.field("start") for f in ctx.faults()), default=end)
     allowed = [*exp.allow, *(h.alert for h in ctx.config.expectations.heartbeats)]
+    interval = evaluation_interval(prometheus, None)
 
     def observe() -> Look:
         until = min(time.time(), end + exp.budget)
-        series = firing_series(prometheus, None, start - PRIOR, until, states="pending|firing")
+        series = firing_series(
+            prometheus, None, start - PRIOR, until, interval, states="pending|firing"
+        )
         unexpected = [
             s
             for s in series

@@ -1,7 +1,9 @@
 """Load expectation: the service counted exactly the requests the load got an answer for.
 
-A ledger `load` entry against its region's request counter, per route and status class. The
-service's count over the load window is the difference of the counter's values read at the
+A ledger `load` entry against its region's request counter, per route and status class: the
+expectation names the counter and its route and status labels (an instrumentation preset or
+its own); a status label holds codes (200) or classes (2xx), its first digit makes the class.
+The service's count over the load window is the difference of the counter's values read at the
 window's start and one settle time after its end (at least two scrape intervals, so the
 scrape after the last response is in). That difference is exact when nothing else sends to
 the region's counted routes during the window and the counter does not reset; `increase()`
@@ -13,6 +15,9 @@ left out of the comparison; a route/status pair that only the service counted sh
 a row with `sent == 0` (somebody else sent traffic, or the route templates disagree).
 `prometheus_error_rate` is the window's 5xx share as one PromQL expression computes it from
 the same counter values, to hold against the error rate Locust measured.
+
+A counter with no series in the load's region says so, instead of a gap per route: the
+counter or instrumentation named is not what the service exports, or the region label differs.
 
 Timing is measured to one range-query step: the first step at which the counter, summed
 over the counted routes, had counted every answered request, minus the load's end.
@@ -62,10 +67,17 @@ class LoadAccuracy:
     rows: list[RouteAccuracy]
     at: float
     """When the service's count was read (unix seconds)."""
+    unseen: str = ""
+    """Why nothing of the service's counter could be compared: it had no series in the
+    region at the window's start nor at the read; empty when it had."""
 
     @property
     def passed(self) -> bool:
-        return bool(self.rows) and all(row.gap <= self.tolerance for row in self.rows)
+        return (
+            not self.unseen
+            and bool(self.rows)
+            and all(row.gap <= self.tolerance for row in self.rows)
+        )
 
     @property
     def worst_gap(self) -> float:
@@ -83,12 +95,22 @@ class LoadAccuracy:
         """The rows off by more than the tolerance."""
         return [row for row in self.rows if row.gap > self.tolerance]
 
+    def problem(self) -> str:
+        """Why this load was not counted right (the counter unseen, or the rows off); '' if
+        it was."""
+        if self.unseen:
+            return self.unseen
+        wrong = self.wrong()
+        return f"{self.region}: " + ", ".join(_row_text(w) for w in wrong) if wrong else ""
+
     def describe(self) -> str:
         """One line per route and status class, the ones off by more than the tolerance marked."""
         lines = [
             f"load on {self.region} {self.start:.3f}..{self.end:.3f}: worst gap "
             f"{self.worst_gap:.2%} (tolerance {self.tolerance:.2%})"
         ]
+        if self.unseen:
+            lines.append(f"✗ {self.unseen}")
         for row in self.rows:
             lines.append(("  " if row.gap <= self.tolerance else "✗ ") + _row_text(row))
         return "\n".join(lines)
@@ -122,8 +144,8 @@ def load_accuracy(
     at = end + settings.settle if at is None else at
     time.sleep(max(0.0, min(settings.settle, at - time.time())))
     selector = _with_matcher(settings.counter, f'{settings.region_label}="{region}"')
-    before = counted_by_class(prometheus, selector, start)
-    after = counted_by_class(prometheus, selector, at)
+    before = counted_by_class(prometheus, selector, start, settings)
+    after = counted_by_class(prometheus, selector, at, settings)
     counted = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after.keys() | before}
     reset = sorted(f"{route} {status}" for (route, status), n in counted.items() if n < 0)
     if reset:
@@ -134,19 +156,55 @@ def load_accuracy(
         RouteAccuracy(route, cls, sent.get((route, cls), 0), counted.get((route, cls), 0.0))
         for route, cls in keys
     ]
-    return LoadAccuracy(region, start, end, settings.tolerance, rows, at)
+    unseen = "" if before or after else _unseen(prometheus, region, start, at, settings)
+    return LoadAccuracy(region, start, end, settings.tolerance, rows, at, unseen)
 
 
 def counted_by_class(
-    prometheus: PrometheusClient, selector: str, at: float
+    prometheus: PrometheusClient, selector: str, at: float, settings: LoadExpectation
 ) -> dict[tuple[str, str], float]:
-    """(route, status class) -> the counter's value at time `at` (absent series count as 0)."""
+    """(route, status class) -> the counter's value at time `at` (absent series count as 0),
+    by the expectation's route and status labels; a series without one of them is counted
+    under "(no <label>)"."""
+    route, status = settings.route_label, settings.status_label
     totals: dict[tuple[str, str], float] = {}
-    for series in prometheus.query(f"sum by (route, status) ({selector})", time=at):
+    for series in prometheus.query(f"sum by ({route}, {status}) ({selector})", time=at):
         labels = series["metric"]
-        key = (labels.get("route", ""), f"{labels.get('status', '?')[:1]}xx")
+        key = (labels.get(route) or f"(no {route})", status_class(labels.get(status), status))
         totals[key] = totals.get(key, 0.0) + float(series["value"][1])
     return totals
+
+
+def status_class(value: str | None, label: str) -> str:
+    """The status class of a status label value, a code ("503") or a class ("5xx"): its first
+    digit; a value that starts with no digit is shown as it is, a missing one by the label."""
+    if not value:
+        return f"(no {label})"
+    return f"{value[0]}xx" if value[0].isdigit() else value
+
+
+def _unseen(
+    prometheus: PrometheusClient, region: str, start: float, at: float, settings: LoadExpectation
+) -> str:
+    """What to say when the counter had no series in `region` at `start` nor at `at`: the
+    selector, the labels expected, and the regions its series do carry (if any)."""
+    elsewhere = sorted(
+        s["metric"].get(settings.region_label) or "(none)"
+        for s in prometheus.query(
+            f"count by ({settings.region_label}) ({settings.counter})", time=at
+        )
+    )
+    found = (
+        f"its series carry {settings.region_label}={', '.join(elsewhere)}"
+        if elsewhere
+        else "no series of it at all"
+    )
+    return (
+        f"{region}: no series of {settings.counter} with {settings.region_label}={region} in "
+        f"the window {start:.3f}..{at:.3f} ({found}; expected labels {settings.route_label} "
+        f"and {settings.status_label}, instrumentation {settings.instrumentation}): "
+        "is the counter/instrumentation right?"
+    )
 
 
 def first_counted(
@@ -155,17 +213,18 @@ def first_counted(
     """The first range-query step, from the load's end to the read, at which the region's
     counter (over the counted routes) had counted every answered request; None if none did."""
     selector = _with_matcher(settings.counter, f'{settings.region_label}="{accuracy.region}"')
-    promql = f"sum by (route) ({selector})"
+    route = settings.route_label
+    promql = f"sum by ({route}) ({selector})"
     uncounted = set(settings.uncounted_routes)
 
     before = prometheus.query(promql, time=accuracy.start)
     target = sum(
-        float(s["value"][1]) for s in before if s["metric"].get("route") not in uncounted
+        float(s["value"][1]) for s in before if s["metric"].get(route) not in uncounted
     ) + sum(row.counted for row in accuracy.rows if row.route not in uncounted)
     step = max(1.0, (accuracy.at - accuracy.end) / MAX_STEPS)
     by_time: dict[float, float] = {}
     for series in prometheus.query_range(promql, accuracy.end, accuracy.at, step):
-        if series["metric"].get("route") not in uncounted:
+        if series["metric"].get(route) not in uncounted:
             for t, v in series["values"]:
                 by_time[float(t)] = by_time.get(float(t), 0.0) + float(v)
     return next((t for t, n in sorted(by_time.items()) if n >= target), None)
@@ -179,9 +238,10 @@ def prometheus_error_rate(
     settings: LoadExpectation,
 ) -> float | None:
     """The 5xx share of the window as one PromQL expression computes it from the counter at
-    `start` and at `end + settle` (`@` modifiers); None when the counter saw no request."""
+    `start` and at `end + settle` (`@` modifiers); None when the counter saw no request.
+    `5..` matches a status label of codes (503) and of classes (5xx) alike."""
     selector = _with_matcher(settings.counter, f'{settings.region_label}="{region}"')
-    errors = _with_matcher(selector, 'status=~"5.."')
+    errors = _with_matcher(selector, f'{settings.status_label}=~"5.."')
     after = end + settings.settle
 
     def grown(series: str) -> str:
@@ -233,11 +293,7 @@ def check_load(exp: LoadExpectation, ctx: Context) -> Outcome:
             ]
         except ValueError as exc:  # a counter reset: conclusive
             return Look(done=True, problem=str(exc), observed=[])
-        problem = "; ".join(
-            f"{r.region}: " + ", ".join(_row_text(w) for w in r.wrong())
-            for r in results
-            if r.wrong()
-        )
+        problem = "; ".join(p for p in (r.problem() for r in results) if p)
         return Look(done=not problem, problem=problem, observed=results)
 
     last_end = max(e.field("end") for e in judged)
@@ -256,8 +312,8 @@ def check_load(exp: LoadExpectation, ctx: Context) -> Outcome:
     return Outcome(
         passed=passed,
         summary=summary + (f" ({'; '.join(notes)})" if notes else ""),
-        query=f"sum by (route, status) ({exp.counter}) of each load's region at its start and "
-        f"after its end ({asked})",
+        query=f"sum by ({exp.route_label}, {exp.status_label}) ({exp.counter}) of each load's "
+        f"region at its start and after its end ({asked})",
         observed="\n".join(r.describe() for r in results),
         waited=polled.waited,
         time_to_appear=max(measured) if timed else None,

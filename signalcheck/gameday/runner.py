@@ -99,7 +99,7 @@ class Gameday:
                         self._validate("load", since=load)
                 if "chaos" in self.plan.phases and self.plan.experiments:
                     chaos = time.time()
-                    with BackgroundTraffic(self.config):
+                    with BackgroundTraffic(self.config, ledger=self.ledger):
                         for name in self.plan.experiments:
                             with self._phase(progress, f"chaos: {experiment_label(name)}"):
                                 self._experiment(name)

@@ -27,11 +27,10 @@ from signalcheck.expectations import AlertExpectation
 from signalcheck.mutate import matchers
 from signalcheck.mutate.matchers import BROKEN_SUFFIX, MatcherError
 from signalcheck.stack.render import (
-    DEMO_JOB,
-    PROMETHEUS_YML,
     alertmanager_source,
     configured_rule_files,
     local_static_targets,
+    prometheus_source,
 )
 
 Document = dict[str, Any]
@@ -121,8 +120,8 @@ class Sources:
 def load_sources(config: Config) -> Sources:
     """The rule files and Alertmanager config the local stack of `config` loads (the user's
     own when `stack.rule_files` / `stack.alertmanager_config` name them)."""
-    prometheus = yaml.safe_load(PROMETHEUS_YML.read_text())
-    kept = {DEMO_JOB, *local_static_targets(config)}
+    prometheus = prometheus_source(config)
+    kept = {config.stack.scrape.job, *local_static_targets(config)}
     return Sources(
         prometheus=prometheus,
         rule_files={

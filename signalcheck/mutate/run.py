@@ -201,7 +201,7 @@ class Mutation:
         chaos_dirs: list[Path] = []
         try:
             problems += self._probes(ledger)
-            with BackgroundTraffic(self.config):
+            with BackgroundTraffic(self.config, ledger=ledger):
                 for experiment in self.experiments:
                     self.say(f"experiment {experiment.stem}")
                     run_dir = self.run_dir / f"chaos-{experiment.stem}"

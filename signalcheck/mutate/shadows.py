@@ -1,7 +1,8 @@
-"""Shadow pipelines: one Prometheus + Alertmanager pair per mutant, on free loopback ports,
-beside the real pipeline. Each scrapes the real targets (the demo job reads the real stack's
-file_sd targets, so a killed region vanishes for the shadows too) and notifies the real
-capture receiver under `/alertmanager/webhook/<mutant>`. Stopped by PID, also on errors."""
+"""Shadow pipelines: one Prometheus + Alertmanager pair per mutant, on free loopback ports
+(within `stack.port_range` when the config sets one), beside the real pipeline. Each scrapes
+the real targets (the regions' job reads the real stack's file_sd targets, so a killed region
+vanishes for the shadows too) and notifies the real capture receiver under
+`/alertmanager/webhook/<mutant>`. Stopped by PID, also on errors."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ class ShadowFleet:
         self.targets_dir = config.stack.data_dir.resolve() / "targets"
         self.shadows: list[Shadow] = []
         self._started: list[Started] = []
+        self._picked: list[int] = []
 
     def __enter__(self) -> ShadowFleet:
         try:
@@ -95,7 +97,7 @@ class ShadowFleet:
     def _start(self, mutant: Mutant) -> Shadow:
         directory = self.root / mutant.name
         ports = self.config.stack.ports.model_copy(
-            update={"prometheus": free_port(), "alertmanager": free_port()}
+            update={"prometheus": self._free_port(), "alertmanager": self._free_port()}
         )
         own = self.config.model_copy(
             update={"stack": self.config.stack.model_copy(update={"ports": ports})}
@@ -139,6 +141,12 @@ class ShadowFleet:
         )
         self._started.append(prometheus)
         return Shadow(mutant, prometheus, alertmanager)
+
+    def _free_port(self) -> int:
+        """A free port in the config's range that no shadow of this fleet was given yet."""
+        port = free_port(self.config.stack.port_range, self._picked)
+        self._picked.append(port)
+        return port
 
     def stop(self) -> None:
         """Stop every process started, by PID (each only if it is still the one started)."""

@@ -8,6 +8,7 @@ from signalcheck.report.model import (
     GamedayReport,
     LatencyPoint,
     Phase,
+    Sent,
     VitalSummary,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "GamedayReport",
     "LatencyPoint",
     "Phase",
+    "Sent",
     "VitalSummary",
 ]

@@ -16,6 +16,11 @@ def print_summary(report: GamedayReport, console: Console) -> None:
         phases.add_row(phase.name, format_seconds(phase.end - phase.start))
     console.print(phases)
 
+    sent = Table("phase", "region", "sent", title="what each phase sent")
+    for row in report.sent:
+        sent.add_row(row.phase, "every region" if row.region == "*" else row.region, row.what)
+    console.print(sent)
+
     detection = Table(
         "experiment",
         "alert",

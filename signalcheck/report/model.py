@@ -88,6 +88,14 @@ class VitalSummary(_Model):
     good_share: float
 
 
+class Sent(_Model):
+    """What one phase of the game day sent to one region (or to every region: `*`)."""
+
+    phase: str
+    region: str
+    what: str
+
+
 class GamedayReport(_Model):
     title: str
     started: float
@@ -99,6 +107,9 @@ class GamedayReport(_Model):
     expectations: list[ExpectationOutcome] = []
     detections: list[Detection] = []
     vitals: list[VitalSummary] = []
+    sent: list[Sent] = []
+    """What each phase sent to which regions: probe passes of which checks, the load (profile,
+    and the user's locustfile or the shipped users), the experiments and background traffic."""
     problems: list[str] = []
     """Why the game day failed apart from its expectations: an actor that failed (a steady
     state not met, a planned fault not injected or not restored, a baseline probe that

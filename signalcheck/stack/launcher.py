@@ -1,4 +1,6 @@
-"""`signalcheck up | status | down`: one local stack per data dir, started and stopped whole."""
+"""`signalcheck up | status | down | reload`: one local stack per data dir, started and
+stopped whole, its configs re-rendered and reloaded in place. It runs the demo only for the
+regions that say `demo: true`; at any other region the user's service is already there."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 from pydantic import TypeAdapter
 
 from signalcheck.config import Config
@@ -29,6 +33,8 @@ RUM_API_KEY_FILE = "rum-api-key"
 RUM_READ_KEY_FILE = "rum-read-key"
 RUM_APP_NAME = "demo-web"  # the app the demo page reports as; its key is in RUM_API_KEY_FILE
 EXPORT_DELAY_MS = "200"  # OTel batch export delay for the demo: telemetry lands within ~0.2 s
+RELOAD_TIMEOUT = 30.0
+"""Seconds a reload (config and rule files loaded) may take before it counts as failed."""
 _state_adapter = TypeAdapter(list[Started])
 
 
@@ -41,6 +47,8 @@ class Component:
     port: int
     ready_path: str
     env: dict[str, str] = field(default_factory=dict)
+    region: str | None = None
+    """The region whose demo this is (None: a backend)."""
 
     @property
     def url(self) -> str:
@@ -125,9 +133,17 @@ def wait_ready(item: Started, deadline: float, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def wait_targets_up(prometheus_url: str, deadline: float, timeout: float) -> None:
-    """Wait until the Prometheus at `prometheus_url` has scraped every target successfully;
-    a StackError naming the targets still down when `deadline` (monotonic) passes."""
+def wait_targets_up(
+    prometheus_url: str,
+    deadline: float,
+    timeout: float,
+    hint: str = "",
+    regions: tuple[str, Collection[str]] | None = None,
+) -> None:
+    """Wait until the Prometheus at `prometheus_url` has scraped every target successfully
+    (with `regions` = (job, names): and has a target of that job for each of those regions);
+    a StackError naming the targets still down or missing (job, region, URL, error), then
+    `hint`, when `deadline` (monotonic) passes."""
     url = prometheus_url + "/api/v1/targets?state=active"
     down: list[str] = ["(no targets yet)"]
     while time.monotonic() < deadline:
@@ -135,18 +151,27 @@ def wait_targets_up(prometheus_url: str, deadline: float, timeout: float) -> Non
             targets = httpx.get(url, timeout=2.0).json()["data"]["activeTargets"]
         except (httpx.HTTPError, ValueError, KeyError):
             targets = []
-        down = [
-            f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
-            for t in targets
-            if t["health"] != "up"
-        ]
+        down = [_target_down(target) for target in targets if target["health"] != "up"]
+        if regions is not None:
+            job, names = regions
+            found = {t["labels"].get("region") for t in targets if t["labels"].get("job") == job}
+            missing = sorted(set(names) - found)
+            down += [f"job {job} region {name}: no target yet" for name in missing]
         if targets and not down:
             return
         time.sleep(0.2)
     raise StackError(
         f"prometheus at {prometheus_url}: targets not up within {timeout:g}s: "
         + "; ".join(down or ["(none reported)"])
+        + (f" ({hint})" if hint else "")
     )
+
+
+def _target_down(target: dict[str, Any]) -> str:
+    labels = target["labels"]
+    region = f" region {labels['region']}" if labels.get("region") else ""
+    error = target.get("lastError") or target["health"]
+    return f"job {labels.get('job')}{region} at {target['scrapeUrl']}: {error}"
 
 
 class LocalStack:
@@ -162,14 +187,14 @@ class LocalStack:
     def up(self, fresh: bool = False) -> list[Started]:
         """Start every component and wait until all are healthy. Stored data (databases,
         Prometheus and Alertmanager storage, logs) is kept unless `fresh`; a running stack is
-        healed instead (see `heal`), and refuses `fresh`."""
+        updated instead (see `update`), and refuses `fresh`."""
         if self.running():
             if fresh:
                 raise StackError(
                     f"the stack in {self.data_dir} is running: stop it with "
                     "`signalcheck down` before starting it fresh"
                 )
-            self.heal()
+            self.update()
             return self._load()
         self._forget_stopped()
         components = self.components()
@@ -190,13 +215,31 @@ class LocalStack:
             raise
         return started
 
+    def update(self) -> tuple[list[str], list[str]]:
+        """`up` on a running stack: render the configs from the current config, heal (see
+        `heal`), then reload Prometheus and Alertmanager in place (see `reload`) and wait until
+        every target is up; (the components restarted, what each reloaded said)."""
+        self._render()
+        restarted = self.heal()
+        reloaded = self._reload_running()
+        deadline = time.monotonic() + self.config.stack.ready_timeout
+        self._wait_targets_up(deadline)
+        return restarted, reloaded
+
     def heal(self) -> list[str]:
-        """Restart the components of a running stack whose process died, keep the others;
-        the names restarted (empty when every component was alive)."""
+        """Restart the components of a running stack whose process died and wait until they
+        are ready, keep the others; stop a recorded demo whose region no longer says
+        `demo: true` (its port is then the user's); the names restarted (empty when every
+        component was alive)."""
         recorded = {item.name: item for item in self._load()}
+        wanted = self.components()
+        for name in sorted(set(recorded) - {component.name for component in wanted}):
+            processes.stop(recorded.pop(name))
+            self._save(list(recorded.values()))
+            self._say(f"stopped {name}: not a component of {self._config_name()} any more")
         dead = [
             component
-            for component in self.components()
+            for component in wanted
             if component.name not in recorded or processes.find(recorded[component.name]) is None
         ]
         if not dead:
@@ -214,7 +257,6 @@ class LocalStack:
             for item in restarted:
                 self._wait_ready(item, deadline)
                 self._say(f"{item.name} restarted, ready at {item.url}")
-            self._wait_targets_up(deadline)
         except BaseException:
             for item in reversed(restarted):
                 processes.stop(item)
@@ -227,6 +269,17 @@ class LocalStack:
         stopped = [item.name for item in recorded if processes.find(item) is not None]
         self._stop_all(recorded)
         return stopped
+
+    def reload(self) -> list[str]:
+        """Render prometheus.yml, its scrape targets and alertmanager.yml from the current
+        config and have the running Prometheus and Alertmanager load them: no restart, no data
+        lost. What each reloaded, e.g. "prometheus: prometheus.yml, 4 rule files, ..."; a
+        StackError naming the component, the rendered file and its log line when one did not
+        take the new config (it keeps running the old one)."""
+        if not self.running():
+            raise StackError(f"no stack running in {self.data_dir}: start it with `signalcheck up`")
+        self._render()
+        return self._reload_running()
 
     def stop_component(self, name: str) -> None:
         """Stop one running component (e.g. kill a demo region); `down` still knows it."""
@@ -292,7 +345,8 @@ class LocalStack:
     # ------------------------------------------------------------------ makeup
 
     def components(self) -> list[Component]:
-        """Every process of the stack, in start order (receivers before senders)."""
+        """Every process of the stack, in start order (receivers before senders): a demo only
+        for the regions with `demo: true`."""
         ports = self.config.stack.ports
         data = self.data_dir
         python = sys.executable
@@ -336,7 +390,7 @@ class LocalStack:
                 ),
             },
         )  # fmt: skip
-        regions = [
+        demos = [
             Component(
                 f"demo-{name}",
                 [python, "-m", "signalcheck.demo"],
@@ -352,10 +406,11 @@ class LocalStack:
                     "OTEL_BLRP_SCHEDULE_DELAY": EXPORT_DELAY_MS,
                     "DEMO_RUM_SDK_URL": f"{rum_ingest.url}/v1/sdk.js",
                 },
+                region=name,
             )
-            for name, region in self.config.regions.items()
+            for name, region in self.config.demo_regions().items()
         ]
-        return [capture, pushgateway, alertmanager, rum_ingest, *regions, prometheus]
+        return [capture, pushgateway, alertmanager, rum_ingest, *demos, prometheus]
 
     # ----------------------------------------------------------------- helpers
 
@@ -368,9 +423,17 @@ class LocalStack:
                 try:
                     sock.bind(("127.0.0.1", component.port))
                 except OSError as exc:
+                    if component.region is None:
+                        advice = f"choose another port in {self._config_name()}"
+                    else:
+                        advice = (
+                            "if your service runs there, drop `demo: true` from "
+                            f"regions.{component.region} in {self._config_name()}; else choose "
+                            "another port in its base_url"
+                        )
                     raise StackError(
                         f"{component.name}: port {component.port} on 127.0.0.1 is already in use "
-                        f"({exc.strerror}); choose another port in {self._config_name()}"
+                        f"({exc.strerror}); {advice}"
                     ) from exc
 
     def _config_name(self) -> str:
@@ -391,11 +454,50 @@ class LocalStack:
                     continue
                 self._say(f"deleted {path}")
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        render_prometheus(self.config, self.data_dir)
-        render_alertmanager(self.config, self.data_dir)
+        self._render()
         for secret in (self.admin_token_path, self.rum_api_key_path, self.rum_read_key_path):
             if not secret.exists():
                 write_private(secret, secrets.token_urlsafe(24))
+
+    def _render(self) -> None:
+        render_prometheus(self.config, self.data_dir)
+        render_alertmanager(self.config, self.data_dir)
+
+    def _reload_running(self) -> list[str]:
+        """Have the running Prometheus and Alertmanager load their rendered configs."""
+        return [self._reload_prometheus(), self._reload_alertmanager()]
+
+    def _reload_prometheus(self) -> str:
+        reload = _Reload(self._running("prometheus"), self.data_dir / "prometheus.yml")
+        reload.run("prometheus_config")
+        document = yaml.safe_load(reload.rendered.read_text())
+        job = self.config.stack.scrape.job
+        return (
+            f"prometheus: {reload.rendered.name}, {len(document['rule_files'])} rule file(s), "
+            f"targets/{job}.json (job {job}: {', '.join(self.config.regions)})"
+        )
+
+    def _reload_alertmanager(self) -> str:
+        reload = _Reload(self._running("alertmanager"), self.data_dir / "alertmanager.yml")
+        reload.run("alertmanager_config")
+        try:
+            status = httpx.get(f"{reload.item.url}/api/v2/status", timeout=5.0)
+            loaded = yaml.safe_load(status.json()["config"]["original"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise reload.failed(f"no config in its /api/v2/status ({exc})") from exc
+        rendered = yaml.safe_load(reload.rendered.read_text())
+        if _receivers(loaded) != _receivers(rendered):
+            raise reload.failed("the receivers it runs are not the rendered ones")
+        return f"alertmanager: {reload.rendered.name}"
+
+    def _running(self, name: str) -> Started:
+        item = self._recorded(name)
+        if processes.find(item) is None:
+            raise StackError(
+                f"{name} of the stack in {self.data_dir} is not running: "
+                "`signalcheck up` restarts it"
+            )
+        return item
 
     def _start(self, component: Component) -> Started:
         env: dict[str, str] = {}
@@ -413,7 +515,21 @@ class LocalStack:
         wait_ready(item, deadline, self.config.stack.ready_timeout)
 
     def _wait_targets_up(self, deadline: float) -> None:
-        wait_targets_up(self.url("prometheus"), deadline, self.config.stack.ready_timeout)
+        yours = [name for name, region in self.config.regions.items() if not region.demo]
+        hint = (
+            f"regions {', '.join(yours)} are your service's (no `demo: true`): it must answer "
+            f"at their metrics URL; see regions.<name>.metrics_url and stack.scrape in "
+            f"{self._config_name()}"
+            if yours
+            else ""
+        )
+        wait_targets_up(
+            self.url("prometheus"),
+            deadline,
+            self.config.stack.ready_timeout,
+            hint=hint,
+            regions=(self.config.stack.scrape.job, list(self.config.regions)),
+        )
 
     def _stop_all(self, started: list[Started]) -> None:
         for item in reversed(started):
@@ -438,6 +554,69 @@ class LocalStack:
             return []
         except ValueError as exc:
             raise StackError(f"{self.state_file}: unreadable stack state ({exc})") from exc
+
+
+class _Reload:
+    """One reload of a running component from its rendered config file."""
+
+    def __init__(self, item: Started, rendered: Path):
+        self.item = item
+        self.rendered = rendered
+        self._log_offset = item.log.stat().st_size if item.log.exists() else 0
+
+    def run(self, metrics_prefix: str) -> None:
+        """POST /-/reload (Prometheus and Alertmanager answer once the reload is done, 200
+        when it took), then check the component's own `<prefix>_last_reload_successful` and
+        its success time."""
+        began = time.time()
+        try:
+            response = httpx.post(f"{self.item.url}/-/reload", timeout=RELOAD_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise self.failed(f"POST /-/reload: {exc}") from exc
+        if response.status_code != 200:
+            answer = " ".join(response.text.split())[:300]
+            raise self.failed(f"POST /-/reload: {response.status_code} {answer}")
+        metrics = self.own_metrics()
+        succeeded = metrics.get(f"{metrics_prefix}_last_reload_success_timestamp_seconds", 0.0)
+        if metrics.get(f"{metrics_prefix}_last_reload_successful") != 1.0 or succeeded < began - 1:
+            raise self.failed(f"{metrics_prefix}_last_reload_successful says it did not take")
+
+    def own_metrics(self) -> dict[str, float]:
+        """The unlabelled samples of the component's own /metrics."""
+        try:
+            text = httpx.get(f"{self.item.url}/metrics", timeout=5.0).text
+        except httpx.HTTPError as exc:
+            raise self.failed(f"GET /metrics: {exc}") from exc
+        samples = {}
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if line and not line.startswith("#") and "{" not in name:
+                samples[name] = float(value.split()[0])
+        return samples
+
+    def failed(self, why: str) -> StackError:
+        return StackError(
+            f"{self.item.name} did not load {self.rendered}: {why}; it keeps its previous "
+            f"config; see {self.item.log}: {self._log_line()}"
+        )
+
+    def _log_line(self) -> str:
+        """The first line the component logged since the reload began that reports an error
+        (the cause; later ones sum up), from its message on; else its last line."""
+        try:
+            with self.item.log.open("rb") as log:
+                log.seek(self._log_offset)
+                lines = log.read().decode(errors="replace").splitlines()
+        except OSError:
+            return ""
+        errors = [line for line in lines if "level=error" in line.lower() or " err=" in line]
+        if errors:
+            return errors[0][max(errors[0].find("msg="), 0) :][:400]
+        return ([line for line in lines if line.strip()] or [""])[-1][-300:]
+
+
+def _receivers(document: dict[str, Any]) -> list[str]:
+    return sorted(str(receiver.get("name")) for receiver in document.get("receivers") or [])
 
 
 def _is_ready(url: str) -> bool:

@@ -1,7 +1,8 @@
 """Render the shipped compose/ configs for the local stack.
 
 Targets, URLs and intervals change; rule files are used as they are. The config's
-`stack.rule_files` and `stack.alertmanager_config` replace the shipped rules and routes.
+`stack.rule_files` and `stack.alertmanager_config` replace the shipped rules and routes;
+`stack.scrape` and the regions' `metrics_url` say how the regions' service is scraped.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import json
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import yaml
 
-from signalcheck.config import Config
+from signalcheck.config import Config, ConfigError, Region
 from signalcheck.shipped import COMPOSE_DIR
 
 PROMETHEUS_YML = COMPOSE_DIR / "prometheus" / "prometheus.yml"
 DEMO_JOB = "demo"
-"""The scrape job of the demo regions: the only job whose targets are the configured regions."""
+"""The shipped prometheus.yml's job for the regions (file_sd, honor_labels): the only job
+whose targets are the configured regions. The local stack renders it as `stack.scrape.job`."""
 ALERTMANAGER_YML = COMPOSE_DIR / "alertmanager" / "alertmanager.yml"
+DEFAULT_SCHEME = "http"
+DEFAULT_METRICS_PATH = "/metrics"
+"""What Prometheus scrapes unless a target's `__scheme__` / `__metrics_path__` say otherwise."""
 
 
 def seconds(value: float) -> str:
@@ -39,20 +44,59 @@ def local_static_targets(config: Config) -> dict[str, str]:
     }
 
 
-def demo_targets(config: Config, compose_targets: Path) -> list[dict[str, Any]]:
-    """The file_sd target groups for the configured regions, keeping the shipped labels."""
-    shipped = {
-        group["labels"]["region"]: group["labels"]
-        for group in json.loads(compose_targets.read_text())
-        if "region" in group.get("labels", {})
-    }
-    return [
-        {
-            "targets": [f"{region.host}:{region.port}"],
-            "labels": {**shipped.get(name, {}), "region": name},
-        }
-        for name, region in config.regions.items()
-    ]
+def prometheus_source(config: Config) -> dict[str, Any]:
+    """The shipped prometheus.yml with its regions' job (`demo`) named `stack.scrape.job`."""
+    job_name = config.stack.scrape.job
+    if job_name in local_static_targets(config):
+        raise ConfigError(
+            f"{config.source or 'the config'}: stack.scrape.job: {job_name!r} is the local "
+            "stack's scrape job of its own backend; expected another name (e.g. your service's)"
+        )
+    source = yaml.safe_load(PROMETHEUS_YML.read_text())
+    for job in source.get("scrape_configs", []):
+        if job["job_name"] == DEMO_JOB:
+            job["job_name"] = job_name
+    return dict(source)
+
+
+def region_target(config: Config, name: str, region: Region) -> dict[str, Any]:
+    """The file_sd target group of one region: its metrics_url (else base_url's scheme, host
+    and port with stack.scrape.metrics_path; a metrics_url without a path takes that path too),
+    with `__scheme__`, `__metrics_path__` and `__param_*` labels where they differ from
+    Prometheus' defaults, stack.scrape.labels and `region: <name>`."""
+    scrape = config.stack.scrape
+    url = urlsplit(str(region.metrics_url or region.base_url))
+    path = url.path if region.metrics_url is not None and url.path not in ("", "/") else None
+    host = url.hostname or ""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    labels = dict(scrape.labels)
+    if url.scheme != DEFAULT_SCHEME:
+        labels["__scheme__"] = url.scheme
+    if (path or scrape.metrics_path) != DEFAULT_METRICS_PATH:
+        labels["__metrics_path__"] = path or scrape.metrics_path
+    if region.metrics_url is not None:
+        labels.update({f"__param_{key}": value for key, value in parse_qsl(url.query)})
+    labels["region"] = name
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return {"targets": [address], "labels": labels}
+
+
+def region_targets(config: Config, shipped_targets: Path) -> list[dict[str, Any]]:
+    """The file_sd target groups of the configured regions (see `region_target`). A demo region
+    also keeps the labels the shipped target file gives the demo (`service: demo-api`: those
+    of its region, else those every shipped group has); any other region gets none of them."""
+    shipped = [group.get("labels", {}) for group in json.loads(shipped_targets.read_text())]
+    by_region = {labels["region"]: labels for labels in shipped if "region" in labels}
+    first = shipped[0] if shipped else {}
+    common = {k: v for k, v in first.items() if all(g.get(k) == v for g in shipped)}
+    groups = []
+    for name, region in config.regions.items():
+        group = region_target(config, name, region)
+        if region.demo:
+            demo = {k: v for k, v in by_region.get(name, common).items() if k != "region"}
+            group["labels"] = {**demo, **group["labels"]}
+        groups.append(group)
+    return groups
 
 
 def shipped_rule_files(source: dict[str, Any] | None = None) -> list[Path]:
@@ -88,15 +132,16 @@ def render_prometheus(
     rule_files: list[Path] | None = None,
     targets_dir: Path | None = None,
 ) -> Path:
-    """Write prometheus.yml and its file_sd target files into `out_dir`.
+    """Write prometheus.yml and its file_sd target file into `out_dir`.
 
-    The `demo` job scrapes the configured regions; a job with a local backend (prometheus,
-    alertmanager, pushgateway, rum-ingest) scrapes it; any other job (a production target,
-    another file_sd job) has no local counterpart and is dropped. `source` (default: the
-    shipped prometheus.yml) and `rule_files` (default: configured_rule_files) let another pipeline
-    render from an edited copy; with `targets_dir` the demo job reads the target file another
-    rendering wrote there (same targets, same changes) instead of writing one."""
-    source = yaml.safe_load(PROMETHEUS_YML.read_text()) if source is None else source
+    The regions' job (`stack.scrape.job`, from the shipped `demo` job) scrapes the configured
+    regions (see `region_targets`); a job with a local backend (prometheus, alertmanager,
+    pushgateway, rum-ingest) scrapes it; any other job (a production target, another file_sd
+    job) has no local counterpart and is dropped. `source` (default: prometheus_source) and
+    `rule_files` (default: configured_rule_files) let another pipeline render from an edited
+    copy; with `targets_dir` the regions' job reads the target file another rendering wrote
+    there (same targets, same changes) instead of writing one."""
+    source = prometheus_source(config) if source is None else source
     stack = config.stack
     shared_targets = targets_dir is not None
     targets_dir = targets_dir if targets_dir is not None else out_dir / "targets"
@@ -107,11 +152,11 @@ def render_prometheus(
     for job in source.get("scrape_configs", []):
         name = job["job_name"]
         job = {k: v for k, v in job.items() if k not in ("scrape_interval", "scrape_timeout")}
-        if name == DEMO_JOB and "file_sd_configs" in job:
+        if name == stack.scrape.job and "file_sd_configs" in job:
             target_file = targets_dir / f"{name}.json"
             shipped = PROMETHEUS_YML.parent / job["file_sd_configs"][0]["files"][0]
             if not shared_targets:
-                target_file.write_text(json.dumps(demo_targets(config, shipped), indent=2))
+                _replace(target_file, json.dumps(region_targets(config, shipped), indent=2))
             job["file_sd_configs"] = [{"files": [str(target_file)], "refresh_interval": "1s"}]
         elif name in static:
             job.pop("file_sd_configs", None)
@@ -139,9 +184,17 @@ def render_prometheus(
         },
         "scrape_configs": scrape_configs,
     }
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "prometheus.yml"
     path.write_text(yaml.safe_dump(rendered, sort_keys=False))
     return path
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `path` whole at once: a running Prometheus watching it never reads half of it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    partial.replace(path)
 
 
 def render_alertmanager(

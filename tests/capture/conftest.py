@@ -43,11 +43,22 @@ class Capture:
         assert r.status_code == 200, r.text
         return r.json()["notifications"]
 
+    def metrics(self, **params: object) -> list[dict]:
+        r = self.get("/api/metrics", **params)
+        assert r.status_code == 200, r.text
+        return r.json()["metrics"]
+
     def assert_empty(self) -> None:
-        assert self.store.counts() == {"spans": 0, "logs": 0, "notifications": 0}
+        assert self.store.counts() == {
+            "spans": 0,
+            "logs": 0,
+            "notifications": 0,
+            "metric_points": 0,
+        }
         assert self.spans() == []
         assert self.logs() == []
         assert self.notifications() == []
+        assert self.metrics() == []
 
 
 def _serve(store: CaptureStore, **app_kwargs: object) -> Iterator[str]:

@@ -418,7 +418,13 @@ def test_trace_lookup_errors(capture: Capture) -> None:
 def test_health(capture: Capture) -> None:
     r = capture.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "spans": 0, "logs": 0, "notifications": 0}
+    assert r.json() == {
+        "status": "ok",
+        "spans": 0,
+        "logs": 0,
+        "notifications": 0,
+        "metric_points": 0,
+    }
 
 
 # ----------------------------------------------------------------------------- filters

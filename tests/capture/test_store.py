@@ -31,7 +31,7 @@ def test_persists_across_reopen_in_wal_mode(tmp_path: Path) -> None:
     with CaptureStore(path) as store:
         (span,) = store.get_trace("AB" * 16)
         assert span.attributes == {"k": "v"}
-        assert store.counts() == {"spans": 1, "logs": 0, "notifications": 0}
+        assert store.counts() == {"spans": 1, "logs": 0, "notifications": 0, "metric_points": 0}
         store.clear()
         assert store.counts()["spans"] == 0
 

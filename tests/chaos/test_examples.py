@@ -1,7 +1,8 @@
 """The example experiments for real chaos tooling (chaos/experiments/examples/) pass the stock
 `chaos validate`, and their signalcheck marks plan each fault and restore it.
 
-No cluster, Chaos Mesh or toxiproxy runs here: validation is all that can be checked. The
+No cluster, Chaos Mesh or toxiproxy runs here: validation is all that can be checked (the
+process and fault-switch examples run for real in test_your_service.py). The
 pod-kill example calls chaostoolkit-kubernetes, which `chaos validate` imports: without it
 installed that one test skips, saying so.
 """
@@ -25,9 +26,15 @@ PLANNED = {
     "chaos-mesh-network-delay": [("latency", REGION)],
     "toxiproxy-latency": [("latency", REGION)],
     "demo-latency-http": [("latency", REGION)],
+    "process-stop": [("kill", REGION)],
+    "http-fault-switch": [("errors", REGION)],
 }
 EXTENSIONS = {"pod-kill-kubernetes": "chaosk8s"}
-SECRETS = {"K8S_TOKEN": "not-a-token", "SIGNALCHECK_DEMO_ADMIN_TOKEN": "not-a-token"}
+SECRETS = {
+    "K8S_TOKEN": "not-a-token",
+    "SIGNALCHECK_DEMO_ADMIN_TOKEN": "not-a-token",
+    "FAULT_TOKEN": "not-a-token",
+}
 """`chaos validate` requires the environment variables the secrets name."""
 
 

@@ -7,6 +7,8 @@ make:
 - `traceparent`: the service ignores incoming trace context (every request starts a new trace).
 - `log_trace_ids`: log records are emitted outside any trace context (no trace or span id).
 - `raw_route`: the `route` label of http_requests_total carries the raw path (ids included).
+- `uncounted_item_route`: /v1/assignments/{assignment_id} joins the routes http_requests_total
+  leaves out (like /health): its GETs and DELETEs are answered but never counted.
 - `uncounted_assignments`: demo_assignments_created_total is never incremented.
 - `dependency_gauge_zero`: demo_dependency_up reports 0 although the database answers.
 - `insert_span_dropped`: the db.insert_assignment span is no longer created.
@@ -37,6 +39,8 @@ from signalcheck.demo import app, logs, middleware, tracing
 from signalcheck.demo.metrics import DemoMetrics
 from signalcheck.demo.settings import REGIONS, Settings
 from signalcheck.demo.store import AssignmentStore
+
+ASSIGNMENT_ROUTE = "/v1/assignments/{assignment_id}"
 
 
 class _IgnoreIncomingContext:
@@ -142,6 +146,9 @@ DEFECTS: dict[str, list[Patch]] = {
     "raw_route": [
         (middleware, "is_counted", _is_counted_keeping_path),
         (DemoMetrics, "observe_request", _observe_raw_path),
+    ],
+    "uncounted_item_route": [
+        (middleware, "UNCOUNTED_ROUTES", middleware.UNCOUNTED_ROUTES | {ASSIGNMENT_ROUTE})
     ],
     "uncounted_assignments": [(DemoMetrics, "count_assignment_created", lambda metrics: None)],
     "dependency_gauge_zero": [(DemoMetrics, "watch_dependency", _watch_dependency_down)],

@@ -31,7 +31,7 @@ from tests.mutants.edits import (
     rule_file_copy,
     scrape_job,
 )
-from tests.mutants.exercises import PROBE_PASS, Exercise, Stage, kill_fault
+from tests.mutants.exercises import PROBE_PASS, Exercise, Stage, kill_fault, load_run
 from tests.support import free_port
 
 REGION = "eu-west-1"
@@ -250,6 +250,7 @@ PROBE_RESULTS = "probes:probe-results-in-prometheus"
 RUM = "rum:browser-sessions-in-rum-store"
 TARGETS = "targets:demo-targets-up-with-region"
 CARDINALITY = "cardinality:demo-http-cardinality"
+LOAD = "load:load-counted-by-service"
 
 MUTANTS = [
     Mutant(
@@ -275,6 +276,15 @@ MUTANTS = [
         demo_defect("raw_route"),
         (CARDINALITY,),
         "route",
+    ),
+    Mutant(
+        "demo-item-route-not-counted",
+        "producer: demo",
+        "http_requests_total leaves /v1/assignments/{assignment_id} out, like a health route",
+        demo_defect("uncounted_item_route"),
+        (LOAD,),
+        f"{REGION}: /v1/assignments/{{assignment_id}} 2xx: sent",
+        exercise=load_run(REGION),
     ),
     Mutant(
         "demo-assignments-not-counted",

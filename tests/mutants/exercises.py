@@ -1,6 +1,7 @@
 """What a mutant's run does before `pytest validation/` judges it, as users run it: the
-shipped checks' probe pass (every region, pushed to the Pushgateway), and for routing
-mutants first a region killed by the real chaos action until its alert has notified."""
+shipped checks' probe pass (every region, pushed to the Pushgateway), for routing mutants
+first a region killed by the real chaos action until its alert has notified, and for load
+mutants a short load run on one region after the probe pass."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from signalcheck.chaos import faultlog
 from signalcheck.chaos.actions import kill_region, start_region
 from signalcheck.chaos.context import CONFIG_KEY, RUN_DIR_ENV
 from signalcheck.config import Config
+from signalcheck.load_profiles import plan_for
+from signalcheck.loadtests.runner import run_plan
 from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
 from tests.mutants.edits import wait_scraped
@@ -24,6 +27,8 @@ from tests.validation.support import SuiteRun, new_ledger, probe_pass, run_suite
 ALERT = "ServiceDown"
 ALERT_WAIT = 90.0
 """Seconds for ServiceDown to fire and notify: `for: 30s`, an evaluation, group_wait."""
+LOAD_SECONDS = 6.0
+"""Length of a load mutant's run: a dozen workflows (token, create, read, delete)."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,23 @@ def kill_fault(region: str) -> Exercise:
     lingers: ServiceDown resolves at the first good scrape (an errors fault would leave the
     SLO burn-rate alerts pending for half an hour, and every later run unquiet)."""
     return Exercise(f"{region} killed until {ALERT} notifies, then a probe pass", _kill(region))
+
+
+def _load(region: str) -> Callable[[Stage], SuiteRun]:
+    def run(stage: Stage) -> SuiteRun:
+        ledger = new_ledger(stage.config)
+        probe_pass(stage.config, ledger)
+        plan = plan_for(stage.config, "smoke", region=region, duration=LOAD_SECONDS)
+        run_plan(plan.model_copy(update={"user_mix": {"workflow": 1}}), ledger.path.parent)
+        return run_suite(stage.suite_config, ledger.path)
+
+    return run
+
+
+def load_run(region: str) -> Exercise:
+    """A probe pass, then the shipped smoke profile's workflow users on `region` for
+    LOAD_SECONDS (its `load` entry in the same ledger): the probe pass comes first, so nothing
+    else sends to the region while the load's counts are read."""
+    return Exercise(
+        f"a probe pass, then {LOAD_SECONDS:g} s of workflow load on {region}", _load(region)
+    )

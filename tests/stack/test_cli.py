@@ -106,3 +106,10 @@ def test_port_already_taken_is_one_line_and_exit_2(tmp_path):
         result = signalcheck("up", "--config", str(config))
     assert_one_line_error(result, "prometheus", f"port {port}", str(config))
     assert stack_pids(config) == []
+
+
+def test_reload_without_a_running_stack_is_one_line_and_exit_2(tmp_path):
+    config = write_stack_config(tmp_path)
+    result = signalcheck("reload", "--config", str(config))
+    assert_one_line_error(result, "no stack running in", "signalcheck up")
+    assert stack_pids(config) == []

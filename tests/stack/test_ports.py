@@ -45,3 +45,15 @@ def test_a_port_left_in_time_wait_by_a_stopped_server_is_free(tmp_path):
     client.recv(1)
     client.close()
     stack._check_ports_free([Component("capture", ["x"], port, "/health")])
+
+
+def test_a_demo_regions_port_in_use_suggests_dropping_demo(tmp_path):
+    stack = _stack(tmp_path)
+    with _listener() as server:
+        port = server.getsockname()[1]
+        demo = Component("demo-eu-west-1", ["x"], port, "/health", region="eu-west-1")
+        with pytest.raises(StackError) as raised:
+            stack._check_ports_free([demo])
+    message = str(raised.value)
+    assert f"demo-eu-west-1: port {port} on 127.0.0.1 is already in use" in message
+    assert "if your service runs there, drop `demo: true` from regions.eu-west-1" in message

@@ -1,22 +1,26 @@
 """Alert checks judged from canned Prometheus `ALERTS` history and capture notifications:
 firing for the faulted region only, labels, receiver, inhibition and resolution.
 
-The answers follow the Prometheus `query_range` and capture `/api/notifications` shapes; the
-same checks run against the real stack in test_suite_on_stack.py, and the inhibition check in
-tests/chaos/test_inhibition.py (errors, then the region made not ready).
+The answers follow the Prometheus HTTP API (an instant query of a range-vector selector
+answers each series' raw samples as a matrix; `/api/v1/rules` gives each group's `interval`)
+and the capture `/api/notifications` shape; the same checks run against the real stack in
+test_suite_on_stack.py, the inhibition check in tests/chaos/test_inhibition.py (errors, then
+the region made not ready), and a restarted Prometheus in test_alerts_after_restart.py.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from itertools import pairwise
 
 import pytest
 import yaml
 
-from signalcheck.config import load_config
+from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.config import Backend, load_config
 from signalcheck.evidence import Context
-from signalcheck.evidence.alerts import check_alert, check_quiet
+from signalcheck.evidence.alerts import MAX_SAMPLES, check_alert, check_quiet, firing_series
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.routing import notification_grace
 from signalcheck.expectations import AlertExpectation, QuietExpectation
@@ -27,29 +31,51 @@ START = time.time() - 1000  # an old ledger: every budget has passed, each check
 END = START + 100
 
 
-def _alerts_range(firing: dict[str, dict[str, tuple[float, float]]]):
-    """query_range answering ALERTS{alertname=...}: firing[alertname][region] = (first, last)."""
+def raw_alerts(history: list[tuple[dict[str, str], float, float]], every: float = 1):
+    """/api/v1/query answering `ALERTS{...}[<n>ms]` at `time` with the raw samples written in
+    that range, one per evaluation `every` seconds: `history` holds each series' labels and
+    its first and last sample."""
 
     def answer(params):
         query = params["query"][0]
-        start, end, step = (float(params[k][0]) for k in ("start", "end", "step"))
+        at = float(params["time"][0])
+        span = int(re.search(r"\[(\d+)ms\]$", query)[1]) / 1000
+        named = re.search(r'alertname="([^"]+)"', query)
+        states = re.search(r'alertstate=~"([^"]+)"', query)[1]
         result = []
-        for name, regions in firing.items():
-            if f'alertname="{name}"' not in query:
+        for labels, first, last in history:
+            if named and labels["alertname"] != named[1]:
                 continue
-            for region, (first, last) in regions.items():
-                # one point per step while firing, as Prometheus answers a range query
-                steps = range(int((end - start) // step) + 1)
-                points = [
-                    [start + n * step, "1"] for n in steps if first <= start + n * step <= last
-                ]
-                if points:
-                    labels = {"__name__": "ALERTS", "alertname": name, "alertstate": "firing",
-                              "region": region, "priority": "P0"}  # fmt: skip
-                    result.append({"metric": labels, "values": points})
+            if not re.fullmatch(states, labels["alertstate"]):
+                continue
+            times = (first + n * every for n in range(int((last - first) // every) + 1))
+            values = [[t, "1"] for t in times if at - span < t <= at]
+            if values:
+                result.append({"metric": {"__name__": "ALERTS", **labels}, "values": values})
         return 200, {"status": "success", "data": {"resultType": "matrix", "result": result}}
 
     return answer
+
+
+def rules(*alerts: str, interval: float = 1):
+    """/api/v1/rules?type=alert: one group evaluated every `interval` seconds holding `alerts`."""
+    group = {"name": "g", "file": "rules.yml", "interval": interval,
+             "rules": [{"name": a, "type": "alerting"} for a in alerts]}  # fmt: skip
+    return 200, {"status": "success", "data": {"groups": [group]}}
+
+
+def _firing(firing: dict[str, dict[str, tuple[float, float]]], every: float = 1) -> dict:
+    """The Prometheus routes of `firing[alertname][region] = (first, last)` (P0 alerts), their
+    rules evaluated `every` seconds."""
+    history = [
+        ({"alertname": name, "alertstate": "firing", "region": region, "priority": "P0"}, *seen)
+        for name, regions in firing.items()
+        for region, seen in regions.items()
+    ]
+    return {
+        "/api/v1/query": raw_alerts(history, every),
+        "/api/v1/rules": rules(*firing, interval=every),
+    }
 
 
 def _notifications(notes: list[dict]):
@@ -75,10 +101,10 @@ def _note(
                        "priority": priority}}  # fmt: skip
 
 
-def _run(tmp_path, exp, fault_end, firing, notes, later: list[Entry] = ()):
+def _run(tmp_path, exp, fault_end, firing, notes, later: list[Entry] = (), every: float = 1):
     routes = {
         "/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
-        "/api/v1/query_range": _alerts_range(firing),
+        **_firing(firing, every),
         "/health": (200, {"status": "ok"}),
         "/api/notifications": _notifications(notes),
     }
@@ -145,6 +171,51 @@ def test_each_alert_failure_names_its_cause(tmp_path, firing, notes, problem):
     assert "ALERTS" in outcome.query
 
 
+@pytest.mark.parametrize(
+    ("since", "problem"),
+    [(START + 35, ""), (START - 600, "was already firing when the errors fault started")],
+    ids=["fires-after-the-fault", "firing-since-before"],
+)
+def test_a_sample_stands_for_its_state_until_the_next_evaluation(tmp_path, since, problem):
+    """Rules evaluated every 15 s: an alert firing for long before the fault has its last
+    sample before it up to 15 s back (here at START - 15, the next at START), and counts as
+    already firing then; one that starts after the fault is timed from its first sample."""
+    firing = {"HighErrorRate": {"eu-west-1": (since, END + 50)}}
+    notes = [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36),
+             _note("HighErrorRate", "eu-west-1", "pager", "resolved", END + 52)]  # fmt: skip
+    outcome = _run(tmp_path, PAGES, END, firing, notes, every=15)
+    assert outcome.passed is not problem, outcome.summary
+    assert problem in outcome.summary
+    if not problem:
+        assert outcome.time_to_appear == pytest.approx(35, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("every", "queries", "first", "last"), [(1, 3, -2500, -10), (15, 1, -2510, -20)]
+)
+def test_a_long_window_is_read_in_chunks_of_raw_samples(every, queries, first, last):
+    """A window of 2,500 s at an evaluation a second is read as 3 range vectors of at most
+    MAX_SAMPLES evaluations, back to back from an evaluation interval before its start; at
+    one per 15 s, as one. `first` and `last` are samples written (from START - 2,600 on, every
+    `every` s): the first after the look-back, the last."""
+    labels = {"alertname": "HighErrorRate", "alertstate": "firing", "region": "eu-west-1"}
+    history = [(labels, START - 2600, START - 10)]
+    routes = {"/api/v1/query": raw_alerts(history, every)}
+    with canned_server(routes) as server, PrometheusClient(Backend(url=server.url)) as client:
+        found = firing_series(client, "HighErrorRate", START - 2500, START, every)
+    assert found == [{"metric": {"__name__": "ALERTS", **labels},
+                      "first": pytest.approx(START + first),
+                      "last": pytest.approx(START + last)}]  # fmt: skip
+    reads = [(float(r.params["time"][0]), int(re.search(r"\[(\d+)ms\]", r.params["query"][0])[1]))
+             for r in server.requests]  # fmt: skip
+    assert len(reads) == queries
+    assert all(span <= MAX_SAMPLES * every * 1000 for _, span in reads)
+    assert reads[-1][0] == pytest.approx(START, abs=0.001)
+    assert reads[0][0] - reads[0][1] / 1000 == pytest.approx(START - 2500 - every, abs=0.001)
+    for (before, _), (after, span) in pairwise(reads):
+        assert after - span / 1000 == pytest.approx(before, abs=0.001)
+
+
 def test_an_alert_meant_to_outlast_its_fault_is_not_judged_on_resolving(tmp_path):
     """resolve_budget null (a slow burn-rate alert): still firing long after the restore
     passes, but the fault must still have been restored."""
@@ -183,7 +254,7 @@ def _run_inhibition(tmp_path, firing, notes, fault_end=RESTORED, am_config=SHORT
     `am_config`."""
     routes = {
         "/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
-        "/api/v1/query_range": _alerts_range(firing),
+        **_firing(firing),
         "/health": (200, {"status": "ok"}),
         "/api/notifications": _notifications(notes),
         "/-/healthy": (200, "OK"),
@@ -293,30 +364,24 @@ def test_notification_waits_derive_from_the_alertmanager_config_in_use(tmp_path,
     ("state", "region", "seen", "passed"),
     [("pending", "us-east-1", (50, 51), False), ("firing", "us-east-1", (50, 51), False),
      ("pending", "eu-west-1", (50, 51), True),
-     ("pending", "us-east-1", (-40, -35), True), ("firing", "us-east-1", (-40, 10), False)],
+     ("pending", "us-east-1", (-40, -25), True), ("firing", "us-east-1", (-40, 10), False),
+     ("pending", "us-east-1", (-400, -35), True)],
     ids=["pending-stray", "firing-stray", "in-the-faulted-region",
-         "found-at-the-start-and-gone-before-the-fault", "found-at-the-start-and-going-on"],
+         "found-at-the-start-and-gone-before-the-fault", "found-at-the-start-and-going-on",
+         "gone-before-the-start"],
 )  # fmt: skip
 def test_quiet_sees_pending_and_firing_strays_over_the_window(
     tmp_path, state, region, seen, passed
 ):
     """A stray alert that is only pending (held by `for`) fails the quiet check too; one in
     the faulted region does not; one the run found active (its window opens with a probe pass
-    30 s before the fault) counts only if it goes on past the fault's start. The body follows
-    Prometheus' query_range matrix."""
-    asked = []
-
-    def answer(params):
-        asked.append(params["query"][0])
-        labels = {"__name__": "ALERTS", "alertname": "SyntheticProbeStale", "alertstate": state,
-                  "region": region}  # fmt: skip
-        values = [[START + at, "1"] for at in range(seen[0], seen[1] + 1)]
-        return 200, {"status": "success", "data": {"resultType": "matrix",
-                                                    "result": [{"metric": labels,
-                                                                "values": values}]}}  # fmt: skip
-
+    30 s before the fault) counts only if it goes on past the fault's start; one whose last
+    sample was written before the window (and its evaluation interval) is not seen at all."""
+    labels = {"alertname": "SyntheticProbeStale", "alertstate": state, "region": region}
+    history = [(labels, START + seen[0], START + seen[1])]
     routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
-              "/api/v1/query_range": answer}  # fmt: skip
+              "/api/v1/query": raw_alerts(history),
+              "/api/v1/rules": rules("SyntheticProbeStale")}  # fmt: skip
     with canned_server(routes) as server:
         path = tmp_path / "signalcheck.yaml"
         regions = {r: {"base_url": "http://127.0.0.1:1"} for r in ("eu-west-1", "us-east-1")}
@@ -331,6 +396,7 @@ def test_quiet_sees_pending_and_firing_strays_over_the_window(
                       backends=BackendSet(config.backends))  # fmt: skip
         outcome = check_quiet(QuietExpectation(name="q", budget=5), ctx)
     assert outcome.passed is passed, outcome.summary
+    asked = [r.params["query"][0] for r in server.requests if r.path == "/api/v1/query"]
     assert 'alertstate=~"pending|firing"' in asked[0]
     if not passed:
         assert f"SyntheticProbeStale ({region}) {state}" in outcome.summary
@@ -360,17 +426,11 @@ def test_a_later_fault_in_the_region_ends_the_resolution_window(tmp_path):
 )
 def test_quiet_allows_the_alerts_of_heartbeat_expectations(tmp_path, heartbeats, passed):
     """Watchdog fires throughout (no region): not a stray when a `heartbeats` expectation
-    names it, a stray otherwise (the body follows Prometheus' query_range matrix)."""
-
-    def answer(params):
-        labels = {"__name__": "ALERTS", "alertname": "Watchdog", "alertstate": "firing",
-                  "severity": "none"}  # fmt: skip
-        values = [[START + at, "1"] for at in range(-60, 120)]
-        result = [{"metric": labels, "values": values}]
-        return 200, {"status": "success", "data": {"resultType": "matrix", "result": result}}
-
+    names it, a stray otherwise."""
+    labels = {"alertname": "Watchdog", "alertstate": "firing", "severity": "none"}
     routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
-              "/api/v1/query_range": answer}  # fmt: skip
+              "/api/v1/query": raw_alerts([(labels, START - 60, START + 120)]),
+              "/api/v1/rules": rules("Watchdog")}  # fmt: skip
     with canned_server(routes) as server:
         path = tmp_path / "signalcheck.yaml"
         path.write_text(
