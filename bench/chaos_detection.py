@@ -18,7 +18,7 @@ from pathlib import Path
 from signalcheck.chaos.runner import run_experiment
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Entry, read_entries
-from signalcheck.stack.traffic import BackgroundTraffic
+from signalcheck.probes.traffic import BackgroundTraffic
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "chaos" / "experiments"
 ORDER = ["region-outage", "dependency-outage", "latency-injection", "error-injection", "inhibition"]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from signalcheck.gameday import Actors, GamedayPlan
+    from signalcheck.ledger import Ledger
     from signalcheck.report import GamedayReport
 
 app = typer.Typer()
@@ -105,6 +106,7 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
     from signalcheck.load_profiles import LoadError, plan_for
     from signalcheck.loadtests.runner import LoadRunError, run_plan
     from signalcheck.probes.once import run_once
+    from signalcheck.probes.traffic import BackgroundTraffic
 
     def probe_pass(config: Config, ledger: Path) -> list[str]:
         summary, _ = run_once(config, concurrency=8, ledger_path=ledger)
@@ -137,7 +139,16 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
         outcome = run_experiment(config, experiment_file(name, experiments), run_dir=run_dir)
         return outcome.problems, outcome.interrupted
 
-    return Actors(probe_pass=probe_pass, load=load, experiment=experiment, restore=restore_run)
+    def traffic(config: Config, ledger: Ledger) -> BackgroundTraffic:
+        return BackgroundTraffic(config, ledger=ledger)
+
+    return Actors(
+        probe_pass=probe_pass,
+        load=load,
+        experiment=experiment,
+        restore=restore_run,
+        traffic=traffic,
+    )
 
 
 def crossed(threshold: dict[str, Any]) -> str:

@@ -166,7 +166,12 @@ def actors() -> Actors:
             raise KeyboardInterrupt
         return outcome.problems
 
-    return Actors(probe_pass=shared.probe_pass, experiment=experiment, restore=shared.restore)
+    return Actors(
+        probe_pass=shared.probe_pass,
+        experiment=experiment,
+        restore=shared.restore,
+        traffic=shared.traffic,
+    )
 
 
 def print_table(report: CoverageReport) -> None:

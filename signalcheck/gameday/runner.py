@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,6 @@ from signalcheck.gameday.vitals import rum_vitals
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.report import ExpectationOutcome, GamedayReport, VitalSummary
 from signalcheck.stack import LocalStack
-from signalcheck.stack.traffic import BackgroundTraffic
 
 BASELINE_PASSES = 3
 BASELINE_PAUSE = 2.0
@@ -52,6 +51,9 @@ class Actors:
     """Run the named chaos experiment in a run directory: (problems, interrupted)."""
     restore: Callable[[Config, Path], list[str]]
     """Undo every fault the ledger of a run directory still has open; the regions restored."""
+    traffic: Callable[[Config, Ledger], AbstractContextManager[object]]
+    """Background traffic to every region while the block runs (probes/traffic.py), its
+    `traffic` entry written to the ledger when it stops."""
 
 
 class GamedayError(ConfigError):
@@ -99,7 +101,7 @@ class Gameday:
                         self._validate("load", since=load)
                 if "chaos" in self.plan.phases and self.plan.experiments:
                     chaos = time.time()
-                    with BackgroundTraffic(self.config, ledger=self.ledger):
+                    with self.actors.traffic(self.config, self.ledger):
                         for name in self.plan.experiments:
                             with self._phase(progress, f"chaos: {experiment_label(name)}"):
                                 self._experiment(name)

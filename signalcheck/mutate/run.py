@@ -13,7 +13,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +25,6 @@ from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.mutate.coverage import CoverageReport, Exercise, Injected, Row, survivor_hint
 from signalcheck.mutate.derive import Mutant
 from signalcheck.mutate.shadows import Shadow, ShadowFleet
-from signalcheck.stack.traffic import BackgroundTraffic
 
 SHADOW_KINDS = frozenset(
     {
@@ -82,6 +81,8 @@ class Actors:
     """Run an experiment file in a run directory; its problems."""
     restore: Callable[[Config, Path], list[str]]
     """Undo every fault a run directory's ledger still has open; the regions restored."""
+    traffic: Callable[[Config, Ledger], AbstractContextManager[object]]
+    """Background traffic to every region while the block runs, recorded in the ledger."""
 
 
 def select(mutants: list[Mutant], only: list[str]) -> list[Mutant]:
@@ -201,7 +202,7 @@ class Mutation:
         chaos_dirs: list[Path] = []
         try:
             problems += self._probes(ledger)
-            with BackgroundTraffic(self.config, ledger=ledger):
+            with self.actors.traffic(self.config, ledger):
                 for experiment in self.experiments:
                     self.say(f"experiment {experiment.stem}")
                     run_dir = self.run_dir / f"chaos-{experiment.stem}"

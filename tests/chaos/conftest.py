@@ -20,7 +20,7 @@ from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.expectations import AlertExpectation
 from signalcheck.ledger import LEDGER_FILE, Entry, read_entries
-from signalcheck.stack.traffic import BackgroundTraffic
+from signalcheck.probes.traffic import BackgroundTraffic
 from tests.stack.conftest import stack  # noqa: F401 - the package's stack, on stack_config
 from tests.support import REPO, write_stack_config
 

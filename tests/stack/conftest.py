@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from signalcheck.config import Config, load_config
+from signalcheck.probes.traffic import BackgroundTraffic
 from signalcheck.stack import LocalStack
-from signalcheck.stack.traffic import BackgroundTraffic
 from tests.support import write_stack_config
 
 

@@ -13,8 +13,8 @@ import yaml
 
 from signalcheck.config import Config, load_config
 from signalcheck.ledger import Ledger
+from signalcheck.probes.traffic import BackgroundTraffic
 from signalcheck.stack.ports import free_port
-from signalcheck.stack.traffic import BackgroundTraffic
 from tests.recording_service import recorded, recording_service, stop
 
 KEY_ENV = "TRAFFIC_TEST_KEY"

@@ -21,6 +21,9 @@ from typing import Any, Literal
 from signalcheck.checks import HttpCheck, Request
 from signalcheck.config import Config
 from signalcheck.ledger import Ledger
+from signalcheck.probes.errors import ProbeFailure
+from signalcheck.probes.http import send
+from signalcheck.probes.tracecontext import TraceContext
 
 DEMO_TOKEN = Request(
     method="POST",
@@ -140,10 +143,6 @@ class BackgroundTraffic:
 
     async def _round(self) -> None:
         """Every region's requests at once, each under its own timeout; counted, not judged."""
-        # the probes' own request building and client (imported where used, as the CLI does)
-        from signalcheck.probes.errors import ProbeFailure
-        from signalcheck.probes.http import send
-        from signalcheck.probes.tracecontext import TraceContext
 
         async def one(region: str, name: str, request: Request) -> None:
             base_url = str(self.config.regions[region].base_url)
