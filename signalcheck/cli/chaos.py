@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from signalcheck.cli.common import ConfigOption, console, fail, user_errors
+from signalcheck.cli.common import (
+    ConfigOption,
+    LedgerOption,
+    console,
+    fail,
+    run_dir_for,
+    user_errors,
+)
 from signalcheck.config import Config, ConfigError, load_config
 from signalcheck.shipped import experiment_file
 
@@ -28,14 +35,15 @@ def chaos_run(
         bool, typer.Option("--dry", help="Check targets and show what would be done; do nothing.")
     ] = False,
     config: ConfigOption = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Run an experiment with the stock `chaos run` and the stack's configuration (first
     restoring any fault a chaos run that died left open).
 
-    The journal and the ledger go to a new run directory. Exit 1 when the steady state was not
-    met before or after the method, or the experiment did not complete; 2 when the experiment
-    file is not valid or targets something outside the allowlist (nothing is run); 130 when
-    interrupted (the faults are rolled back).
+    The journal and the ledger go to a new run directory (or to the run of --ledger). Exit 1
+    when the steady state was not met before or after the method, or the experiment did not
+    complete; 2 when the experiment file is not valid or targets something outside the
+    allowlist (nothing is run); 130 when interrupted (the faults are rolled back).
     """
     from signalcheck.chaos.runner import run_experiment
     from signalcheck.chaos.targets import TargetRefused
@@ -44,7 +52,9 @@ def chaos_run(
     loaded = load_config(config)
     restore_left_open(loaded)
     try:
-        outcome = run_experiment(loaded, path, dry=dry)
+        outcome = run_experiment(
+            loaded, path, dry=dry, run_dir=run_dir_for(ledger, loaded.runs_dir)
+        )
     except TargetRefused as exc:
         raise ConfigError(f"refused the experiment, nothing was done: {exc}") from None
     for name, path in (("journal:", outcome.journal), ("ledger: ", outcome.ledger)):

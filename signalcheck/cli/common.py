@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from signalcheck.config import CONFIG_ENV, ConfigError
-from signalcheck.ledger import LedgerError
+from signalcheck.ledger import LEDGER_FILE, LedgerError, new_run_dir
 from signalcheck.stack import StackError
 from signalcheck.terminal import colour_allowed
 
@@ -22,6 +22,15 @@ errors = Console(stderr=True, color_system="auto" if colour_allowed(sys.stderr) 
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", envvar=CONFIG_ENV, help="signalcheck YAML config file."),
+]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help=f"Add to this run (its {LEDGER_FILE}) instead of starting a new one, so that "
+        "probes, load, faults and validate judge one exercise.",
+        show_default=False,
+    ),
 ]
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,6 +53,19 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def run_dir_for(ledger: Path | None, runs_dir: Path) -> Path:
+    """The run directory a command writes to: the one holding `ledger` (an existing run's
+    ledger file), else a new one under `runs_dir`."""
+    if ledger is None:
+        return new_run_dir(runs_dir)
+    if ledger.name != LEDGER_FILE or not ledger.parent.is_dir():
+        raise ConfigError(
+            f"--ledger {ledger}: expected the {LEDGER_FILE} of an existing run directory "
+            f"(e.g. {runs_dir}/<run>/{LEDGER_FILE})"
+        )
+    return ledger.parent
 
 
 def fail(message: str) -> None:

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from signalcheck.cli.common import ConfigOption, console, fail, user_errors
+from signalcheck.cli.common import (
+    ConfigOption,
+    LedgerOption,
+    console,
+    fail,
+    run_dir_for,
+    user_errors,
+)
 from signalcheck.config import ConfigError, load_config
 
 app = typer.Typer()
@@ -41,16 +48,17 @@ def load(
             show_default=False,
         ),
     ] = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Run a load profile headless with Locust against one region: the shipped users, or
     those of your own locustfile (--locustfile, or the profile's `locustfile`).
 
-    Reports (CSV, HTML, logs) and the ledger's `load` entry go to a new run directory.
+    Reports (CSV, HTML, logs) and the ledger's `load` entry go to a new run directory (or to
+    the run of --ledger).
     Exits 0 (thresholds passed), 1 (a threshold broken), 2 (bad input or a target outside
     the allowlist; nothing sent) or 3 (Locust failed; see the log named).
     """
     from signalcheck.durations import parse_duration
-    from signalcheck.ledger import new_run_dir
     from signalcheck.load_profiles import LoadError, plan_for
     from signalcheck.loadtests.display import print_summary, progress_display
     from signalcheck.loadtests.runner import Distribution, LoadRunError, run_plan
@@ -74,7 +82,7 @@ def load(
         bind_host=master_bind,
         bind_port=master_port or (free_port(loaded.stack.port_range) if distributed else None),
     )
-    run_dir = new_run_dir(loaded.runs_dir)
+    run_dir = run_dir_for(ledger, loaded.runs_dir)
     try:
         with progress_display(console, plan) as on_progress:
             outcome = run_plan(plan, run_dir, distribution, on_progress)

@@ -15,6 +15,12 @@ REACHED_SERVICE = frozenset({None, "http_status", "assertion", "invalid_json"})
 """Probe error classes whose request still reached the service (so it left telemetry)."""
 
 
+ONE_RUN_HINT = (
+    " (signalcheck probe, load and chaos run each start a run of their own: give the later "
+    "ones --ledger <the first one's ledger.jsonl> to judge them as one)"
+)
+
+
 @dataclass
 class Context:
     config: Config
@@ -57,7 +63,7 @@ class Context:
             return Outcome.nothing_to_judge(f"{what} was planned ({plans}) but never happened")
         if conditional:
             return Outcome.not_planned(f"conditional: this run planned no {what}")
-        return Outcome.nothing_to_judge(f"no {what} in this run")
+        return Outcome.nothing_to_judge(f"no {what} in this run{ONE_RUN_HINT}")
 
     def faults(self, action: str | None = None) -> list[Entry]:
         """Fault entries, the latest entry per (action, region, start)."""

@@ -113,3 +113,13 @@ def test_an_interrupted_command_exits_130_with_one_line(tmp_path):
     lines = rest.splitlines()
     assert lines[-1:] == ["signalcheck: interrupted"], rest
     assert all(line.startswith("pass:") for line in lines[:-1]), rest
+
+
+def test_a_command_given_a_run_s_ledger_adds_to_that_run(tmp_path):
+    from signalcheck.cli.common import run_dir_for
+
+    run = tmp_path / "runs" / "20261207T000000Z"
+    run.mkdir(parents=True)
+    assert run_dir_for(run / "ledger.jsonl", tmp_path / "runs") == run
+    fresh = run_dir_for(None, tmp_path / "runs")
+    assert fresh.parent == tmp_path / "runs" and fresh != run and fresh.is_dir()

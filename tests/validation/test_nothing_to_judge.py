@@ -21,6 +21,7 @@ from signalcheck.evidence import Context
 from signalcheck.evidence.alerts import check_alert
 from signalcheck.evidence.backends import BackendSet, BackendUnavailable
 from signalcheck.evidence.cardinality import check_cardinality
+from signalcheck.evidence.context import ONE_RUN_HINT
 from signalcheck.evidence.metrics import check_metric
 from signalcheck.evidence.targets import check_targets
 from signalcheck.evidence.traces import check_traces
@@ -85,7 +86,7 @@ def test_an_increase_with_no_successful_probe_fails(tmp_path):
         (True, False, True, "conditional: this run planned no errors fault"),
         (True, True, False, "nothing to judge: errors fault was planned (errors eu-west-1 "
                             "error-injection) but never happened"),
-        (False, False, False, "nothing to judge: no errors fault in this run"),
+        (False, False, False, f"nothing to judge: no errors fault in this run{ONE_RUN_HINT}"),
     ],
 )  # fmt: skip
 def test_alert_expectation_without_its_fault(tmp_path, conditional, planned, skipped, summary):
