@@ -27,7 +27,10 @@ def config_path(tmp_path):
         (["--profile", "smoke", "--region", "mars-1"], "'mars-1' is not a configured region"),
         (["--profile", "smoke", "--duration", "soon"], "--duration: 'soon' is not a positive"),
         (["--ledger", "elsewhere.jsonl"], "--ledger elsewhere.jsonl: expected the ledger.jsonl"),
-        (["--ledger", "gone/ledger.jsonl"], "--ledger gone/ledger.jsonl: expected the ledger.jsonl"),
+        (
+            ["--ledger", "gone/ledger.jsonl"],
+            "--ledger gone/ledger.jsonl: expected the ledger.jsonl",
+        ),
     ],
 )
 def test_refused_runs_exit_2_with_one_line_and_send_nothing(config_path, args, message):
