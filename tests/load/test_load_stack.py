@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.stack, pytest.mark.slow]
 WORKFLOW_ROUTES = {"/auth/token", "/v1/assignments", "/v1/assignments/{assignment_id}"}
 LEDGER_FIELDS = {
     "ts", "kind", "profile", "shape", "region", "start", "end", "users", "workers", "requests",
-    "rum_requests", "total_requests", "failures", "error_rate", "p95_ms", "thresholds", "passed",
+    "rum_requests", "other_requests", "total_requests", "failures", "error_rate", "p95_ms",
+    "thresholds", "passed", "locustfile", "user_classes", "user_mix",
 }  # fmt: skip
 
 
