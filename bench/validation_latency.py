@@ -53,7 +53,10 @@ BASELINE = "06a5655"
 def stack_config(directory: Path, repo: Path = REPO) -> dict:
     """`repo`'s shipped config on free loopback ports, its state under `directory`."""
     shipped = yaml.safe_load((repo / "signalcheck.yaml").read_text())
-    regions = {name: {"base_url": f"http://127.0.0.1:{free_port()}"} for name in shipped["regions"]}
+    regions = {
+        name: {"base_url": f"http://127.0.0.1:{free_port()}", "demo": True}
+        for name in shipped["regions"]
+    }
     ports = {name: free_port() for name in shipped["stack"]["ports"]}
     return {
         **shipped,
@@ -126,7 +129,8 @@ def timed_suite(config_path: Path, config: Config, repo: Path = REPO) -> tuple[f
     began = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "validation/", "-q", "-p", "no:cacheprovider",
-         f"--signalcheck-config={config_path}", f"--ledger={ledger.path}"],
+         *_own_plugin_only(repo), f"--signalcheck-config={config_path}",
+         f"--ledger={ledger.path}"],
         cwd=repo, env=_importing(repo), capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     seconds = time.monotonic() - began
@@ -137,10 +141,19 @@ def timed_suite(config_path: Path, config: Config, repo: Path = REPO) -> tuple[f
 
 def _same_stack(old: dict, new: dict) -> dict:
     """The baseline's config pointed at the same regions, ports and data dir as `new` (with
-    only the stack keys the baseline's config model knows)."""
+    only the stack keys the baseline's config model knows, and regions without `demo`: the
+    baseline's stack always ran the demo)."""
     ports = {name: new["stack"]["ports"][name] for name in old["stack"]["ports"]}
     stack = {**old["stack"], "data_dir": new["stack"]["data_dir"], "ports": ports}
-    return {**old, "regions": new["regions"], "stack": stack}
+    regions = {name: {"base_url": r["base_url"]} for name, r in new["regions"].items()}
+    return {**old, "regions": regions, "stack": stack}
+
+
+def _own_plugin_only(repo: Path) -> list[str]:
+    """pytest options that keep this checkout's installed plugin (its `pytest11` entry point)
+    out of another revision's run: a baseline from before the plugin registers
+    `--signalcheck-config` in its own validation/conftest.py, and both at once collide."""
+    return [] if repo == REPO else ["-p", "no:signalcheck"]
 
 
 def _importing(repo: Path) -> dict[str, str]:

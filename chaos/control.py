@@ -102,9 +102,9 @@ def before_experiment_control(
     _begin(ctx, "experiment")
     if not ctx.dry:
         probed = probed_faults(context, configuration or {})
-        for action, region in planned_faults(context, configuration or {}):
+        for _, action, region, alerts in _injections(context, configuration or {}):
             faultlog.plan_fault(
-                ctx.ledger, action, region, ctx.experiment, (action, region) in probed
+                ctx.ledger, action, region, ctx.experiment, (action, region) in probed, alerts
             )
 
 
@@ -113,7 +113,7 @@ def planned_faults(
 ) -> list[tuple[str, str]]:
     """(action, region) of every fault the experiment's method injects, in order: by a
     `signalcheck.chaos.actions` injection or by an action marked as a fault."""
-    return [(action, region) for _, action, region in _injections(experiment, configuration)]
+    return [(action, region) for _, action, region, _ in _injections(experiment, configuration)]
 
 
 def probed_faults(
@@ -129,25 +129,27 @@ def probed_faults(
             passes.append((index, arguments.get("region")))
     return [
         (action, region)
-        for at, action, region in _injections(experiment, configuration)
+        for at, action, region, _ in _injections(experiment, configuration)
         if any(index > at and probed in (None, region) for index, probed in passes)
     ]
 
 
 def _injections(
     experiment: dict[str, Any], configuration: dict[str, Any]
-) -> list[tuple[int, str, str]]:
-    """(index in the method, action, region) of every fault the method injects."""
+) -> list[tuple[int, str, str, list[str]]]:
+    """(index in the method, action, region, the alerts its mark declares it may cause) of
+    every fault the method injects."""
     found = []
     for index, activity in enumerate(experiment.get("method") or []):
         provider = activity.get("provider") or {}  # none for a {"ref": ...} activity
         action = faultlog.INJECTIONS.get(provider.get("func", ""))
         mark = mark_of(activity)
+        alerts = mark.alerts if mark is not None else []
         if provider.get("module") == ACTIONS_MODULE and action is not None:
             arguments = substitute(provider.get("arguments") or {}, configuration, {})
-            found.append((index, action, str(arguments.get("region"))))
+            found.append((index, action, str(arguments.get("region")), alerts))
         elif mark is not None and mark.fault is not None:
-            found.append((index, mark.fault, str(mark.resolved_region(configuration))))
+            found.append((index, mark.fault, str(mark.resolved_region(configuration)), alerts))
     return found
 
 

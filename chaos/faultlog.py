@@ -31,10 +31,16 @@ INJECTIONS = {
 
 
 def plan_fault(
-    ledger: Ledger, action: str, region: str, experiment: str, probed: bool = False
+    ledger: Ledger,
+    action: str,
+    region: str,
+    experiment: str,
+    probed: bool = False,
+    alerts: list[str] | None = None,
 ) -> Entry:
     """Record, before the method runs, a fault the experiment means to inject (`probed`: with
-    a probe pass of its region after the injection)."""
+    a probe pass of its region after the injection; `alerts`: those its mark declares it may
+    cause besides its alert expectations')."""
     return ledger.append(
         "planned",
         actor="fault",
@@ -42,6 +48,7 @@ def plan_fault(
         region=region,
         experiment=experiment,
         probed=probed,
+        alerts=alerts or [],
     )
 
 

@@ -5,7 +5,11 @@ optionally the `region`). The control writes the ledger's `fault` entries from t
 A probe of the method or rollbacks may be marked `restores` too: it ends a fault that heals by
 itself (a killed pod its Deployment replaces) once it succeeds.
 
-`signalcheck.chaos.actions` activities record their own faults and take no mark.
+A fault's mark may also declare `alerts`: the alerts it may cause in its region besides those
+of the alert expectations for its fault (`{"fault": "errors", "region": "eu-west-1", "alerts":
+["ErrorBudgetBurnFast"]}`); the `quiet` expectation and "for the faulted region only" accept
+no other alert in that region while the fault lasts. `signalcheck.chaos.actions` activities
+record their own faults: their mark may declare `alerts` only.
 """
 
 from __future__ import annotations
@@ -39,11 +43,17 @@ class Mark(BaseModel):
     """The region it breaks (a fault needs one; a restore without one restores every region)."""
     restores: str | None = Field(None, min_length=1)
     """The fault name, or the name of the injecting action, this action undoes."""
+    alerts: list[str] = Field(default_factory=list)
+    """Alerts the fault may cause in its region besides its alert expectations' (a fault's)."""
 
     @model_validator(mode="after")
     def _one_role(self) -> Mark:
+        if self.fault is None and self.restores is None and self.alerts:
+            return self  # the alerts of a signalcheck.chaos.actions injection
         if (self.fault is None) == (self.restores is None):
             raise ValueError("expected exactly one of 'fault' (with 'region') or 'restores'")
+        if self.restores is not None and self.alerts:
+            raise ValueError("'alerts' are a fault's: a restore causes none")
         if self.fault is not None and self.region is None:
             raise ValueError("a 'fault' needs the 'region' it breaks")
         return self
@@ -68,8 +78,12 @@ def mark_of(activity: dict[str, Any]) -> Mark | None:
     if raw is None:
         return None
     where = f"activity {activity.get('name')!r}: {MARK_KEY!r}"
-    if (activity.get("provider") or {}).get("module") == ACTIONS_MODULE:
-        raise MarkError(f"{where}: {ACTIONS_MODULE} actions record their own faults; remove it")
+    own = (activity.get("provider") or {}).get("module") == ACTIONS_MODULE
+    if own and (not isinstance(raw, dict) or set(raw) != {"alerts"}):
+        raise MarkError(
+            f"{where}: {ACTIONS_MODULE} actions record their own faults; their mark may only "
+            'declare the alerts the fault may cause ({"alerts": ["<alert>", ...]})'
+        )
     try:
         mark = Mark.model_validate(raw)
     except ValidationError as exc:
@@ -82,6 +96,8 @@ def mark_of(activity: dict[str, Any]) -> Mark | None:
         ) from None
     if mark.fault is not None and activity.get("type") != "action":
         raise MarkError(f"{where}: only an action can be a fault, not a {activity.get('type')}")
+    if mark.fault is None and mark.restores is None and not own:
+        raise MarkError(f"{where}: 'alerts' declares what a fault may cause: mark the fault")
     return mark
 
 

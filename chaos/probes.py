@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from signalcheck.backends.capture import CaptureClient
@@ -42,6 +43,10 @@ class AlertMisrouted(SignalcheckError):
     """The alert fired, but also for another region or at another receiver."""
 
 
+class AlertAlreadyFiring(SignalcheckError):
+    """The alert was firing before the fault started: it cannot be the fault's detection."""
+
+
 def alert_fires(
     name: str,
     labels: dict[str, str] | None = None,
@@ -54,8 +59,11 @@ def alert_fires(
     the cause, in a sequence of faults) until alert `name` fired with `labels` (and, given
     `receiver`, until that receiver was notified).
 
-    Raises when that does not happen within `within` seconds of the fault, or when the alert
-    also fires for another region or reaches another receiver. Records a `detection` entry.
+    Only an alert that became active (pending) after the fault's start counts: one already
+    firing for the region then (or still firing from before) fails at once, named, as it
+    cannot be this fault's detection. Raises when that does not happen within `within`
+    seconds of the fault, or when the alert also starts firing for another region after the
+    fault's start, or reaches another receiver. Records a `detection` entry.
     """
     ctx = run_context(configuration)
     labels = dict(labels or {})
@@ -80,9 +88,21 @@ def alert_fires(
             "detected_at": None,
             "time_to_detect": None,
         }
+        before = [a for a in _firing(prometheus, name, labels) if _active_at(a) < since]
+        if before:
+            began = min(_active_at(a) for a in before)
+            ctx.ledger.append("detection", **record, already_firing_since=began)
+            raise AlertAlreadyFiring(
+                f"{name} {labels} was already firing (active since {began:.3f}, "
+                f"{since - began:.1f}s before the {record['fault_action']} fault's start at "
+                f"{since:.3f}): it cannot count as this fault's detection"
+            )
         try:
             _wait(
-                lambda: _firing(prometheus, name, labels), since, within, f"{name} {labels} firing"
+                lambda: _firing(prometheus, name, labels, since),
+                since,
+                within,
+                f"{name} {labels} firing, active after the fault's start",
             )
             record["fired_at"] = time.time()
             if receiver:
@@ -320,12 +340,22 @@ def _matches(have: dict[str, str], want: dict[str, str]) -> bool:
     return all(have.get(key) == value for key, value in want.items())
 
 
-def _firing(prometheus: PrometheusClient, name: str, labels: dict[str, str]) -> list[dict]:
+def _firing(
+    prometheus: PrometheusClient, name: str, labels: dict[str, str], since: float | None = None
+) -> list[dict]:
+    """The firing alerts `name` with `labels` (that became active at or after `since`)."""
     return [
         alert
         for alert in prometheus.alerts()
-        if alert["state"] == "firing" and _matches(alert["labels"], {"alertname": name, **labels})
+        if alert["state"] == "firing"
+        and _matches(alert["labels"], {"alertname": name, **labels})
+        and (since is None or _active_at(alert) >= since)
     ]
+
+
+def _active_at(alert: dict[str, Any]) -> float:
+    """When Prometheus' alert became active (pending, then firing), Unix seconds."""
+    return datetime.fromisoformat(alert["activeAt"]).timestamp()
 
 
 def _notified(
@@ -348,15 +378,19 @@ def _strays(
     receiver: str | None,
     since: float,
 ) -> list[str]:
-    """The alert firing for regions other than `region`, or notified to other receivers."""
+    """The alert firing for regions other than `region`, or notified to other receivers, of
+    those that started after the fault's start (`since`): one that began before (another
+    region's own fault, in a game day that faults regions at once) is not this fault's."""
     strays = []
     if region is not None:
         strays += [
             f"firing in Prometheus for region {a['labels'].get('region')!r}"
-            for a in _firing(prometheus, name, {})
+            for a in _firing(prometheus, name, {}, since)
             if a["labels"].get("region") != region
         ]
     for sent in capture.notifications(alertname=name, status="firing", since=since):
+        if (sent.get("starts_at") or since) < since:
+            continue  # a re-notification of an alert older than the fault
         other_region = region is not None and sent["labels"].get("region") != region
         if other_region or (receiver is not None and sent["receiver"] != receiver):
             strays.append(

@@ -10,6 +10,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,9 @@ class ChaosRun:
     problems: list[str]
     interrupted: bool = False
     """SIGINT or SIGTERM arrived and was passed on to `chaos` (which rolled back)."""
+    started: float = 0.0
+    ended: float = 0.0
+    """When `chaos` was started and when it was seen to end (Unix seconds)."""
 
     @property
     def journal(self) -> Path:
@@ -53,6 +59,22 @@ class ChaosRun:
     @property
     def exit_code(self) -> int:
         return 1 if self.problems else 0
+
+
+REGION_ENV = "SIGNALCHECK_CHAOS_REGION"
+"""The region the shipped experiments fault (their `region` configuration)."""
+POLL_SECONDS = 0.2
+"""How often a batch of running experiments is looked at."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One experiment of a batch: its file, its run directory, and the region it faults
+    (`$SIGNALCHECK_CHAOS_REGION`; None: the experiment's own default)."""
+
+    experiment: Path
+    run_dir: Path
+    region: str | None = None
 
 
 def run_experiment(
@@ -72,34 +94,126 @@ def run_experiment(
     seconds it gets SIGTERM, and SIGKILL if it has not finished its rollbacks
     `ROLLBACK_GRACE` seconds later.
     """
-    loaded = read_experiment(experiment)
-    check_targets(config, loaded)
-    if run_dir is None:
-        run_dir = new_run_dir(config.runs_dir)
+    check_targets(config, read_experiment(experiment))
+    planned = Planned(experiment, run_dir or new_run_dir(config.runs_dir))
+    runs: list[ChaosRun] = []
+    run_lanes(config, [[planned]], lambda _, run: runs.append(run), dry=dry, timeout=timeout)
+    return runs[0]
+
+
+def run_lanes(
+    config: Config,
+    lanes: list[list[Planned]],
+    finished: Callable[[Planned, ChaosRun], None],
+    *,
+    dry: bool = False,
+    timeout: float = RUN_TIMEOUT,
+) -> bool:
+    """Run each lane's experiments one after another, the lanes at the same time (a game day
+    faults different regions at once); `finished` gets each run as it ends, in this thread.
+    Every experiment is read and checked against the allowlist first (ConfigError,
+    TargetRefused: nothing started). SIGINT and SIGTERM are passed on to every running
+    `chaos` (which rolls back) and start no further experiment; whether one arrived."""
+    for lane in lanes:
+        for planned in lane:
+            check_targets(config, read_experiment(planned.experiment), _region_env(planned))
+    queues = [list(lane) for lane in lanes]
+    running: dict[int, _Running] = {}
+    received: list[int] = []
+
+    def pass_on(signum: int, _frame: object) -> None:
+        received.append(signum)
+        for run in running.values():
+            run.process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while True:
+            for index, queue in enumerate(queues):
+                if index not in running and queue and not received:
+                    running[index] = _start(config, queue.pop(0), dry=dry, timeout=timeout)
+            if not running:
+                return bool(received)
+            for index, run in list(running.items()):
+                if run.ended():
+                    del running[index]
+                    finished(run.planned, run.judge(interrupted=bool(received)))
+            time.sleep(POLL_SECONDS)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class _Running:
+    """A started `chaos run`, given up on (SIGTERM, then SIGKILL) past its deadline."""
+
+    planned: Planned
+    process: subprocess.Popen
+    relay: threading.Thread | None
+    deadline: float
+    experiment: Path
+    timeout: float
+    started: float
+    gave_up: bool = False
+
+    def ended(self) -> bool:
+        if self.process.poll() is not None:
+            return True
+        if time.monotonic() > self.deadline:
+            if not self.gave_up:
+                self.gave_up = True
+                self.process.terminate()
+                self.deadline = time.monotonic() + ROLLBACK_GRACE
+            else:
+                self.process.kill()
+                self.process.wait(timeout=ROLLBACK_GRACE)
+                return True
+        return False
+
+    def judge(self, *, interrupted: bool) -> ChaosRun:
+        """The run's verdict from its journal and its ledger's faults."""
+        if self.relay is not None:
+            self.relay.join(timeout=RELAY_GRACE)
+        run_dir = self.planned.run_dir
+        journal = run_dir / JOURNAL_FILE
+        if journal.exists():
+            problems = journal_problems(json.loads(journal.read_text()))
+        else:
+            problems = [f"chaos exited with {self.process.returncode} and wrote no journal"]
+        problems += unmet_plans(Ledger(run_dir / LEDGER_FILE))
+        if self.gave_up:
+            problems.insert(
+                0, f"gave up after {self.timeout:g}s waiting for chaos run {self.experiment}"
+            )
+        return ChaosRun(
+            run_dir, self.process.returncode, problems, interrupted, self.started, time.time()
+        )
+
+
+def _start(config: Config, planned: Planned, *, dry: bool, timeout: float) -> _Running:
+    run_dir = planned.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    experiment = planned.experiment
+    loaded = read_experiment(experiment)
     if dry:
         experiment = run_dir / f"{experiment.stem}.dry.json"
         experiment.write_text(json.dumps(without_pauses(loaded), indent=2))
     plain = not colour_allowed(sys.stderr)  # chaoslib colours its log lines even in a file
+    started = time.time()
     process = subprocess.Popen(
         chaos_command(experiment, run_dir, dry=dry_mode(loaded) if dry else None),
-        env=chaos_env(config, run_dir, dry=dry),
+        env={**chaos_env(config, run_dir, dry=dry), **_region_env(planned)},
         stderr=subprocess.PIPE if plain else None,
         start_new_session=True,
     )
     relay = relay_plain(process.stderr) if process.stderr else None
-    returncode, gave_up, interrupted = _wait_passing_signals(process, timeout)
-    if relay is not None:
-        relay.join(timeout=RELAY_GRACE)
-    journal = run_dir / JOURNAL_FILE
-    if journal.exists():
-        problems = journal_problems(json.loads(journal.read_text()))
-    else:
-        problems = [f"chaos exited with {returncode} and wrote no journal"]
-    problems += unmet_plans(Ledger(run_dir / LEDGER_FILE))
-    if gave_up:
-        problems.insert(0, f"gave up after {timeout:g}s waiting for chaos run {experiment}")
-    return ChaosRun(run_dir, returncode, problems, interrupted)
+    deadline = time.monotonic() + timeout
+    return _Running(planned, process, relay, deadline, experiment, timeout, started)
+
+
+def _region_env(planned: Planned) -> dict[str, str]:
+    return {} if planned.region is None else {REGION_ENV: planned.region}
 
 
 def read_experiment(path: Path) -> dict[str, Any]:
@@ -126,14 +240,18 @@ def read_experiment(path: Path) -> dict[str, Any]:
     return experiment
 
 
-def check_targets(config: Config, experiment: dict[str, Any]) -> None:
+def check_targets(
+    config: Config, experiment: dict[str, Any], env: dict[str, str] | None = None
+) -> None:
     """TargetRefused, before anything runs, when an action of `experiment` targets something
-    outside the allowlist, with its configuration resolved as `chaos run` will resolve it."""
+    outside the allowlist, with its configuration resolved as `chaos run` will resolve it
+    (from the environment, and `env` on top)."""
     declared = experiment.get("configuration") or {}
+    environ = {**os.environ, **(env or {})}
     from_env = {
-        key: os.environ[value["key"]]
+        key: environ[value["key"]]
         for key, value in declared.items()
-        if isinstance(value, dict) and value.get("type") == "env" and value.get("key") in os.environ
+        if isinstance(value, dict) and value.get("type") == "env" and value.get("key") in environ
     }
     try:
         configuration = load_configuration(declared, from_env)
@@ -220,28 +338,3 @@ def _missed(state: dict[str, Any] | None) -> str:
         if not p.get("tolerance_met", False)
     ]
     return f": {'; '.join(missed)}" if missed else ""
-
-
-def _wait_passing_signals(process: subprocess.Popen, timeout: float) -> tuple[int, bool, bool]:
-    """Wait for `process`, passing SIGINT/SIGTERM on; (return code, whether we gave up,
-    whether a signal was passed on)."""
-    received: list[int] = []
-
-    def pass_on(signum: int, _frame: object) -> None:
-        received.append(signum)
-        process.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            return process.wait(timeout=timeout), False, bool(received)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                return process.wait(timeout=ROLLBACK_GRACE), True, bool(received)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                return process.wait(timeout=ROLLBACK_GRACE), True, bool(received)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -9,7 +9,7 @@ from typing import Any
 from signalcheck.checks import Expect
 from signalcheck.probes.client import Response
 from signalcheck.probes.errors import ErrorType, ProbeFailure
-from signalcheck.probes.templates import render_json
+from signalcheck.probes.templates import render, render_json
 
 _PATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[[\"']([^\"']+)[\"']\]")
 _MISSING = object()
@@ -55,15 +55,18 @@ def check_response(
             ErrorType.HTTP_STATUS,
             f"{response.url}: status {response.status}, expected {expect.status}{detail}",
         )
-    if expect.body_contains is not None and expect.body_contains not in response.text():
-        raise ProbeFailure(
-            ErrorType.ASSERTION, f"{response.url}: body does not contain {expect.body_contains!r}"
-        )
+    variables = variables or {}
+    if expect.body_contains is not None:
+        text = render(expect.body_contains, variables)
+        if text not in response.text():
+            raise ProbeFailure(
+                ErrorType.ASSERTION, f"{response.url}: body does not contain {text!r}"
+            )
     if expect.json_values:
         document = response.json()
         for path, expected in expect.json_values.items():
             actual = json_path(document, path)
-            expected = render_json(expected, variables or {})
+            expected = render_json(expected, variables)
             if actual != expected:
                 raise ProbeFailure(
                     ErrorType.ASSERTION,

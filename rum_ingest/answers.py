@@ -1,8 +1,9 @@
-"""What the ingest answers a batch it accepted (202)."""
+"""What the ingest answers: a batch accepted (202), a request refused, its readiness."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -32,3 +33,16 @@ class FaroAccepted(Accepted):
                 for (kind, reason), count in sorted(dropped.items())
             ],
         )
+
+
+class Rejection(BaseModel):
+    """Every 4xx and 503 of the ingest."""
+
+    detail: str
+    """Why the request was refused, and what to send instead."""
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    reason: str | None = None
+    """Why the store does not answer (only when not ready)."""

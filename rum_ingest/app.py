@@ -12,27 +12,30 @@ from typing import Annotated
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 from starlette.middleware.cors import CORSMiddleware
 
-from signalcheck.rum_ingest.answers import Accepted, FaroAccepted
+from signalcheck.rum_ingest.answers import Accepted, FaroAccepted, Readiness
 from signalcheck.rum_ingest.direct_route import DirectRoute
 from signalcheck.rum_ingest.edge import (
+    IngestKey,
+    ReadKey,
     Rejected,
-    RequestKey,
     authenticate,
     check_rate,
     invalid,
     parse,
     read_body,
+    reasons,
 )
 from signalcheck.rum_ingest.faro import FARO_PAYLOAD, to_events
 from signalcheck.rum_ingest.keys import Role
 from signalcheck.rum_ingest.metrics import RumMetrics
 from signalcheck.rum_ingest.models import BATCH, EVENTS, Batch
-from signalcheck.rum_ingest.openapi import document_bodies
+from signalcheck.rum_ingest.openapi import READ, SEND, document_bodies, refusals
 from signalcheck.rum_ingest.ratelimit import RateLimiter
 from signalcheck.rum_ingest.routes import RouteFolder
 from signalcheck.rum_ingest.rows import to_rows
@@ -51,6 +54,13 @@ Window = Annotated[float, Query(gt=0, le=90 * DAY, description="seconds back fro
 Until = Annotated[float | None, Query(ge=0, description="unix seconds; default now")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 SessionId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+PathKey = Annotated[
+    str,
+    PathParam(
+        pattern=r"^[A-Za-z0-9_-]{16,128}$",
+        description="the app's ingest key, for a Faro `url` that carries it (`/collect/KEY`)",
+    ),
+]
 FARO_HEADERS = ("Content-Encoding", "Idempotency-Key", "X-Faro-Session-Id")
 """Headers the Faro Web SDK 2.x fetch transport sends besides Content-Type and X-API-Key
 (faro-web-sdk packages/web-sdk/src/transports/fetch/transport.ts, `prepareRequest`)."""
@@ -103,9 +113,14 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
             metrics.answered(exc.status)
         return JSONResponse({"detail": exc.reason}, exc.status, headers=exc.headers)
 
-    async def store_batch(batch: Batch, app_name: str) -> int:
-        """Store the batch; returns how many events it held."""
-        rows = to_rows(batch, app_name, time.time(), routes)
+    @app.exception_handler(RequestValidationError)
+    async def unreadable_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return await rejected(request, Rejected(422, reasons(exc.errors())))
+
+    async def store_batch(batch: Batch, app_name: str, session_identities: int = 0) -> int:
+        """Store the batch; returns how many events it held. `session_identities`: the
+        identity attributes of its sender's session, dropped before."""
+        rows, identities = to_rows(batch, app_name, time.time(), routes)
         if rows:
             try:
                 await store.add(rows)
@@ -116,10 +131,14 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
                 logger.error("storing a batch failed: %s: %s", type(exc).__name__, exc)
                 raise Rejected(503, "event store unavailable", {"Retry-After": "1"}) from None
         metrics.observe(rows)
+        if session_identities:
+            identities["session"] += session_identities
+        if identities:
+            metrics.drop_identities(identities)
         metrics.answered(202)
         return len(rows)
 
-    async def ingest(request: Request, key: RequestKey) -> JSONResponse:
+    async def ingest(request: Request, key: IngestKey) -> JSONResponse:
         app_name = authenticate(key, settings.api_keys, Role.INGEST)
         check_rate(limiter, app_name)
         accepted = await store_batch(parse(BATCH, await read_body(request)), app_name)
@@ -131,11 +150,29 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
         methods=["POST"],
         status_code=202,
         summary="Ingest a batch of RUM events",
-        responses={202: {"model": Accepted, "description": "Stored"}},
+        responses={202: {"model": Accepted, "description": "Stored"}, **refusals(*SEND)},
         route_class_override=DirectRoute,  # the hot path: no dependency resolution
     )
 
-    faro_responses = {202: {"model": FaroAccepted, "description": "Stored, or counted as dropped"}}
+    faro_responses = {
+        202: {"model": FaroAccepted, "description": "Stored, or counted as dropped"},
+        **refusals(*SEND),
+    }
+
+    async def collect(request: Request, key: str | None) -> JSONResponse:
+        app_name = authenticate(key, settings.api_keys, Role.INGEST)
+        check_rate(limiter, app_name)
+        payload = parse(FARO_PAYLOAD, await read_body(request))
+        items = to_events(payload)
+        try:
+            events = EVENTS.validate_python(items.events)
+        except ValidationError as exc:
+            raise invalid(exc) from None
+        batch: Batch = {"events": events, "app": {"version": payload.meta.app.version}}
+        accepted = await store_batch(batch, app_name, items.session_identities)
+        metrics.drop(items.dropped)
+        answer = FaroAccepted.of(accepted, items.dropped)
+        return JSONResponse(answer.model_dump(), status_code=202)
 
     @app.post(
         "/collect",
@@ -143,33 +180,32 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
         summary="Grafana Faro Web SDK payloads",
         responses=faro_responses,
     )
-    @app.post("/collect/{api_key}", status_code=202, include_in_schema=False)
-    async def faro_collect(
-        request: Request, key: RequestKey, api_key: str | None = None
-    ) -> JSONResponse:
-        app_name = authenticate(api_key or key, settings.api_keys, Role.INGEST)
-        check_rate(limiter, app_name)
-        payload = parse(FARO_PAYLOAD, await read_body(request))
-        try:
-            items = to_events(payload)
-            events = EVENTS.validate_python(items.events)
-        except ValidationError as exc:
-            raise invalid(exc) from None
-        except (ValueError, OverflowError) as exc:
-            raise Rejected(422, f"unreadable timestamp: {exc}") from None
-        batch: Batch = {"events": events, "app": {"version": payload.meta.app.version}}
-        accepted = await store_batch(batch, app_name)
-        metrics.drop(items.dropped)
-        answer = FaroAccepted.of(accepted, items.dropped)
-        return JSONResponse(answer.model_dump(), status_code=202)
+    async def faro_collect(request: Request, key: IngestKey) -> JSONResponse:
+        return await collect(request, key)
 
-    @app.get("/v1/sdk.js", include_in_schema=False)
+    @app.post(
+        "/collect/{api_key}",
+        status_code=202,
+        summary="Grafana Faro Web SDK payloads, the ingest key in the path",
+        responses=faro_responses,
+    )
+    async def faro_collect_keyed(request: Request, api_key: PathKey) -> JSONResponse:
+        return await collect(request, api_key)
+
+    @app.get(
+        "/v1/sdk.js",
+        summary="The browser SDK",
+        response_class=Response,
+        responses={200: {"content": {"text/javascript": {"schema": {"type": "string"}}}}},
+    )
     async def sdk_js() -> Response:
         return Response(
             sdk,
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )
+
+    read_refusals = refusals(*READ)
 
     def time_window(
         key: str | None, window: float, until: float | None
@@ -178,44 +214,68 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
         end = time.time() if until is None else until
         return app_name, end - window, end
 
-    @app.get("/v1/analytics/page-loads", summary="Average and p95 page load time per page")
+    @app.get(
+        "/v1/analytics/page-loads",
+        summary="Average and p95 page load time per page",
+        responses=read_refusals,
+    )
     async def page_loads(
-        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: ReadKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.PageLoadStats]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.page_loads(store.database, app_name, since, end, limit)
 
-    @app.get("/v1/analytics/slowest-endpoints", summary="API endpoints by average duration")
+    @app.get(
+        "/v1/analytics/slowest-endpoints",
+        summary="API endpoints by average duration",
+        responses=read_refusals,
+    )
     async def slowest_endpoints(
-        key: RequestKey, window: Window = 3600.0, until: Until = None, limit: Limit = 10
+        key: ReadKey, window: Window = 3600.0, until: Until = None, limit: Limit = 10
     ) -> list[analytics.EndpointStats]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.slowest_endpoints(store.database, app_name, since, end, limit)
 
-    @app.get("/v1/analytics/errors", summary="Errors and affected sessions per page")
+    @app.get(
+        "/v1/analytics/errors",
+        summary="Errors and affected sessions per page",
+        responses=read_refusals,
+    )
     async def errors(
-        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: ReadKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.PageErrors]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.errors_by_page(store.database, app_name, since, end, limit)
 
-    @app.get("/v1/analytics/web-vitals", summary="Samples, p75 and share rated good per vital")
+    @app.get(
+        "/v1/analytics/web-vitals",
+        summary="Samples, p75 and share rated good per vital",
+        responses=read_refusals,
+    )
     async def web_vitals(
-        key: RequestKey, window: Window = DAY, until: Until = None
+        key: ReadKey, window: Window = DAY, until: Until = None
     ) -> list[analytics.VitalStats]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.web_vitals(store.database, app_name, since, end)
 
-    @app.get("/v1/analytics/logs", summary="The app's logs and their sessions per level")
+    @app.get(
+        "/v1/analytics/logs",
+        summary="The app's logs and their sessions per level",
+        responses=read_refusals,
+    )
     async def logs(
-        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: ReadKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.LogCounts]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.logs_by_level(store.database, app_name, since, end, limit)
 
-    @app.get("/v1/analytics/events", summary="The app's own events and their sessions per name")
+    @app.get(
+        "/v1/analytics/events",
+        summary="The app's own events and their sessions per name",
+        responses=read_refusals,
+    )
     async def custom_events(
-        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: ReadKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.EventCounts]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.custom_events(store.database, app_name, since, end, limit)
@@ -223,23 +283,35 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
     @app.get(
         "/v1/analytics/measurements",
         summary="Samples, mean, min, max and p75 per custom measurement",
+        responses=read_refusals,
     )
     async def measurements(
-        key: RequestKey, window: Window = DAY, until: Until = None, limit: Limit = 50
+        key: ReadKey, window: Window = DAY, until: Until = None, limit: Limit = 50
     ) -> list[analytics.MeasurementStats]:
         app_name, since, end = time_window(key, window, until)
         return await analytics.measurements(store.database, app_name, since, end, limit)
 
-    @app.get("/v1/sessions/{session_id}/events", summary="One session's events, as received")
-    async def session_events(key: RequestKey, session_id: SessionId) -> list[sessions.SessionEvent]:
+    @app.get(
+        "/v1/sessions/{session_id}/events",
+        summary="One session's events, as received",
+        responses=read_refusals,
+    )
+    async def session_events(key: ReadKey, session_id: SessionId) -> list[sessions.SessionEvent]:
         app_name = authenticate(key, settings.api_keys, Role.READ)
         return await sessions.session_events(store.database, app_name, session_id)
 
-    @app.get("/health")
+    @app.get("/health", summary="The process answers")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/health/ready")
+    @app.get(
+        "/health/ready",
+        summary="Whether the store answers",
+        responses={
+            200: {"model": Readiness, "description": "The store answers"},
+            503: {"model": Readiness, "description": "The store does not answer: why"},
+        },
+    )
     async def ready() -> JSONResponse:
         try:
             await asyncio.wait_for(store.ping(), READY_TIMEOUT)
@@ -248,9 +320,16 @@ def create_app(settings: Settings, shared_metrics: Path | None = None) -> FastAP
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def prometheus_metrics() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    document_bodies(app, {"/v1/events": BATCH, "/collect": FARO_PAYLOAD})
+    document_bodies(
+        app, {"/v1/events": BATCH, "/collect": FARO_PAYLOAD, "/collect/{api_key}": FARO_PAYLOAD}
+    )
     return app

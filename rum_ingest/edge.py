@@ -5,11 +5,12 @@ the body is valid. Each check turns bad input into a 4xx with a reason before an
 from __future__ import annotations
 
 import zlib
-from typing import Annotated, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from signalcheck.rum_ingest.keys import ApiKeys, Role
@@ -43,34 +44,57 @@ WRONG_ROLE = {
 
 KEY_HEADER_NAME = "X-API-Key"
 KEY_QUERY_NAME = "api_key"
-KEY_HEADER = APIKeyHeader(
-    name=KEY_HEADER_NAME,
-    scheme_name="ApiKey",
-    description="An app's ingest key (to send events) or read key (to read analytics)",
-    auto_error=False,
-)
-KEY_QUERY = APIKeyQuery(
-    name=KEY_QUERY_NAME,
-    scheme_name="ApiKeyQuery",
-    description="The key as a query parameter, for navigator.sendBeacon (it cannot set headers)",
-    auto_error=False,
-)
+KEY_DESCRIPTIONS = {
+    Role.INGEST: "An app's ingest key (RUM_API_KEYS): sends events, reads nothing",
+    Role.READ: "An app's read key (RUM_READ_KEYS): reads analytics and sessions, sends nothing",
+}
+BEACON = " as a query parameter, for navigator.sendBeacon (it cannot set headers)"
 
 
-async def _request_key(
-    header: Annotated[str | None, Security(KEY_HEADER)],
-    query: Annotated[str | None, Security(KEY_QUERY)],
+def _schemes(role: Role, scheme: str) -> tuple[APIKeyHeader, APIKeyQuery]:
+    """The two security schemes of a role's key: `scheme` (the header), `scheme`Query."""
+    header = APIKeyHeader(
+        name=KEY_HEADER_NAME,
+        scheme_name=scheme,
+        description=KEY_DESCRIPTIONS[role],
+        auto_error=False,
+    )
+    query = APIKeyQuery(
+        name=KEY_QUERY_NAME,
+        scheme_name=f"{scheme}Query",
+        description=KEY_DESCRIPTIONS[role] + BEACON,
+        auto_error=False,
+    )
+    return header, query
+
+
+INGEST_HEADER, INGEST_QUERY = _schemes(Role.INGEST, "IngestKey")
+READ_HEADER, READ_QUERY = _schemes(Role.READ, "ReadKey")
+
+
+async def _ingest_key(
+    header: Annotated[str | None, Security(INGEST_HEADER)],
+    query: Annotated[str | None, Security(INGEST_QUERY)],
 ) -> str | None:
     return header or query
 
 
-RequestKey = Annotated[str | None, Depends(_request_key)]
-"""The request's API key, from `X-API-Key` or `?api_key=`; documented as security schemes."""
+async def _read_key(
+    header: Annotated[str | None, Security(READ_HEADER)],
+    query: Annotated[str | None, Security(READ_QUERY)],
+) -> str | None:
+    return header or query
+
+
+IngestKey = Annotated[str | None, Depends(_ingest_key)]
+"""The request's ingest key, from `X-API-Key` or `?api_key=`."""
+ReadKey = Annotated[str | None, Depends(_read_key)]
+"""The request's read key, from `X-API-Key` or `?api_key=`."""
 
 
 def request_key(request: Request) -> str | None:
-    """The API key as `RequestKey` reads it, without FastAPI's dependency resolution (for
-    the hot path's direct route)."""
+    """The API key as `IngestKey` reads it, without FastAPI's dependency resolution (for the
+    hot path's direct route)."""
     return request.headers.get(KEY_HEADER_NAME) or request.query_params.get(KEY_QUERY_NAME)
 
 
@@ -136,22 +160,41 @@ def gunzip(body: bytes, limit: int) -> bytes:
 
 
 def parse(adapter: TypeAdapter[T], body: bytes) -> T:
-    """The body validated by `adapter`: 400 if it is not JSON, 422 naming the fields that fail."""
-    if b"\\u0000" in body:
-        raise Rejected(422, "strings must not contain NUL characters (\\u0000)")
+    """The body validated by `adapter`: 400 if it is not JSON, 422 naming the fields that fail
+    or if a string it keeps holds NUL (PostgreSQL cannot store it; ignored fields may)."""
     try:
-        return adapter.validate_json(body)
+        value = adapter.validate_json(body)
     except ValidationError as exc:
         raise invalid(exc) from None
+    if b"\\u0000" in body and _holds_nul(value):
+        raise Rejected(422, "strings must not contain NUL characters (\\u0000)")
+    return value
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(map(_holds_nul, value))
+    return False
 
 
 def invalid(exc: ValidationError) -> Rejected:
     errors = exc.errors(include_url=False, include_input=False)
     if errors and errors[0]["type"] == "json_invalid":
         return Rejected(400, f"body is not valid JSON: {errors[0]['msg']}")
-    reasons = [
+    return Rejected(422, reasons(errors))
+
+
+def reasons(errors: Sequence[Mapping[str, Any]]) -> str:
+    """The first validation errors as one line: `where: what; ...`."""
+    found = [
         f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
         for error in errors[:MAX_REASONS]
     ]
     more = f" (and {len(errors) - MAX_REASONS} more)" if len(errors) > MAX_REASONS else ""
-    return Rejected(422, "; ".join(reasons) + more)
+    return "; ".join(found) + more

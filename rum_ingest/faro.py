@@ -6,7 +6,9 @@ event per value; logs `log` events; the performance instrumentation's navigation
 timings `page_load` and `resource_load` events; every other event (`session_start`,
 `view_changed`, `pushEvent`) a `custom_event`. The meta (app version, session, page, browser)
 is stored with every event. What the store has no place for is counted as dropped, by kind and
-reason: trace spans (they belong in the trace backend) and the meta's user (personal data).
+reason: trace spans (they belong in the trace backend) and the meta's user (personal data); the
+session's attributes are counted as dropped identity attributes. Text is scrubbed (privacy.py)
+before it is cut to the store's lengths, so that a cut never leaves half a secret behind.
 
 Field names and shapes follow faro-web-sdk 2.x: `packages/core/src/api/*/types.ts` and the
 web SDK's performance and web-vitals instrumentations.
@@ -18,7 +20,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
@@ -26,17 +28,25 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from signalcheck.rum_ingest.models import (
     MAX_DURATION_MS,
     MAX_EVENTS_PER_BATCH,
+    MAX_MEASUREMENT,
+    MAX_TIMESTAMP_MS,
     VITAL_NAMES,
     LogLevel,
+    SessionId,
+    Whole,
 )
+from signalcheck.rum_ingest.privacy import scrub_text, scrub_url
 
 MAX_ITEMS = MAX_EVENTS_PER_BATCH
 MAX_CONTEXT_TEXT = 512
+MAX_MESSAGE = 2048
+MAX_STACK = 8192
 MAX_RESOURCE_BYTES = 10**12  # the most a resource_load's size may be
 Text = Annotated[str, StringConstraints(max_length=2048)]
 Name = Annotated[str, StringConstraints(max_length=128)]
 Scalar = Annotated[str, StringConstraints(max_length=2048)] | int | float | bool | None
 Context = Annotated[dict[Name, Scalar], Field(max_length=64)]
+Value = Annotated[float, Field(ge=-MAX_MEASUREMENT, le=MAX_MEASUREMENT)]
 
 NAVIGATION = "faro.performance.navigation"
 RESOURCE = "faro.performance.resource"
@@ -55,7 +65,7 @@ _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True, strict=True)
 
 
 class FaroApp(_Model):
@@ -65,7 +75,9 @@ class FaroApp(_Model):
 
 
 class FaroSession(_Model):
-    id: Name | None = None
+    id: SessionId | None = None
+    attributes: Annotated[dict[Name, Text], Field(max_length=64)] = {}
+    """`setSession(session, {attributes})`: not stored, counted as identity attributes."""
 
 
 class FaroPage(_Model):
@@ -77,10 +89,15 @@ class FaroBrowser(_Model):
 
 
 class FaroUser(_Model):
+    """`setUser` (faro-web-sdk's MetaUser): never stored, counted as one dropped item."""
+
     id: Name | None = None
     email: Name | None = None
     username: Name | None = None
     fullName: Name | None = None
+    roles: Text | None = None
+    hash: Name | None = None
+    attributes: Annotated[dict[Name, Text], Field(max_length=64)] | None = None
 
 
 class FaroMeta(_Model):
@@ -99,21 +116,22 @@ class FaroTrace(_Model):
 
 
 class _Item(_Model):
-    timestamp: Name | None = None
+    timestamp: datetime | None = None
+    """RFC 3339; a time without an offset is UTC."""
     trace: FaroTrace | None = None
 
 
 class FaroMeasurement(_Item):
     type: Name
-    values: dict[Name, float] = Field(max_length=32)
+    values: dict[Name, Value] = Field(max_length=32)
     context: Context = {}
 
 
 class FaroFrame(_Model):
     filename: Text | None = None
     function: Name | None = None
-    lineno: int | None = None
-    colno: int | None = None
+    lineno: Whole | None = None
+    colno: Whole | None = None
 
 
 class FaroStacktrace(_Model):
@@ -133,7 +151,7 @@ class FaroLog(_Item):
 
 
 class FaroEvent(_Item):
-    name: Name
+    name: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     domain: Name | None = None
     attributes: dict[Name, Text] = Field(default_factory=dict, max_length=64)
 
@@ -173,13 +191,18 @@ class FaroItems:
     events: list[dict[str, object]] = field(default_factory=list)
     dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(item kind, reason) -> items not stored; both from the fixed sets in this module."""
+    session_identities: int = 0
+    """The meta's session attributes, not stored."""
 
 
-def _millis(timestamp: str | None) -> int:
-    """Faro's ISO 8601 timestamps as unix ms (now when absent); ValueError when malformed."""
-    if not timestamp:
+def _millis(timestamp: datetime | None) -> int:
+    """A Faro timestamp as unix ms (now when absent), within what an event may hold: a
+    browser clock before 1970 or past 2**53 - 1 ms says 0 or 2**53 - 1."""
+    if timestamp is None:
         return int(time.time() * 1000)
-    return int(datetime.fromisoformat(timestamp).timestamp() * 1000)
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=UTC)
+    return min(max(int(timestamp.timestamp() * 1000), 0), MAX_TIMESTAMP_MS)
 
 
 def _number(text: str | None, upper: float = MAX_DURATION_MS) -> float | None:
@@ -191,19 +214,27 @@ def _number(text: str | None, upper: float = MAX_DURATION_MS) -> float | None:
     return value if value is not None and 0 <= value <= upper else None
 
 
+def _cut(text: str, length: int) -> str:
+    """Text scrubbed, then cut to `length` characters."""
+    return scrub_text(text)[:length]
+
+
 def _context(context: dict[str, str | int | float | bool | None]) -> dict[str, str]:
     return {
-        key: str(value)[:MAX_CONTEXT_TEXT] for key, value in context.items() if value is not None
+        key: _cut(str(value), MAX_CONTEXT_TEXT)
+        for key, value in context.items()
+        if value is not None
     }
 
 
 def _stack(exception: FaroException) -> str | None:
     frames = exception.stacktrace.frames if exception.stacktrace else []
     lines = [
-        f"  at {f.function or '?'} ({f.filename or '?'}:{f.lineno or 0}:{f.colno or 0})"
+        f"  at {f.function or '?'} ({scrub_url(f.filename) if f.filename else '?'}:"
+        f"{f.lineno or 0}:{f.colno or 0})"
         for f in frames
     ]
-    return "\n".join(lines)[:8192] or None
+    return _cut("\n".join(lines), MAX_STACK) or None
 
 
 def _timed_event(event: FaroEvent) -> tuple[str, dict[str, object]] | None:
@@ -221,7 +252,7 @@ def _timed_event(event: FaroEvent) -> tuple[str, dict[str, object]] | None:
             return None
         resource = {
             "name": attributes["name"],
-            "type": attributes.get("initiatorType") or "other",
+            "type": _cut(attributes.get("initiatorType") or "other", 128),
             "duration": duration,
             "size": None if size is None else int(size),
         }
@@ -232,7 +263,11 @@ def _timed_event(event: FaroEvent) -> tuple[str, dict[str, object]] | None:
 def _vitals(measurement: FaroMeasurement) -> list[dict[str, object]]:
     """A web-vitals measurement's vitals, each with the measurement's other values and context
     (delta, attribution, rating, navigation type) as its attribution."""
-    vitals = [key for key in measurement.values if key.upper() in VITAL_NAMES]
+    vitals = [
+        key
+        for key, value in measurement.values.items()
+        if key.upper() in VITAL_NAMES and 0 <= value <= MAX_DURATION_MS
+    ]
     rating = measurement.context.get("rating")
     attribution: dict[str, object] = {
         key: value for key, value in measurement.values.items() if key not in vitals
@@ -275,13 +310,13 @@ def to_events(payload: FaroPayload) -> FaroItems:
         if not vitals:
             for key, value in measurement.values.items():
                 detail = {
-                    "name": f"{measurement.type}.{key}"[:128],
+                    "name": _cut(f"{measurement.type}.{key}", 128),
                     "value": value,
                     "context": _context(measurement.context),
                 }
                 add("measurement", measurement, measurement=detail)
     for exception in payload.exceptions:
-        message = f"{exception.type}: {exception.value}"[:2048]
+        message = _cut(f"{exception.type}: {exception.value}", MAX_MESSAGE)
         error = {"kind": exception.type, "message": message, "stack": _stack(exception)}
         add("error", exception, error=error)
     for log in payload.logs:
@@ -296,7 +331,11 @@ def to_events(payload: FaroPayload) -> FaroItems:
             kind, fields = timed
             add(kind, event, **fields)
         else:
-            custom = {"name": event.name, "domain": event.domain, "attributes": event.attributes}
+            custom = {
+                "name": event.name,
+                "domain": event.domain,
+                "attributes": _context(event.attributes),
+            }
             add("custom_event", event, custom=custom)
     if payload.traces is not None:
         spans = sum(
@@ -308,4 +347,5 @@ def to_events(payload: FaroPayload) -> FaroItems:
             items.dropped["trace", "no_trace_store"] += spans
     if meta.user is not None and any(meta.user.model_dump().values()):
         items.dropped["meta_user", "personal_data"] += 1
+    items.session_identities = len(meta.session.attributes)
     return items

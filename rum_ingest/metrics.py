@@ -25,6 +25,7 @@ from signalcheck.rum_ingest.routes import LabelCap
 from signalcheck.rum_ingest.rows import Row
 
 _TYPE_AND_PAGE = attrgetter("event_type", "page")
+PERSONAL_DATA = "personal_data"
 
 
 class PendingRows(Protocol):
@@ -183,6 +184,13 @@ class RumMetrics:
             ["kind", "reason"],
             registry=self.registry,
         )
+        self.dropped_attributes = Counter(
+            "rum_ingest_dropped_attributes_total",
+            "Attributes of stored items that are not stored (identity: user.*, enduser.*, "
+            "Faro session attributes), by item kind and reason",
+            ["kind", "reason"],
+            registry=self.registry,
+        )
         self.pending_rows = Gauge(
             "rum_ingest_pending_rows",
             "Rows received and not yet committed (past RUM_MAX_PENDING_ROWS: 503); "
@@ -250,6 +258,11 @@ class RumMetrics:
         """Count items not stored, by (kind, reason): both from fixed sets, never user input."""
         for (kind, reason), count in dropped.items():
             self._child(self.dropped, kind, reason).inc(count)
+
+    def drop_identities(self, identities: CounterOf[str]) -> None:
+        """Count identity attributes not stored, by item kind: an event type or `session`."""
+        for kind, count in identities.items():
+            self._child(self.dropped_attributes, kind, PERSONAL_DATA).inc(count)
 
     def answered(self, status: int) -> None:
         self._child(self.batches, str(status)).inc()

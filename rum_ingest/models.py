@@ -10,14 +10,36 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, NotRequired
 
-from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS_PER_BATCH = 100
 MAX_DURATION_MS = 3_600_000.0  # an hour: anything longer is a broken clock, not a measurement
-MAX_TIMESTAMP_MS = 2**53  # the largest integer a browser's Number holds exactly
+MAX_TIMESTAMP_MS = 2**53 - 1  # Number.MAX_SAFE_INTEGER: the largest a browser holds exactly
 MAX_MEASUREMENT = 1e15  # a custom measurement's magnitude; beyond it, a bug rather than a value
+
+
+def _whole(value: float) -> int:
+    if not value.is_integer():
+        raise ValueError("must be a whole number")
+    return int(value)
+
+
+Whole = Annotated[float, AfterValidator(_whole), Field(json_schema_extra={"type": "integer"})]
+"""An integer, written as JSON writes one: `7` or `7.0` (the schema's `integer` takes both), not
+`true` or `"7"` (which the fields' strict mode refuses)."""
+
+
+def whole(low: float, high: float, description: str | None = None) -> object:
+    """A `Whole` from `low` to `high`."""
+    return Annotated[
+        float,
+        Field(ge=low, le=high),
+        AfterValidator(_whole),
+        Field(description=description, json_schema_extra={"type": "integer"}),
+    ]
+
 
 ShortText = Annotated[str, StringConstraints(max_length=128)]
 UrlText = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
@@ -29,7 +51,9 @@ TraceId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 VitalName = Literal["LCP", "INP", "CLS", "FCP", "TTFB"]
 VITAL_NAMES: tuple[VitalName, ...] = ("LCP", "INP", "CLS", "FCP", "TTFB")
 
-strict_numbers = with_config(ConfigDict(allow_inf_nan=False))  # unknown keys are ignored
+strict_numbers = with_config(ConfigDict(allow_inf_nan=False, strict=True))
+"""Numbers are JSON numbers (not booleans, not strings; an integer field takes no fraction),
+as the schema says; unknown keys are ignored."""
 
 
 @strict_numbers
@@ -40,14 +64,14 @@ class Page(TypedDict):
 
 @strict_numbers
 class Viewport(TypedDict):
-    width: Annotated[int, Field(ge=0, le=100_000)]
-    height: Annotated[int, Field(ge=0, le=100_000)]
+    width: whole(0, 100_000)
+    height: whole(0, 100_000)
 
 
 @strict_numbers
 class _Event(TypedDict):
     session_id: SessionId
-    timestamp: Annotated[int, Field(ge=0, le=MAX_TIMESTAMP_MS, description="client time, ms")]
+    timestamp: whole(0, MAX_TIMESTAMP_MS, "client time, ms")
     page: Page
     user_agent: NotRequired[Annotated[str, StringConstraints(max_length=512)] | None]
     viewport: NotRequired[Viewport | None]
@@ -80,7 +104,7 @@ class Resource(TypedDict):
     name: UrlText
     type: ShortText
     duration: Millis
-    size: NotRequired[Annotated[int, Field(ge=0, le=10**12)] | None]
+    size: NotRequired[whole(0, 10**12) | None]
 
 
 @strict_numbers
@@ -100,7 +124,7 @@ class Api(TypedDict):
     method: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,10}$")]
     endpoint: UrlText
     duration: Millis
-    status: Annotated[int, Field(ge=0, le=599, description="0: failed without a response")]
+    status: whole(0, 599, "0: failed without a response")
     trace_id: NotRequired[TraceId | None]
 
 

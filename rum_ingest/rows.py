@@ -1,13 +1,19 @@
-"""Validated events -> scrubbed, route-folded rows of the `rum_events` table."""
+"""Validated events -> scrubbed, route-folded rows of the `rum_events` table.
+
+Every stored field passes the privacy filter (privacy.py) here, whatever door the event came
+in by: URLs by `scrub_url`, free text by `scrub_text`, attribute maps by `scrub_attributes`
+(whose identity attributes are dropped and counted by event type).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 from pydantic_core import to_json
 
 from signalcheck.rum_ingest.models import Batch, Event
-from signalcheck.rum_ingest.privacy import scrub_text, scrub_url
+from signalcheck.rum_ingest.privacy import scrub_attributes, scrub_text, scrub_url
 from signalcheck.rum_ingest.routes import RouteFolder
 
 
@@ -36,10 +42,23 @@ class Row(NamedTuple):
 COLUMNS = Row._fields
 
 
-def to_rows(batch: Batch, app: str, received_at: float, routes: RouteFolder) -> list[Row]:
+class Rows(NamedTuple):
+    rows: list[Row]
+    identities: Counter[str]
+    """event type -> identity attributes dropped from the batch's events of that type"""
+
+
+def to_rows(batch: Batch, app: str, received_at: float, routes: RouteFolder) -> Rows:
     context = batch.get("app") or {}
     version, region = context.get("version"), context.get("region")
-    return [_row(event, app, version, region, received_at, routes) for event in batch["events"]]
+    version = scrub_text(version) if version else version
+    region = scrub_text(region) if region else region
+    identities: Counter[str] = Counter()
+    rows = [
+        _row(event, app, version, region, received_at, routes, identities)
+        for event in batch["events"]
+    ]
+    return Rows(rows, identities)
 
 
 def _row(
@@ -49,6 +68,7 @@ def _row(
     region: str | None,
     received_at: float,
     routes: RouteFolder,
+    identities: Counter[str],
 ) -> Row:
     # The hot path of the ingest: plain dicts in, a positional Row out, dispatch on the type.
     url = scrub_url(event["page"]["url"])
@@ -63,7 +83,7 @@ def _row(
         attributes["viewport"] = [viewport["width"], viewport["height"]]
     user_agent = event.get("user_agent")
     if user_agent:
-        attributes["user_agent"] = user_agent
+        attributes["user_agent"] = scrub_text(user_agent)
     kind = event["type"]
     if kind == "api_call":
         api = event["api"]
@@ -76,12 +96,7 @@ def _row(
         name, value = vital["name"], vital["value"]
         if vital.get("rating"):
             attributes["rating"] = vital["rating"]
-        attribution = vital.get("attribution")
-        if attribution:
-            attributes["attribution"] = {
-                key: scrub_text(cause) if isinstance(cause, str) else cause
-                for key, cause in attribution.items()
-            }
+        _add_map(attributes, "attribution", vital.get("attribution"), identities, kind)
     elif kind == "page_load":
         metrics = event["metrics"]
         duration = metrics["total"]
@@ -90,7 +105,7 @@ def _row(
         }
     elif kind == "resource_load":
         resource = event["resource"]
-        name, duration = resource["type"][:32], resource["duration"]
+        name, duration = scrub_text(resource["type"])[:32], resource["duration"]
         attributes["resource"] = scrub_url(resource["name"])
         if resource.get("size") is not None:
             attributes["size"] = resource["size"]
@@ -98,27 +113,29 @@ def _row(
         duration = event["duration"]
     elif kind == "user_interaction":
         interaction = event["interaction"]
-        name, duration = interaction["action"], interaction.get("duration")
+        name, duration = scrub_text(interaction["action"]), interaction.get("duration")
         attributes["target"] = scrub_text(interaction["target"])
     elif kind == "error":
         error = event["error"]
-        name, message = error.get("kind"), scrub_text(error["message"])
+        name = error.get("kind")
+        name = scrub_text(name) if name else name
+        message = scrub_text(error["message"])
         if error.get("stack"):
             attributes["stack"] = scrub_text(error["stack"])
     elif kind == "log":
         log = event["log"]
         name, message = log["level"], scrub_text(log["message"])
-        _add_context(attributes, "context", log.get("context"))
+        _add_map(attributes, "context", log.get("context"), identities, kind)
     elif kind == "custom_event":
         custom = event["custom"]
         name = scrub_text(custom["name"])
         if custom.get("domain"):
-            attributes["domain"] = custom["domain"]
-        _add_context(attributes, "attributes", custom.get("attributes"))
+            attributes["domain"] = scrub_text(custom["domain"])
+        _add_map(attributes, "attributes", custom.get("attributes"), identities, kind)
     elif kind == "measurement":
         measurement = event["measurement"]
-        name, value = measurement["name"], measurement["value"]
-        _add_context(attributes, "context", measurement.get("context"))
+        name, value = scrub_text(measurement["name"]), measurement["value"]
+        _add_map(attributes, "context", measurement.get("context"), identities, kind)
     return Row(
         received_at,
         event["timestamp"],
@@ -139,7 +156,15 @@ def _row(
     )
 
 
-def _add_context(attributes: dict[str, object], key: str, context: dict[str, str] | None) -> None:
-    """An app's own key-value context, its values scrubbed like any free text."""
-    if context:
-        attributes[key] = {name: scrub_text(text) for name, text in context.items()}
+def _add_map(
+    attributes: dict[str, object],
+    key: str,
+    values: dict[str, object] | None,
+    identities: Counter[str],
+    kind: str,
+) -> None:
+    """An app's own key-value map (context, attributes, attribution) through the filter."""
+    if values:
+        attributes[key], dropped = scrub_attributes(values)
+        if dropped:
+            identities[kind] += dropped

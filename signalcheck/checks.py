@@ -71,7 +71,7 @@ class Expect(_Model):
     )
     body_contains: str | None = Field(
         None,
-        description="text the response body must contain; null: not checked",
+        description="text the response body must contain; may use ${name}; null: not checked",
     )
     json_values: dict[str, Any] = Field(
         default_factory=dict,
@@ -154,11 +154,12 @@ class Request(_Model):
 
     def variables(self) -> set[str]:
         """The `${name}`s this request uses without a default (in its path, headers, body and
-        expected JSON values)."""
+        expected body text and JSON values)."""
         texts = (
             self.path,
             self.body or "",
             json.dumps(self.json_body),
+            self.expect.body_contains or "",
             json.dumps(self.expect.json_values),
             *self.headers.values(),
         )

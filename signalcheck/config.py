@@ -63,6 +63,12 @@ class Region(_Model):
         "and path; e.g. a separate metrics port); default: base_url's scheme, host and port "
         "with stack.scrape.metrics_path",
     )
+    labels: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str] = Field(
+        default_factory=dict,
+        description="extra target labels on this region's series in the local stack (e.g. "
+        "`{cluster: eu-1}` when your rules group by another label than `region`); `region` "
+        "itself is always the region's name",
+    )
 
     @property
     def host(self) -> str:

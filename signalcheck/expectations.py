@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
+import promql_parser as pp
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Seconds = Annotated[float, Field(gt=0, description="seconds")]
@@ -46,14 +47,18 @@ class _Conditional(_Expectation):
 
 
 class MetricExpectation(_Expectation):
-    """A PromQL selector that must return series.
+    """A PromQL selector that must return series of this run.
 
-    With `every_region` every configured region has a series (label `region_label`); every
-    series carries the `labels`; with `min`/`max` every value is within bounds; with
-    `increase_equals` the increase of the (counter) query per region over the ledger's
-    window equals what the ledger counts, within `tolerance`: for `probes`, the successful
-    probe runs (of `check`: a workflow run that passed made each of its steps once); for
-    `load_requests`, the requests the load entries sent.
+    Only the series `series` says are this run's count (by default: a counter's series that
+    moved since the run's start, any other selector's series that Prometheus scraped since
+    then; a series an earlier run left is no evidence). With `every_region` every configured
+    region has such a series (label `region_label`); every one carries the `labels`; with
+    `min`/`max` every value is a number within bounds; with `increase_equals` the increase of
+    the counter selector per region over the ledger's window (counted from its raw samples,
+    resets included, as Prometheus' `increase()` counts them) equals what the ledger counts,
+    within `tolerance`: for `probes`, the successful probe runs (of `check`: a workflow run
+    that passed made each of its steps once), plus at most the failed attempts that may have
+    reached the service; for `load_requests`, the requests the load entries sent.
     """
 
     query: str = Field(description="a PromQL selector (or query) that must return series")
@@ -70,9 +75,11 @@ class MetricExpectation(_Expectation):
     max: float | None = Field(None, description="every value is at most this; null: no upper bound")
     increase_equals: Literal["probes", "load_requests"] | None = Field(
         None,
-        description="the counter's increase per region over the ledger's window equals the "
-        "ledger's count: probes, the successful probe runs (of check); load_requests, "
-        "the requests the load entries sent; null: not compared",
+        description="the counter's increase per region over the ledger's window (resets "
+        "counted as Prometheus' increase() counts them) equals the ledger's count: probes, the "
+        "successful probe runs (of check), plus at most the failed attempts that may have "
+        "reached the service; load_requests, the requests the load entries sent; null: not "
+        "compared",
     )
     check: str | None = Field(None, description="count only probe entries of this check")
     tolerance: float = Field(
@@ -80,10 +87,44 @@ class MetricExpectation(_Expectation):
         ge=0,
         description="how far the increase may be from the ledger's count (an absolute number)",
     )
+    series: Literal["auto", "moved", "scraped", "exists_now"] = Field(
+        "auto",
+        description="which series are this run's evidence: moved, its value changed (or it "
+        "first appeared) after the run's start; scraped, Prometheus took a sample of it after "
+        "the run's start (needs a series selector); auto, moved for a counter (a name ending "
+        "_total, _count, _sum or _bucket) or an expression, scraped for any other selector; "
+        "exists_now, any series the query returns now, whatever run left it (Prometheus' "
+        "5-minute lookback, a long-lived counter, a Pushgateway group). Pushed series are "
+        "scraped afresh whatever their age: judge them with moved (or the probes expectation). "
+        "Not used with increase_equals, which counts this run's window",
+    )
+
+    @property
+    def reads_selector(self) -> bool:
+        """Whether `query` is a plain series selector (no function, operator or modifier),
+        whose raw samples a range query returns."""
+        try:
+            parsed = pp.parse(self.query)
+        except (ValueError, TypeError):
+            return False
+        return isinstance(parsed, pp.VectorSelector) and parsed.offset is None and parsed.at is None
+
+    @model_validator(mode="after")
+    def _selector_when_raw_samples_are_read(self) -> MetricExpectation:
+        needs = "increase_equals" if self.increase_equals else "series: scraped"
+        if (self.increase_equals or self.series == "scraped") and not self.reads_selector:
+            raise ValueError(
+                f"{needs} reads the raw samples of query: it must be a series selector such "
+                f'as name{{job="x"}} (no function, operator, offset or @), not {self.query!r}'
+            )
+        return self
 
 
 class TraceExpectation(_Expectation):
-    """Every trace the ledger's probes started exists, complete, in the trace backend."""
+    """Every trace the ledger's probes started exists, complete, in the trace backend. A probe
+    that failed during a fault is held to what it did: its later steps never ran, so its trace
+    needs no service or operation of theirs, only one span tree (continuing the probe's
+    traceparent) per request the service answered up to the failed step."""
 
     services: list[str] = Field(
         min_length=1,
@@ -134,7 +175,12 @@ class LogExpectation(_Expectation):
         None,
         description="where the records are read; default: loki if configured, else capture",
     )
-    settle: Seconds = Field(1.0, description="export delay to wait out after the window")
+    settle: Seconds = Field(
+        2.0,
+        description="no_errors: seconds after the window's end by which the log pipeline has "
+        "delivered every record emitted up to it (the exporters' batch delay, OTel's default "
+        "1 s, plus margin); the check looks then, at the latest at the end of its budget",
+    )
     region_attribute: str | None = Field(
         "cloud.region",
         description="resource or record attribute every record must carry = the probe's "
@@ -150,7 +196,8 @@ class LogExpectation(_Expectation):
 
 class AlertExpectation(_Conditional):
     """For each of the ledger's faults with action `fault`: `alert` fires for the faulted
-    region only within `budget`, with `labels`, reaches `receiver`, and resolves within
+    region only (another region's counts only where a fault there may cause it: see
+    `quiet`) within `budget`, with `labels`, reaches `receiver`, and resolves within
     `resolve_budget` after the restore. With `suppressed_by` the fault (e.g. `not_ready`)
     sets off that inhibiting alert instead, which must fire for the region, notify and stop
     within `resolve_budget` of the restore; meanwhile `alert` keeps firing and reaches no
@@ -295,7 +342,11 @@ class LoadExpectation(_Conditional):
         "load's answered requests (0.01: 1%)",
     )
     region_label: str = Field("region", description="the counter's label naming the region")
-    settle: Seconds = Field(2.0, description="seconds after the run for the last scrape")
+    settle: Seconds = Field(
+        2.0,
+        description="seconds after the load's end before the counter is first looked at; it "
+        "is read at its first scrape after the end, however late the check runs",
+    )
 
     @model_validator(mode="after")
     def _preset(self) -> LoadExpectation:
@@ -376,8 +427,13 @@ class CardinalityExpectation(_Expectation):
 
 
 class QuietExpectation(_Expectation):
-    """No alert fires during the ledger's window except in the regions the ledger faulted
-    (and the alert names matching an `allow` glob, and the `heartbeats` expectations' alerts)."""
+    """No alert is pending or firing during the ledger's window that no fault caused: in a
+    region, an alert may start only while a fault there is open (and for its alerts'
+    `resolve_budget` after the restore), and only one that fault may cause (the alerts and
+    inhibiting alerts of the alert expectations judging it, and those its experiment's mark
+    declares); any other, before any fault included, is a stray named with the fault it
+    overlapped. The alert names matching an `allow` glob, and the `heartbeats` expectations'
+    alerts, may fire anywhere."""
 
     allow: list[str] = Field(
         default_factory=list,
@@ -395,9 +451,12 @@ class HeartbeatExpectation(_Named):
     receiver: str = Field(description="the Alertmanager receiver it must keep reaching")
     budget: Seconds | None = Field(
         None,
-        description="the longest silence allowed between two notifications; default: the "
-        "longest repeat_interval + group_interval of the Alertmanager config in use, plus "
-        "its longest group_wait or group_interval and 2 s",
+        description="the longest silence allowed between two notifications; default: twice "
+        "the longest repeat_interval + group_interval of the Alertmanager config in use, plus "
+        "its longest group_wait or group_interval and 2 s (18 s on the local stack). That "
+        "config is read from the Alertmanager's /api/v2/status, else from the local stack's "
+        "rendered alertmanager.yml; when neither can be read the check is an error unless "
+        "`budget` is set. Every verdict says the tolerance used and where it came from",
     )
 
 

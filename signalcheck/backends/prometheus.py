@@ -6,6 +6,13 @@ vector as its series with their `values` and, as `value`, the latest of them), a
 as `{"metric": {...}, "values": [[t, "v"], ...]}`. A result without numbers (a string,
 native-histogram samples) is a `PrometheusResultError` saying what to query instead, never a
 KeyError further on.
+
+An answer with `warnings` (errors that did not stop the query: a Thanos store or Mimir
+ingester that did not answer, a failed remote read, a PromQL warning) may be missing data, so
+no check may read it as evidence either way (no series read as "nothing fired"): it is a
+`PartialAnswerError` quoting the warnings. `infos` (and the "PromQL info:" annotations older
+versions send as warnings) are possible issues that may be false positives, such as rate() of
+a name without a counter suffix: they change no answer.
 """
 
 from __future__ import annotations
@@ -20,8 +27,16 @@ HISTOGRAM_HINT = (
 )
 
 
+INFO_PREFIX = "PromQL info:"
+"""How Prometheus 2.x before the `infos` array marked an info-level annotation in `warnings`."""
+
+
 class PrometheusResultError(BackendError):
     """A query answer of a type or sample kind the caller cannot read as numbers."""
+
+
+class PartialAnswerError(BackendError):
+    """An answer Prometheus marked with `warnings`: it may be incomplete."""
 
 
 def instant_samples(promql: str, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,6 +89,13 @@ class PrometheusClient(BackendClient):
         if not isinstance(body, dict) or body.get("status") != "success":
             detail = body.get("error", body) if isinstance(body, dict) else body
             raise BackendError(f"prometheus: {path} answered {detail}")
+        warnings = [w for w in body.get("warnings") or [] if not str(w).startswith(INFO_PREFIX)]
+        if warnings:
+            asked = f" {params['query']!r}" if params.get("query") else ""
+            raise PartialAnswerError(
+                f"prometheus: {path}{asked} answered with warnings, so its answer may be "
+                f"incomplete and is no evidence either way: {'; '.join(map(str, warnings))}"
+            )
         return body["data"]
 
     def query(self, promql: str, time: float | None = None) -> list[dict[str, Any]]:

@@ -52,9 +52,8 @@ def chaos_run(
     loaded = load_config(config)
     restore_left_open(loaded)
     try:
-        outcome = run_experiment(
-            loaded, path, dry=dry, run_dir=run_dir_for(ledger, loaded.runs_dir)
-        )
+        run_dir = None if ledger is None else run_dir_for(ledger, loaded.runs_dir)
+        outcome = run_experiment(loaded, path, dry=dry, run_dir=run_dir)
     except TargetRefused as exc:
         raise ConfigError(f"refused the experiment, nothing was done: {exc}") from None
     for name, path in (("journal:", outcome.journal), ("ledger: ", outcome.ledger)):

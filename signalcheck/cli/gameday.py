@@ -9,9 +9,11 @@ import typer
 
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
 from signalcheck.config import Config, ConfigError, load_config
-from signalcheck.shipped import EXPERIMENTS, experiment_file
+from signalcheck.shipped import EXPERIMENT_SUFFIXES, EXPERIMENTS, experiment_file
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from signalcheck.gameday import Actors, GamedayPlan
@@ -26,7 +28,10 @@ app = typer.Typer()
 def gameday(
     config: ConfigOption = None,
     profile: Annotated[
-        str | None, typer.Option(help="quick (one experiment) or full (all five); default quick.")
+        str | None,
+        typer.Option(
+            help="quick (one experiment) or full (all five, three regions at once); default quick."
+        ),
     ] = None,
     plan_file: Annotated[
         Path | None,
@@ -85,24 +90,33 @@ def publish(report: GamedayReport, run_dir: Path, out: Console) -> None:
 
 
 def check_experiments(config: Config, plan: GamedayPlan, experiments: Path = EXPERIMENTS) -> None:
-    """Refuse the game day before it starts (a ConfigError) when one of its experiments cannot
-    be read or targets something outside the allowlist."""
-    from signalcheck.chaos.runner import check_targets, read_experiment
+    """Refuse the game day before it starts (a ConfigError) when a lane's region is not the
+    config's, or one of its experiments cannot be read or targets something outside the
+    allowlist (in its lane's region)."""
+    from signalcheck.chaos.runner import REGION_ENV, check_targets, read_experiment
     from signalcheck.chaos.targets import TargetRefused
 
-    for name in plan.experiments:
-        try:
-            check_targets(config, read_experiment(experiment_file(name, experiments)))
-        except TargetRefused as exc:
-            raise ConfigError(f"refused experiment {name}, nothing was done: {exc}") from None
+    for lane in plan.lanes:
+        if lane.region is not None and lane.region not in config.regions:
+            raise ConfigError(
+                f"game day {plan.name} faults {lane.region}, which is not a region of the config "
+                f"({', '.join(config.regions)}): give a plan file (--plan) with your regions"
+            )
+        env = {} if lane.region is None else {REGION_ENV: lane.region}
+        for name in lane.experiments:
+            try:
+                check_targets(config, read_experiment(experiment_file(name, experiments)), env)
+            except TargetRefused as exc:
+                raise ConfigError(f"refused experiment {name}, nothing was done: {exc}") from None
 
 
 def actors(experiments: Path = EXPERIMENTS) -> Actors:
     """The feature folders, imported here so that signalcheck/gameday depends on none; the
     game day's experiments are files, or `<name>.json` files in `experiments`."""
     from signalcheck.chaos.actions import restore_run
-    from signalcheck.chaos.runner import run_experiment
+    from signalcheck.chaos.runner import ChaosRun, Planned, read_experiment, run_lanes
     from signalcheck.gameday import Actors
+    from signalcheck.gameday.runner import ChaosDone, ChaosStep
     from signalcheck.load_profiles import LoadError, plan_for
     from signalcheck.loadtests.runner import LoadRunError, run_plan
     from signalcheck.probes.once import run_once
@@ -135,9 +149,36 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
             return [f"the load run did not finish: {exc}"]
         return [crossed(t) for t in entry["thresholds"] if not t["passed"]]
 
-    def experiment(config: Config, name: str, run_dir: Path) -> tuple[list[str], bool]:
-        outcome = run_experiment(config, experiment_file(name, experiments), run_dir=run_dir)
-        return outcome.problems, outcome.interrupted
+    def chaos(
+        config: Config,
+        lanes: list[list[ChaosStep]],
+        done: Callable[[ChaosStep, ChaosDone], None],
+    ) -> bool:
+        steps = {
+            step.run_dir: step for lane in lanes for step in lane
+        }  # run directory -> the lane's step
+
+        def finished(planned: Planned, run: ChaosRun) -> None:
+            done(steps[planned.run_dir], ChaosDone(run.problems, run.started, run.ended))
+
+        planned = [
+            [Planned(experiment_file(s.experiment, experiments), s.run_dir, s.region) for s in lane]
+            for lane in lanes
+        ]
+        return run_lanes(config, planned, finished)
+
+    def titles(gameday_plan: GamedayPlan) -> dict[str, str]:
+        folders = {experiment_file(name, experiments).parent for name in gameday_plan.experiments}
+        found = {}
+        for folder in sorted(folders):
+            for path in sorted(folder.iterdir()):
+                if path.suffix not in EXPERIMENT_SUFFIXES:
+                    continue
+                try:
+                    found[str(read_experiment(path).get("title", ""))] = path.name
+                except ConfigError:
+                    continue  # not an experiment (the game day's own were read before)
+        return found
 
     def traffic(config: Config, ledger: Ledger) -> BackgroundTraffic:
         return BackgroundTraffic(config, ledger=ledger)
@@ -145,8 +186,9 @@ def actors(experiments: Path = EXPERIMENTS) -> Actors:
     return Actors(
         probe_pass=probe_pass,
         load=load,
-        experiment=experiment,
+        chaos=chaos,
         restore=restore_run,
+        titles=titles,
         traffic=traffic,
     )
 

@@ -59,7 +59,9 @@ def mutate(
 
     Each mutant (of a rule, route, inhibit rule, scrape job) runs in a shadow pipeline.
 
-    Exit 0: every mutant caught; 1: not every one; 2: usage or config error, baseline not green.
+    A shadow that could not be judged (a process of it exited, a backend unavailable) is an
+    error, never a catch. Exit 0: every mutant caught; 1: not every one (not caught, not
+    exercised or an error); 2: usage or config error, baseline not green.
     """
     from signalcheck.ledger import new_run_dir
     from signalcheck.mutate.derive import derive, load_sources

@@ -39,8 +39,9 @@ def validate(
 
     Runs pytest with the signalcheck plugin and none of the current folder's pytest
     settings; time to appear and time waited are properties in the JUnit XML. Exit 0 when
-    every expectation passed, 1 when one failed, 2 for a bad config or ledger, or nothing
-    to judge (no actor touched the system, no expectation configured).
+    every expectation passed, 1 when one failed or could not be judged (a backend unavailable:
+    a pytest error, apart from the failures), 2 for a bad config or ledger, or nothing to
+    judge (no actor touched the system, no expectation configured).
     """
     import pytest
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +35,9 @@ after the faulted region's counts as caused by the fault (a later one has anothe
 
 PRIOR = 2.0
 """Seconds before the fault that `fires` looks at too: an alert firing then predates it."""
+DECLARED_SETTLE = 120.0
+"""Seconds after its fault's restore an alert its experiment declares may still start, when
+no alert expectation judges that fault (the default `resolve_budget`)."""
 LATE = 2.0
 """Seconds a rule's next evaluation may come (and its sample become readable) after its
 interval: an alert with no sample for longer than both has left the state."""
@@ -97,8 +101,82 @@ def firing_series(
     return list(found.values())
 
 
-def _faulted_regions(ctx: Context) -> set[str]:
-    return {f.field("region") for f in ctx.faults()}
+class FaultCauses:
+    """Which alerts each of the ledger's faults may cause in its region, and until when: the
+    alerts (and inhibiting alerts) of the alert expectations judging it (its action, its
+    experiment's title), from its start until their `resolve_budget` after its restore (for
+    ever while it is open, or when the budget is null: an alert meant to outlast it), and the
+    alerts its experiment declares (a mark's `alerts`) until the longest of those budgets."""
+
+    def __init__(self, ctx: Context):
+        self.faults = sorted(ctx.faults(), key=lambda f: f.field("start"))
+        self.causes = [_causes(ctx, fault) for fault in self.faults]
+
+    def cause(self, alert: str, region: str | None, at: float) -> Entry | None:
+        """The fault of `region` that may cause `alert` to start at `at`, None when none may."""
+        for fault, causes in zip(self.faults, self.causes, strict=True):
+            if (
+                fault.field("region") == region
+                and alert in causes
+                and fault.field("start") <= at <= _until(fault, causes[alert])
+            ):
+                return fault
+        return None
+
+    def stray(self, alert: str, region: str | None, first: float, last: float) -> str:
+        """Why `alert`, active in `region` from `first` to `last`, was caused by no fault: the
+        faults of the region it overlapped, or that none had begun there yet."""
+        if region is None:
+            return "without a region label: no fault can have caused it"
+        began = [f.field("start") for f in self.faults if f.field("region") == region]
+        if not began:
+            return f"and this run had no fault in {region}"
+        if first < min(began):
+            return f"before any fault in {region}"
+        overlapped = [
+            fault
+            for fault, causes in zip(self.faults, self.causes, strict=True)
+            if fault.field("region") == region
+            and fault.field("start") <= last
+            and first <= _until(fault, max(causes.values(), default=0.0))
+        ]
+        if overlapped:
+            during = ", ".join(f"the {_describe_fault(f)}" for f in overlapped)
+            return f"during {during}: not an alert that fault may cause"
+        return f"outside every fault in {region} and the time its alerts had to resolve"
+
+
+def _causes(ctx: Context, fault: Entry) -> dict[str, float]:
+    """Alert -> seconds after `fault`'s restore it may still start (inf: any time)."""
+    causes: dict[str, float] = {}
+    for exp in ctx.config.expectations.alerts:
+        if exp.fault != fault.field("action") or not exp.judges(fault.field("experiment")):
+            continue
+        budget = math.inf if exp.resolve_budget is None else exp.resolve_budget
+        for alert in filter(None, (exp.alert, exp.suppressed_by)):
+            causes[alert] = max(causes.get(alert, 0.0), budget)
+    settle = max(causes.values(), default=DECLARED_SETTLE)
+    for alert in ctx.declared_alerts(fault):
+        causes.setdefault(alert, settle)
+    return causes
+
+
+def _until(fault: Entry, settle: float) -> float:
+    end = fault.field("end")
+    return math.inf if end is None else end + settle
+
+
+def _describe_fault(fault: Entry) -> str:
+    """'latency fault 12:00:01..12:01:10' (local time; '..open' while not restored)."""
+    end = fault.field("end")
+    return (
+        f"{fault.field('action')} fault {_clock(fault.field('start'))}.."
+        f"{'open' if end is None else _clock(end)}"
+    )
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
 
 
 def _wait_until(deadline: float) -> float:
@@ -165,19 +243,21 @@ class _AlertCheck:
             return
         self.times["time_to_fire"] = max(0.0, mine[0]["first"] - self.start)
         self._labels_match([s["metric"] for s in mine], "alert")
-        allowed = _faulted_regions(self.ctx)
+        causes = FaultCauses(self.ctx)
         spread_until = mine[0]["first"] + SPREAD_WINDOW
         others = sorted(
             {
                 str(self._region_of(s["metric"]))
                 for s in series
                 if self.start <= s["first"] <= spread_until  # not firing already
-                and self._region_of(s["metric"]) not in allowed
+                and self._region_of(s["metric"]) != self.region
+                and causes.cause(exp.alert, self._region_of(s["metric"]), s["first"]) is None
             }
         )
         if others:
             self.problems.append(
-                f"{exp.alert} also fired for region(s) {others}, which the ledger did not fault"
+                f"{exp.alert} also fired for region(s) {others}, where the ledger had no fault "
+                "that may cause it"
             )
 
     def _labels_match(self, label_sets: list[dict[str, str]], what: str) -> None:
@@ -462,31 +542,36 @@ def check_alert(exp: AlertExpectation, ctx: Context) -> Outcome:
 
 def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
     """No alert pending or firing from the ledger's first event until `budget` seconds after
-    its last, outside the faulted regions: waits out the budget (an alert still pending when
-    the exercise ends shows up then), and fails at the first stray it sees. An alert already
-    active before the window that ends before the first fault (or the window's end) is the
-    state the run found, e.g. probes stale since the last run until this run's first probe
-    pass; one that goes on past it counts. The alerts of `heartbeats` expectations fire
-    always: they are allowed."""
+    its last that no fault caused: in a region, an alert may start only while a fault there
+    that may cause it (FaultCauses) is open or its alerts resolve; any other, before any
+    fault included, is a stray named with the faults it overlapped. Waits out the budget (an
+    alert still pending when the exercise ends shows up then), and fails at the first stray
+    it sees. An alert already active before the window that ends before the first fault (or
+    the window's end) is the state the run found, e.g. probes stale since the last run until
+    this run's first probe pass; one that goes on past it counts. The alerts of `allow` and
+    of the `heartbeats` expectations may fire anywhere."""
     prometheus = ctx.backends.prometheus()
     start, end = ctx.window()
-    faulted = _faulted_regions(ctx)
+    causes = FaultCauses(ctx)
     settled = min((f.field("start") for f in ctx.faults()), default=end)
     allowed = [*exp.allow, *(h.alert for h in ctx.config.expectations.heartbeats)]
     interval = evaluation_interval(prometheus, None)
+
+    def caused(series: dict[str, Any]) -> bool:
+        labels = series["metric"]
+        name = labels.get("alertname", "")
+        return (
+            any(fnmatch.fnmatchcase(name, p) for p in allowed)
+            or (series["first"] < start and series["last"] < settled)
+            or causes.cause(name, labels.get(exp.region_label), series["first"]) is not None
+        )
 
     def observe() -> Look:
         until = min(time.time(), end + exp.budget)
         series = firing_series(
             prometheus, None, start - PRIOR, until, interval, states="pending|firing"
         )
-        unexpected = [
-            s
-            for s in series
-            if not any(fnmatch.fnmatchcase(s["metric"].get("alertname", ""), p) for p in allowed)
-            and s["metric"].get(exp.region_label) not in faulted
-            and not (s["first"] < start and s["last"] < settled)
-        ]
+        unexpected = [s for s in series if not caused(s)]
         return Look(
             done=bool(unexpected) or until >= end + exp.budget,
             observed=series,
@@ -495,14 +580,17 @@ def check_quiet(exp: QuietExpectation, ctx: Context) -> Outcome:
 
     polled = poll(observe, _wait_until(end + exp.budget), max_interval=2.0)
     unexpected, until = polled.look.details["unexpected"], polled.look.details["until"]
-    names = [
-        f"{s['metric'].get('alertname')} ({s['metric'].get(exp.region_label, 'no region')}) "
-        f"{s['metric'].get('alertstate')} from {s['first']:.0f}"
-        for s in unexpected
-    ]
+    names = []
+    for s in unexpected:
+        name, region = s["metric"].get("alertname", ""), s["metric"].get(exp.region_label)
+        names.append(
+            f"{name} ({region or 'no region'}) {s['metric'].get('alertstate')} from "
+            f"{_clock(s['first'])} ({s['first']:.0f}) "
+            + causes.stray(name, region, s["first"], s["last"])
+        )
     return Outcome(
         passed=not unexpected,
-        summary=f"unexpected alert(s) in the window: {names}"
+        summary=f"unexpected alert(s) in the window: {'; '.join(names)}"
         if unexpected
         else f"no unexpected alert pending or firing between {start:.0f} and {until:.0f}",
         query=prometheus.last_request,

@@ -1,5 +1,10 @@
 """Cardinality: a metric's series stay bounded, and each label's values are few and of the
-expected form (route templates, never raw paths with ids), over the whole run's window."""
+expected form (route templates, never raw paths with ids), over the whole run's window.
+
+A series the run's last requests created exists in Prometheus only after the scrape that
+follows them: the check judges once every series of the selector has a sample from after the
+run's end (a scrape after the run has landed), or earlier when a limit is already exceeded
+(more samples only add values). When the budget ends first, it fails saying so."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Callable
 
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
@@ -15,6 +21,8 @@ from signalcheck.expectations import CardinalityExpectation
 
 MAX_LISTED = 3
 MAX_RANGE_SECONDS = 24 * 3600
+LOOKBACK_SECONDS = 300
+"""Prometheus' default lookback: an instant query returns only series sampled this recently."""
 
 
 def _over_window(selector: str, start: float) -> str:
@@ -43,38 +51,72 @@ def _label_problems(exp: CardinalityExpectation, label: str, values: set[str]) -
     return problems
 
 
+def _unscraped(ask: Callable[[str], list[dict]], selector: str, end: float) -> int:
+    """How many series of `selector` Prometheus still has (not stale) with no sample since
+    `end`: their target has not been scraped since, so the run's last series may be missing.
+    Compared by full label set (names included: `timestamp()` and vector matching drop them)."""
+    since = time.time() - end
+    if since >= LOOKBACK_SECONDS:  # a series still there was sampled after the end
+        return 0
+    present = {_key(s) for s in ask(selector)}
+    fresh = {_key(s) for s in ask(f"{selector}[{max(1, math.floor(since * 1000))}ms]")}
+    return len(present - fresh)
+
+
+def _key(series: dict) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(series["metric"].items()))
+
+
 def check_cardinality(exp: CardinalityExpectation, ctx: Context) -> Outcome:
     prometheus = ctx.backends.prometheus()
-    start, _ = ctx.window()
+    start, end = ctx.window()
     requests: list[str] = []
+
+    def ask(promql: str) -> list[dict]:
+        result = prometheus.query(promql)
+        requests.append(prometheus.last_request)
+        return result
 
     def observe() -> Look:
         windowed = _over_window(exp.selector, start)
         requests.clear()
-        count = prometheus.query(f"count({windowed})")
-        requests.append(prometheus.last_request)
+        count = ask(f"count({windowed})")
         series = int(float(count[0]["value"][1])) if count else 0
         if not series:
             return Look(done=False, problem=f"no series of {exp.selector} in this run's window")
+        unscraped = _unscraped(ask, exp.selector, end)
         problems = []
         if exp.max_series is not None and series > exp.max_series:
             problems.append(f"{series} series, more than {exp.max_series}")
         values: dict[str, list[str]] = {}
+        absent = []
         for label in exp.labels:
-            result = prometheus.query(f"count by ({label}) ({windowed})")
-            requests.append(prometheus.last_request)
-            found = {s["metric"].get(label, "") for s in result} - {""}
-            values[label] = sorted(found)
-            problems += _label_problems(exp, label, found)
-        # Conclusive either way: more samples only add values, never remove one.
-        return Look(done=True, problem="; ".join(problems), observed={"series": series, **values})
+            found = {s["metric"].get(label, "") for s in ask(f"count by ({label}) ({windowed})")}
+            values[label] = sorted(found - {""})
+            problems += _label_problems(exp, label, set(values[label]))
+            if not values[label]:
+                absent.append(f"label {label!r} is on no series of {exp.selector}")
+        observed = {"series": series, "not scraped since the run's end": unscraped, **values}
+        if problems:  # conclusive: more samples only add series and values
+            return Look(done=True, problem="; ".join(problems), observed=observed)
+        if unscraped:
+            return Look(
+                done=False,
+                problem=f"{unscraped} of the series of {exp.selector} have no sample since "
+                f"the run's end ({end:.3f}): no scrape after the run has landed, so the series "
+                "of its last requests cannot be judged yet (a budget shorter than the scrape "
+                "interval?)",
+                observed=observed,
+            )
+        return Look(done=True, problem="; ".join(absent), observed=observed)
 
     polled = poll(observe, ctx.wait_for_due(exp.budget))
     look = polled.look
     return Outcome(
         passed=look.done and not look.problem,
         summary=look.problem
-        or f"{look.observed['series']} series of {exp.selector}, labels within their limits",
+        or f"{look.observed['series']} series of {exp.selector}, labels within their limits, "
+        "judged after a scrape that followed the run",
         query=" and ".join(requests),
         observed=json.dumps(look.observed),
         waited=polled.waited,

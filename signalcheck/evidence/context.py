@@ -83,6 +83,17 @@ class Context:
             )
         ]
 
+    def declared_alerts(self, fault: Entry) -> set[str]:
+        """The alerts the experiment that planned `fault` declares it may cause in its region
+        besides its alert expectations' (the `alerts` of its `planned` entries: a mark's)."""
+        return {
+            str(alert)
+            for plan in self.planned("fault", fault.field("action"))
+            if plan.field("region") == fault.field("region")
+            and plan.field("experiment") == fault.field("experiment")
+            for alert in plan.field("alerts") or []
+        }
+
     def fault_active(self, region: str | None, at: float) -> bool:
         """Whether the ledger says a fault was active in `region` at time `at`."""
         for fault in self.faults():

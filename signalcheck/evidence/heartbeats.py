@@ -4,12 +4,13 @@ delivered) worked even while nothing else fired. Judged on the capture receiver'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import pairwise
 
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
-from signalcheck.evidence.routing import notification_grace, renotify_interval
+from signalcheck.evidence.routing import alertmanager_timers
 from signalcheck.expectations import HeartbeatExpectation
 
 MAX_LISTED = 3
@@ -18,12 +19,30 @@ Silence = tuple[float, float]
 """(from, to): a stretch of the window with no heartbeat, longer than allowed."""
 
 
-def longest_silence(exp: HeartbeatExpectation, ctx: Context) -> float:
+@dataclass(frozen=True)
+class Tolerance:
+    """The longest silence allowed, and how it was reached (shown in every verdict)."""
+
+    seconds: float
+    origin: str
+
+    def __str__(self) -> str:
+        return f"the longest silence allowed is {self.seconds:g}s: {self.origin}"
+
+
+def longest_silence(exp: HeartbeatExpectation, ctx: Context) -> Tolerance:
     """The expectation's budget, else two re-notify intervals of the Alertmanager config in
-    use plus the notification grace (one lost heartbeat is not yet an outage)."""
+    use plus the notification grace (one lost heartbeat is not yet an outage); when that
+    config cannot be read, `UnknownTimers` (the check cannot be judged without a budget)."""
     if exp.budget is not None:
-        return exp.budget
-    return 2 * renotify_interval(ctx) + notification_grace(ctx)
+        return Tolerance(exp.budget, "the expectation's `budget`")
+    timers = alertmanager_timers(ctx)
+    return Tolerance(
+        2 * timers.renotify + timers.grace,
+        f"2 x {timers.renotify:g}s to re-notify (repeat_interval + group_interval) + "
+        f"{timers.grace:g}s notification grace, from {timers.source}; set `budget` on the "
+        "expectation to change it",
+    )
 
 
 def silences(beats: list[float], start: float, end: float, allowed: float) -> list[Silence]:
@@ -41,7 +60,8 @@ def silences(beats: list[float], start: float, end: float, allowed: float) -> li
 
 def check_heartbeat(exp: HeartbeatExpectation, ctx: Context) -> Outcome:
     start, end = ctx.window()
-    allowed = longest_silence(exp, ctx)
+    tolerance = longest_silence(exp, ctx)
+    allowed = tolerance.seconds
     capture = ctx.backends.capture()
 
     def observe() -> Look:
@@ -81,10 +101,9 @@ def check_heartbeat(exp: HeartbeatExpectation, ctx: Context) -> Outcome:
         problems.append(f"{exp.alert} reached {elsewhere} instead: check the route it takes")
     longest = max((b - a for a, b in pairwise(beats)), default=0.0)
     summary = (
-        f"{'; '.join(problems)} (the longest silence allowed is {allowed:g}s)"
+        f"{'; '.join(problems)} ({tolerance})"
         if problems
-        else f"{where}: {len(beats)} notification(s), at most {longest:.1f}s apart "
-        f"(allowed {allowed:g}s)"
+        else f"{where}: {len(beats)} notification(s), at most {longest:.1f}s apart ({tolerance})"
     )
     return Outcome(
         passed=not problems,

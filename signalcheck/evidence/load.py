@@ -3,12 +3,14 @@
 A ledger `load` entry against its region's request counter, per route and status class: the
 expectation names the counter and its route and status labels (an instrumentation preset or
 its own); a status label holds codes (200) or classes (2xx), its first digit makes the class.
-The service's count over the load window is the difference of the counter's values read at the
-window's start and one settle time after its end (at least two scrape intervals, so the
-scrape after the last response is in). That difference is exact when nothing else sends to
-the region's counted routes during the window and the counter does not reset; `increase()`
-is not: it extrapolates to the window's edges and misses the first increment of a series
-born inside the window (the first 5xx, say).
+The service's count over the load window is the difference of the counter's values at two
+scrapes: the last one at or before the load's start and the first one at or after its end
+(read as of the load's end, whenever the check runs: a later actor's requests are not in it).
+That difference is exact when the counter does not reset and nothing else sends to the
+region between the two scrapes; `increase()` is not: it extrapolates to the window's edges and
+misses the first increment of a series born inside the window (the first 5xx, say). Another
+actor of the ledger that sent to the region between the two scrapes (a probe, another load,
+background traffic) makes the load not judged, saying so: its requests were counted too.
 
 Routes the service does not count (health, metrics) and requests that got no response are
 left out of the comparison; a route/status pair that only the service counted shows up as
@@ -19,8 +21,8 @@ the same counter values, to hold against the error rate Locust measured.
 A counter with no series in the load's region says so, instead of a gap per route: the
 counter or instrumentation named is not what the service exports, or the region label differs.
 
-Timing is measured to one range-query step: the first step at which the counter, summed
-over the counted routes, had counted every answered request, minus the load's end.
+Timing: the first scrape at or after the load's end (its samples' timestamp, Prometheus' own
+record) minus the load's end, when that scrape had counted every answered request.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from signalcheck.ledger import Entry
 
 NO_RESPONSE = "none"
 SERVER_ERROR = "5xx"
-MAX_STEPS = 1000
-"""Points of the range query that times the arrival (Prometheus caps a query at 11,000)."""
+MAX_LOOK_SECONDS = 600
+"""How far after the load's end its first scrape is looked for (raw samples of that range)."""
 
 
 @dataclass(frozen=True)
@@ -66,15 +68,25 @@ class LoadAccuracy:
     tolerance: float
     rows: list[RouteAccuracy]
     at: float
-    """When the service's count was read (unix seconds)."""
+    """When the service's count was read (unix seconds): the first scrape at or after the
+    load's end, else when it was looked for."""
     unseen: str = ""
     """Why nothing of the service's counter could be compared: it had no series in the
-    region at the window's start nor at the read; empty when it had."""
+    region, or no scrape since the load's end yet; empty when it was read."""
+    overlap: str = ""
+    """The other actors whose requests the counter counted between its two reads (the load is
+    then not judged); empty when none."""
+
+    @property
+    def read(self) -> bool:
+        """Whether the verdict is final: the count was read, or other actors overlapped."""
+        return not self.unseen or bool(self.overlap)
 
     @property
     def passed(self) -> bool:
         return (
             not self.unseen
+            and not self.overlap
             and bool(self.rows)
             and all(row.gap <= self.tolerance for row in self.rows)
         )
@@ -98,8 +110,8 @@ class LoadAccuracy:
     def problem(self) -> str:
         """Why this load was not counted right (the counter unseen, or the rows off); '' if
         it was."""
-        if self.unseen:
-            return self.unseen
+        if self.overlap or self.unseen:
+            return self.overlap or self.unseen
         wrong = self.wrong()
         return f"{self.region}: " + ", ".join(_row_text(w) for w in wrong) if wrong else ""
 
@@ -109,8 +121,9 @@ class LoadAccuracy:
             f"load on {self.region} {self.start:.3f}..{self.end:.3f}: worst gap "
             f"{self.worst_gap:.2%} (tolerance {self.tolerance:.2%})"
         ]
-        if self.unseen:
-            lines.append(f"✗ {self.unseen}")
+        for reason in (self.overlap, self.unseen):
+            if reason:
+                lines.append(f"✗ {reason}")
         for row in self.rows:
             lines.append(("  " if row.gap <= self.tolerance else "✗ ") + _row_text(row))
         return "\n".join(lines)
@@ -131,20 +144,32 @@ def load_accuracy(
     prometheus: PrometheusClient,
     entry: Entry,
     settings: LoadExpectation,
-    *,
-    at: float | None = None,
+    others: list[Entry] | None = None,
 ) -> LoadAccuracy:
     """Compare a ledger `load` entry's requests with what `settings.counter` counted in its
-    region between the entry's start and `at` (default: `settle` seconds after its end).
+    region between its last scrape at or before the entry's start and its first at or after
+    the entry's end; `others` (the ledger's other entries) that sent to the region between
+    those scrapes make it not judged.
 
-    Waits (at most `settle` seconds) until `at` has passed.
+    Waits until `settle` seconds after the end have passed (the scrape after the load).
     Raises ValueError when the counter went down in the window (the service restarted).
     """
     region, start, end = entry.field("region"), entry.field("start"), entry.field("end")
-    at = end + settings.settle if at is None else at
-    time.sleep(max(0.0, min(settings.settle, at - time.time())))
+    time.sleep(max(0.0, min(settings.settle, end + settings.settle - time.time())))
     selector = _with_matcher(settings.counter, f'{settings.region_label}="{region}"')
     before = counted_by_class(prometheus, selector, start, settings)
+    at = first_scrape(prometheus, selector, end)
+    if at is None:
+        now = time.time()
+        unseen = (
+            f"{region}: no scrape of {selector} since the load's end ({end:.3f}) yet"
+            if before
+            else _unseen(prometheus, region, start, now, settings)
+        )
+        return LoadAccuracy(region, start, end, settings.tolerance, [], now, unseen)
+    overlap = _overlapping(others or [], entry, last_scrape(prometheus, selector, start), at)
+    if overlap:
+        return LoadAccuracy(region, start, end, settings.tolerance, [], at, overlap=overlap)
     after = counted_by_class(prometheus, selector, at, settings)
     counted = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after.keys() | before}
     reset = sorted(f"{route} {status}" for (route, status), n in counted.items() if n < 0)
@@ -158,6 +183,60 @@ def load_accuracy(
     ]
     unseen = "" if before or after else _unseen(prometheus, region, start, at, settings)
     return LoadAccuracy(region, start, end, settings.tolerance, rows, at, unseen)
+
+
+def first_scrape(prometheus: PrometheusClient, selector: str, after: float) -> float | None:
+    """The time of `selector`'s first sample at or after `after` (the scrape that counted
+    everything answered before it), None while there is none."""
+    now = time.time()
+    if now < after:
+        return None
+    until = min(now, after + MAX_LOOK_SECONDS)
+    series = prometheus.query(f"{selector}[{math.ceil(until - after) + 1}s]", time=until)
+    times = [float(t) for s in series for t, _ in s["values"] if float(t) >= after]
+    return min(times, default=None)
+
+
+def last_scrape(prometheus: PrometheusClient, selector: str, at: float) -> float:
+    """The time of `selector`'s last sample at or before `at` (`at` when it had none)."""
+    latest = prometheus.query(f"max(timestamp({selector}))", time=at)
+    return float(latest[0]["value"][1]) if latest else at
+
+
+def _sends_to(entry: Entry, region: str) -> str:
+    """What the ledger entry of an actor sent to `region`'s service ('' if nothing): a probe,
+    a load, background traffic."""
+    if entry.kind == "probe" and entry.field("region") == region:
+        return f"probe {entry.field('check')}"
+    if entry.kind == "load" and entry.field("region") == region:
+        return f"load {entry.field('profile')}"
+    if entry.kind == "traffic":
+        sent = (entry.field("regions") or {}).get(region) or {}
+        return "background traffic" if sent.get("sends", "none") != "none" else ""
+    return ""
+
+
+def _overlapping(others: list[Entry], load: Entry, since: float, until: float) -> str:
+    """Why the load cannot be judged: the other actors that sent to its region between the
+    counter's reads at `since` and `until` ('' when none did)."""
+    region = load.field("region")
+    during = sorted(
+        f"{what} {e.field('start'):.3f}..{e.field('end'):.3f}"
+        for e in others
+        if e is not load
+        and (what := _sends_to(e, region))
+        and e.field("start") is not None
+        and e.field("start") <= until
+        and (e.field("end") or until) > since
+    )
+    if not during:
+        return ""
+    return (
+        f"{region}: not judged: {', '.join(during)} sent to the region between the counter's "
+        f"reads at {since:.3f} (its last scrape before the load's start) and {until:.3f} (its "
+        "first after the load's end), so the service counted those requests too: leave a "
+        "scrape interval between the load and the region's other traffic"
+    )
 
 
 def counted_by_class(
@@ -205,29 +284,6 @@ def _unseen(
         f"and {settings.status_label}, instrumentation {settings.instrumentation}): "
         "is the counter/instrumentation right?"
     )
-
-
-def first_counted(
-    prometheus: PrometheusClient, accuracy: LoadAccuracy, settings: LoadExpectation
-) -> float | None:
-    """The first range-query step, from the load's end to the read, at which the region's
-    counter (over the counted routes) had counted every answered request; None if none did."""
-    selector = _with_matcher(settings.counter, f'{settings.region_label}="{accuracy.region}"')
-    route = settings.route_label
-    promql = f"sum by ({route}) ({selector})"
-    uncounted = set(settings.uncounted_routes)
-
-    before = prometheus.query(promql, time=accuracy.start)
-    target = sum(
-        float(s["value"][1]) for s in before if s["metric"].get(route) not in uncounted
-    ) + sum(row.counted for row in accuracy.rows if row.route not in uncounted)
-    step = max(1.0, (accuracy.at - accuracy.end) / MAX_STEPS)
-    by_time: dict[float, float] = {}
-    for series in prometheus.query_range(promql, accuracy.end, accuracy.at, step):
-        if series["metric"].get(route) not in uncounted:
-            for t, v in series["values"]:
-                by_time[float(t)] = by_time.get(float(t), 0.0) + float(v)
-    return next((t for t, n in sorted(by_time.items()) if n >= target), None)
 
 
 def prometheus_error_rate(
@@ -278,23 +334,13 @@ def check_load(exp: LoadExpectation, ctx: Context) -> Outcome:
     prometheus = ctx.backends.prometheus()
 
     def observe() -> Look:
-        now = time.time()
         try:
-            results = [
-                load_accuracy(
-                    prometheus,
-                    entry,
-                    exp,
-                    at=max(
-                        entry.field("end") + exp.settle, min(now, entry.field("end") + exp.budget)
-                    ),
-                )
-                for entry in judged
-            ]
+            results = [load_accuracy(prometheus, entry, exp, ctx.entries) for entry in judged]
         except ValueError as exc:  # a counter reset: conclusive
             return Look(done=True, problem=str(exc), observed=[])
         problem = "; ".join(p for p in (r.problem() for r in results) if p)
-        return Look(done=not problem, problem=problem, observed=results)
+        # Once read, a count is final: it is the first scrape after the load's end.
+        return Look(done=all(r.read for r in results), problem=problem, observed=results)
 
     last_end = max(e.field("end") for e in judged)
     polled = poll(observe, ctx.wait_for_due(exp.budget, after=last_end))
@@ -305,19 +351,15 @@ def check_load(exp: LoadExpectation, ctx: Context) -> Outcome:
         f"({', '.join(sorted({r.region for r in results}))}), per route and status class "
         f"(tolerance {exp.tolerance:.2%})"
     )
-    asked = prometheus.last_request
-    arrivals = [(first_counted(prometheus, r, exp), r.end) for r in results] if passed else []
-    measured = [max(0.0, t - end) for t, end in arrivals if t is not None]
-    timed = passed and len(measured) == len(results)
     return Outcome(
         passed=passed,
         summary=summary + (f" ({'; '.join(notes)})" if notes else ""),
         query=f"sum by ({exp.route_label}, {exp.status_label}) ({exp.counter}) of each load's "
-        f"region at its start and after its end ({asked})",
+        "region at its last scrape before its start and its first after its end "
+        f"({prometheus.last_request})",
         observed="\n".join(r.describe() for r in results),
         waited=polled.waited,
-        time_to_appear=max(measured) if timed else None,
-        appeared_within=max(r.at - r.end for r in results) if passed and not timed else None,
+        time_to_appear=max(r.at - r.end for r in results) if passed else None,
     )
 
 

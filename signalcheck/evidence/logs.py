@@ -352,9 +352,10 @@ def _check_no_errors(exp: LogExpectation, ctx: Context, client: BackendClient) -
     loki = isinstance(client, LokiClient)
     keys = region_keys(exp, loki)
     start, end = ctx.window()
-    wait = end + exp.settle - time.time()
-    if wait > 0:
-        time.sleep(min(wait, exp.budget))
+    # A record emitted at the window's end arrives one export delay later: look only once the
+    # pipeline has delivered everything emitted up to the end (within the budget).
+    wait = max(0.0, min(end + exp.settle, end + exp.budget) - time.time())
+    time.sleep(wait)
     deadline = time.monotonic() + exp.budget
     with within_deadline(deadline):
         records = _records(client, exp, start, end, deadline=deadline)
@@ -381,8 +382,9 @@ def _check_no_errors(exp: LogExpectation, ctx: Context, client: BackendClient) -
             if unexplained
             else f"no error-level records between {start:.3f} and {end:.3f} outside faults "
             f"({len(records)} record(s) looked at)"
-        ),
+        )
+        + f", looked {time.time() - end:.1f}s after the window's end (settle {exp.settle:g}s)",
         query=client.last_request,
         observed=json.dumps(unexplained[:MAX_LISTED], default=str),
-        waited=max(wait, 0.0),
+        waited=wait,
     )

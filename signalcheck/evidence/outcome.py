@@ -27,11 +27,20 @@ class Outcome:
     ledger's event, when the validator looked (an upper bound, never held against a budget)."""
     skipped: str | None = None
     """Set only for a conditional expectation whose actor this run did not plan."""
+    error: str | None = None
+    """Set when the expectation could not be judged (a backend unavailable or answering an
+    error, a setting it needs unreadable): not passed, yet no verdict on the system either;
+    `summary` says why."""
 
     @classmethod
     def nothing_to_judge(cls, reason: str) -> Outcome:
         """No evidence of this run to judge: a failure, naming the actor that left none."""
         return cls(passed=False, summary=f"nothing to judge: {reason}")
+
+    @classmethod
+    def not_judged(cls, reason: str) -> Outcome:
+        """The expectation could not be judged: an error, never a pass nor a failure."""
+        return cls(passed=False, summary=f"could not be judged: {reason}", error=reason)
 
     @classmethod
     def not_planned(cls, reason: str) -> Outcome:

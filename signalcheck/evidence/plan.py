@@ -57,11 +57,12 @@ class Verification:
         return self.checker(self.expectation, ctx)
 
     def judge(self, ctx: Context) -> Outcome:
-        """`run`, with a backend that cannot answer judged a failure (not an exception)."""
+        """`run`, with a backend that cannot answer an outcome that could not be judged (an
+        error, not a failure, nor an exception)."""
         try:
             return self.run(ctx)
         except BackendError as exc:  # BackendUnavailable too
-            return Outcome(passed=False, summary=f"backend: {exc}")
+            return Outcome.not_judged(str(exc))
 
     def describe(self) -> str:
         fields = self.expectation.model_dump(exclude_defaults=True, mode="json")

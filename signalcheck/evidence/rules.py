@@ -1,6 +1,10 @@
 """Rules and dashboards expectation: every metric name the loaded alert and recording rules,
 extra rule files and Grafana dashboards use exists in Prometheus (a rule that reads a metric
-nobody exports never fires). Recording-rule outputs count as existing."""
+nobody exports never fires). Recording-rule outputs count as existing.
+
+With nothing to check it fails instead of passing: when Prometheus loaded no rules (its
+`rule_files` load nothing: the very fault the check exists for) or a `rule_files` or
+`dashboards` glob matches no file."""
 
 from __future__ import annotations
 
@@ -24,12 +28,16 @@ BUILT_IN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 """Series Prometheus writes itself, only while an alert is pending or firing."""
 
 
-def _expand(patterns: list[Path], base: Path) -> list[Path]:
-    """The files matching glob patterns, relative ones taken relative to `base`."""
+def _expand(patterns: list[Path], base: Path, key: str, empty: list[str]) -> list[Path]:
+    """The files matching glob patterns, relative ones taken relative to `base`; a pattern
+    that matches no file is added to `empty`, named with its `key`."""
     found = []
     for pattern in patterns:
         full = pattern if pattern.is_absolute() else base / pattern
-        found.extend(Path(full.anchor).glob(str(full.relative_to(full.anchor))))
+        matched = sorted(Path(full.anchor).glob(str(full.relative_to(full.anchor))))
+        if not matched:
+            empty.append(f"{key} {str(pattern)!r} matches no file (looked for {full})")
+        found.extend(matched)
     return sorted(found)
 
 
@@ -73,12 +81,13 @@ def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
     base = (ctx.config.source or Path("signalcheck.yaml")).resolve().parent
     uses = list(_loaded_rules(prometheus.rules()))
     rules_request = prometheus.last_request
+    empty = [] if uses else ["Prometheus has loaded no rules (its rule_files load nothing)"]
     # Only a recording rule Prometheus loaded writes its series: a record of a file it does
     # not load (or no longer loads) is a name someone must still export.
     recorded = {name for _, _, name in uses if name}
-    for path in _expand(exp.rule_files, base):
+    for path in _expand(exp.rule_files, base, "rule_files", empty):
         uses.extend(_file_rules(path))
-    for path in _expand(exp.dashboards, base):
+    for path in _expand(exp.dashboards, base, "dashboards", empty):
         uses.extend(_dashboard_queries(path))
     needed: dict[str, list[str]] = {}
     for where, expr, _ in uses:
@@ -99,7 +108,7 @@ def check_rules(exp: RulesExpectation, ctx: Context) -> Outcome:
     polled = poll(observe, ctx.wait_for_due(exp.budget))
     missing = polled.look.observed
     exported = set(prometheus.metric_names()) if missing else set()
-    problems = []
+    problems = list(empty)
     for name in missing:
         close = difflib.get_close_matches(name, exported | recorded, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""

@@ -5,8 +5,17 @@ relative to the file), the load profile and the phases, checked against the conf
 name: staging-latency
 phases: [baseline, load, chaos]      # default: all three, always in this order
 load: {profile: ramp, region: eu-west-1, seconds: 30}
-experiments:
+experiments:                         # one after another, each in its own default region
   - experiments/toxiproxy-latency.json
+```
+
+or, instead of `experiments`, lanes that run at the same time, one region each (experiments
+that set off none of each other's alerts):
+
+```yaml
+lanes:
+  - {region: eu-west-1, experiments: [experiments/toxiproxy-latency.json]}
+  - {region: us-east-1, experiments: [experiments/pod-kill.json, experiments/errors.json]}
 ```
 """
 
@@ -17,7 +26,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from signalcheck.config import Config, ConfigError, _describe, read_yaml_mapping
-from signalcheck.gameday.plan import PHASES, GamedayPlan, Phase
+from signalcheck.gameday.plan import PHASES, GamedayPlan, Lane, Phase
 from signalcheck.shipped import EXPERIMENT_SUFFIXES
 
 
@@ -31,6 +40,14 @@ class PlanLoad(BaseModel):
     seconds: float = Field(gt=0)
 
 
+class PlanLane(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str
+    """A region of the config's `regions`, faulted by no other lane."""
+    experiments: list[Path] = Field(min_length=1)
+
+
 class PlanFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,6 +55,7 @@ class PlanFile(BaseModel):
     phases: list[Phase] = Field(default_factory=lambda: list(PHASES))
     load: PlanLoad | None = None
     experiments: list[Path] = Field(default_factory=list)
+    lanes: list[PlanLane] = Field(default_factory=list)
 
 
 def read_plan(path: Path, config: Config) -> GamedayPlan:
@@ -49,7 +67,11 @@ def read_plan(path: Path, config: Config) -> GamedayPlan:
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from None
     _check_phases(path, plan)
-    experiments = [_experiment(path, i, e) for i, e in enumerate(plan.experiments)]
+    if plan.experiments:
+        found = [_experiment(path, "experiments", i, e) for i, e in enumerate(plan.experiments)]
+        lanes = [Lane(experiments=found)]
+    else:
+        lanes = [_lane(path, config, plan.lanes, n) for n in range(len(plan.lanes))]
     # Without a load phase the plan's load is never used: a placeholder fills the fields.
     load = plan.load or PlanLoad(profile="", region=next(iter(config.regions)), seconds=1)
     if "load" in plan.phases:
@@ -59,7 +81,7 @@ def read_plan(path: Path, config: Config) -> GamedayPlan:
         load_profile=load.profile,
         load_seconds=load.seconds,
         load_region=load.region,
-        experiments=experiments,
+        lanes=lanes,
         phases=tuple(plan.phases),
     )
 
@@ -74,22 +96,45 @@ def _check_phases(path: Path, plan: PlanFile) -> None:
         raise ConfigError(
             f"{path}: load: required by the load phase ({{profile, region, seconds}})"
         )
-    if "chaos" in plan.phases and not plan.experiments:
+    if plan.experiments and plan.lanes:
+        raise ConfigError(
+            f"{path}: lanes: give either experiments (one after another) or lanes, not both"
+        )
+    if "chaos" in plan.phases and not (plan.experiments or plan.lanes):
         raise ConfigError(
             f"{path}: experiments: the chaos phase needs at least one experiment file"
         )
 
 
-def _experiment(path: Path, index: int, experiment: Path) -> str:
+def _lane(path: Path, config: Config, lanes: list[PlanLane], index: int) -> Lane:
+    """Lane `index`, in a region of the config that no earlier lane faults."""
+    lane, key = lanes[index], f"lanes.{index}"
+    if lane.region not in config.regions:
+        raise ConfigError(
+            f"{path}: {key}.region: expected a region of the config "
+            f"({', '.join(config.regions)}), got {lane.region!r}"
+        )
+    if any(other.region == lane.region for other in lanes[:index]):
+        raise ConfigError(
+            f"{path}: {key}.region: {lane.region} has a lane already (a region runs one "
+            "experiment at a time: put them in one lane)"
+        )
+    experiments = [
+        _experiment(path, f"{key}.experiments", i, e) for i, e in enumerate(lane.experiments)
+    ]
+    return Lane(region=lane.region, experiments=experiments)
+
+
+def _experiment(path: Path, key: str, index: int, experiment: Path) -> str:
     """The experiment file, resolved against the plan file's directory, which must exist."""
     resolved = experiment if experiment.is_absolute() else path.resolve().parent / experiment
     if resolved.suffix not in EXPERIMENT_SUFFIXES:
         raise ConfigError(
-            f"{path}: experiments.{index}: expected a Chaos Toolkit experiment file "
+            f"{path}: {key}.{index}: expected a Chaos Toolkit experiment file "
             f"({', '.join(EXPERIMENT_SUFFIXES)}), got {str(experiment)!r}"
         )
     if not resolved.is_file():
-        raise ConfigError(f"{path}: experiments.{index}: no such file {str(resolved)!r}")
+        raise ConfigError(f"{path}: {key}.{index}: no such file {str(resolved)!r}")
     return str(resolved)
 
 

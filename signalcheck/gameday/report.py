@@ -101,8 +101,11 @@ def sent_by_phase(plan: GamedayPlan, entries: list[Entry]) -> list[Sent]:
             )
         )
     if "chaos" in plan.phases and plan.experiments:
-        names = ", ".join(experiment_label(name) for name in plan.experiments)
-        rows.append(Sent(phase="chaos", region="*", what=f"experiments: {names}"))
+        for lane in plan.lanes:
+            names = ", ".join(experiment_label(name) for name in lane.experiments)
+            rows.append(
+                Sent(phase="chaos", region=lane.region or "*", what=f"experiments: {names}")
+            )
     for traffic in (e for e in entries if e.kind == "traffic"):
         for region, sent in traffic.field("regions").items():
             rows.append(Sent(phase="chaos", region=region, what=_traffic(sent)))

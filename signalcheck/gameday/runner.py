@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 from rich.console import Console
@@ -27,14 +28,17 @@ from signalcheck.evidence import Context, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.gameday.plan import GamedayPlan, experiment_label
 from signalcheck.gameday.report import build_report
-from signalcheck.gameday.verdict import skip_problem
+from signalcheck.gameday.verdict import skip_problem, unmatched_globs
 from signalcheck.gameday.vitals import rum_vitals
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.report import ExpectationOutcome, GamedayReport, VitalSummary
 from signalcheck.stack import LocalStack
+from signalcheck.waiting import WaitTimeout, wait_for
 
 BASELINE_PASSES = 3
 BASELINE_PAUSE = 2.0
+SCRAPE_WAIT = 120.0
+"""Seconds to wait for a scrape of the load's region after the probe pass before the load."""
 
 
 @dataclass(frozen=True)
@@ -47,13 +51,36 @@ class Actors:
     load: Callable[[Config, GamedayPlan, Path], list[str]]
     """Run the plan's load profile (reports and its ledger go to the run directory); the
     thresholds it crossed, each naming the threshold, the measured value and the limit."""
-    experiment: Callable[[Config, str, Path], tuple[list[str], bool]]
-    """Run the named chaos experiment in a run directory: (problems, interrupted)."""
+    chaos: Callable[[Config, list[list[ChaosStep]], Callable[[ChaosStep, ChaosDone], None]], bool]
+    """Run the lanes' chaos experiments, each lane's one after another and the lanes at the
+    same time, passing Ctrl-C on to every running one (which rolls back) and starting no
+    other; the callback gets each as it ends, in the calling thread; whether interrupted."""
     restore: Callable[[Config, Path], list[str]]
     """Undo every fault the ledger of a run directory still has open; the regions restored."""
+    titles: Callable[[GamedayPlan], dict[str, str]]
+    """The titles of the experiments the plan's come from (every experiment file in their
+    folders), each with its file: what an alert expectation's `experiment` glob may match."""
     traffic: Callable[[Config, Ledger], AbstractContextManager[object]]
     """Background traffic to every region while the block runs (probes/traffic.py), its
     `traffic` entry written to the ledger when it stops."""
+
+
+@dataclass(frozen=True)
+class ChaosStep:
+    """One experiment of a lane: the experiment, the region it faults, its run directory."""
+
+    experiment: str
+    region: str | None
+    run_dir: Path
+
+
+@dataclass(frozen=True)
+class ChaosDone:
+    """How an experiment ended: the reasons it failed, and when it ran."""
+
+    problems: list[str]
+    start: float
+    end: float
 
 
 class GamedayError(ConfigError):
@@ -102,12 +129,11 @@ class Gameday:
                 if "chaos" in self.plan.phases and self.plan.experiments:
                     chaos = time.time()
                     with self.actors.traffic(self.config, self.ledger):
-                        for name in self.plan.experiments:
-                            with self._phase(progress, f"chaos: {experiment_label(name)}"):
-                                self._experiment(name)
+                        self._chaos(progress)
                     with self._phase(progress, "validation"):
                         self._probes("probe after chaos")
                         self._validate("chaos", since=chaos)
+                        self._fail("chaos", self._unmatched_globs(since=chaos))
                 vitals = self._vitals(started)
         except KeyboardInterrupt:
             self.console.print("[yellow]interrupted: restoring every injected fault")
@@ -181,6 +207,7 @@ class Gameday:
         probes' telemetry as well as the load's own evidence, and the probes' requests stay
         out of the load's window (the service must count exactly the load's requests)."""
         self._probes("probe before load")
+        self._await_scrape(self.plan.load_region, since=time.time())
         run_dir = self.run_dir / "load"
         self.ledger.append(
             "planned", actor="load", profile=self.plan.load_profile, region=self.plan.load_region
@@ -189,14 +216,67 @@ class Gameday:
         self._merge_ledger(run_dir)
         self._fail(f"load {self.plan.load_profile}", crossed)
 
-    def _experiment(self, name: str) -> None:
-        run_dir = self.run_dir / f"chaos-{experiment_label(name)}"
-        self.chaos_dirs.append(run_dir)
-        problems, interrupted = self.actors.experiment(self.config, name, run_dir)
-        self._merge_ledger(run_dir)
-        if interrupted:
+    def _await_scrape(self, region: str, since: float) -> None:
+        """Wait until Prometheus scraped the region's targets after `since`, so that the
+        counter read before a load's window holds every request sent before it; a problem of
+        the verdict when it did not within SCRAPE_WAIT (no target of the region: no wait)."""
+        promql = f'min(timestamp(up{{region="{region}"}}))'
+
+        def scraped() -> bool:
+            result = prometheus.query(promql)
+            return not result or float(result[0]["value"][1]) >= since
+
+        with PrometheusClient(self.config.backends.prometheus) as prometheus:
+            try:
+                wait_for(
+                    scraped, timeout=SCRAPE_WAIT, what=f"a scrape of {region} after {since:.3f}"
+                )
+            except (WaitTimeout, BackendError) as exc:
+                self._fail("load", [f"the load did not wait for a scrape: {exc}"])
+
+    def _chaos(self, progress: Progress) -> None:
+        """The plan's lanes at the same time; each experiment is a phase of its own, its
+        ledger merged and its problems said as it ends."""
+        taken: set[Path] = set()
+
+        def run_dir(name: str) -> Path:
+            """chaos-<label>, numbered (-2, -3, ...) when the plan runs an experiment again."""
+            base = f"chaos-{experiment_label(name)}"
+            found = next(
+                path
+                for n in count(1)
+                if (path := self.run_dir / (base if n == 1 else f"{base}-{n}")) not in taken
+            )
+            taken.add(found)
+            return found
+
+        lanes = [
+            [ChaosStep(name, lane.region, run_dir(name)) for name in lane.experiments]
+            for lane in self.plan.lanes
+        ]
+        self.chaos_dirs += [step.run_dir for lane in lanes for step in lane]
+        tasks = {
+            step.run_dir: progress.add_task(f"chaos: {_where(step)}", total=None)
+            for lane in lanes
+            for step in lane
+        }
+
+        def done(step: ChaosStep, outcome: ChaosDone) -> None:
+            label = experiment_label(step.experiment)
+            self.ledger.append(
+                "phase", name=f"chaos: {label}", start=outcome.start, end=outcome.end,
+                region=step.region,
+            )  # fmt: skip
+            self._merge_ledger(step.run_dir)
+            progress.update(
+                tasks[step.run_dir],
+                description=f"chaos: {_where(step)} [dim]({outcome.end - outcome.start:.0f}s)",
+                total=1, completed=1,
+            )  # fmt: skip
+            self._fail(f"chaos {label}", outcome.problems)
+
+        if self.actors.chaos(self.config, lanes, done):
             raise KeyboardInterrupt
-        self._fail(f"chaos {experiment_label(name)}", problems)
 
     def _fail(self, actor: str, problems: list[str]) -> None:
         """Each problem of an actor is a reason the game day fails; say it as it happens."""
@@ -240,8 +320,24 @@ class Gameday:
         finally:
             backends.close()
 
+    def _unmatched_globs(self, since: float) -> list[str]:
+        entries = [e for e in self.ledger.entries() if e.ts >= since]
+        backends = BackendSet(self.config.backends)
+        try:
+            context = Context(config=self.config, entries=entries, backends=backends)
+            titles = self.actors.titles(self.plan)
+            return unmatched_globs(self.config.expectations, titles, context)
+        finally:
+            backends.close()
+
     def _restore_all(self) -> list[str]:
         restored: list[str] = []
         for run_dir in self.chaos_dirs:
             restored += self.actors.restore(self.config, run_dir)
         return restored
+
+
+def _where(step: ChaosStep) -> str:
+    """'inhibition in eu-west-1' (the experiment alone when it faults its default region)."""
+    label = experiment_label(step.experiment)
+    return label if step.region is None else f"{label} in {step.region}"

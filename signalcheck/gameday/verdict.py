@@ -1,10 +1,11 @@
-"""What a game day may not let pass: an expectation its plan needs that skipped."""
+"""What a game day may not let pass: an expectation its plan needs that skipped, and an alert
+expectation whose `experiment` glob no experiment's title matches any more."""
 
 from __future__ import annotations
 
 from signalcheck.evidence import Context, Outcome, Verification
 from signalcheck.evidence.alerts import judged_faults
-from signalcheck.expectations import AlertExpectation
+from signalcheck.expectations import AlertExpectation, Expectations
 
 ACTOR_OF_KIND = {"alerts": "fault", "load": "load"}
 """Conditional expectation kind -> the actor (`planned` entry) whose absence lets it skip."""
@@ -27,3 +28,26 @@ def skip_problem(verification: Verification, outcome: Outcome, context: Context)
     if planned:
         return f"{verification.id} skipped although this run planned its {actor}: {outcome.skipped}"
     return None
+
+
+def unmatched_globs(
+    expectations: Expectations, titles: dict[str, str], context: Context
+) -> list[str]:
+    """The alert expectations judging only the faults of experiments whose title matches a
+    glob that no known experiment's title (`titles`: title -> file) matches, while this run
+    planned a fault they would judge: a renamed experiment would turn them into conditional
+    skips. Each names the glob, the known titles and the titles this run's faults came from."""
+    problems = []
+    for exp in expectations.alerts:
+        planned = context.planned("fault", exp.fault)
+        if exp.experiment is None or not planned or any(exp.judges(t) for t in titles):
+            continue
+        known = "; ".join(f"{title!r} ({where})" for title, where in sorted(titles.items()))
+        came = ", ".join(sorted({repr(p.field("experiment")) for p in planned}))
+        problems.append(
+            f"alerts:{exp.name} judges the {exp.fault} faults of experiments titled "
+            f"{exp.experiment!r}, and no experiment's title matches it (known: {known}); this "
+            f"run's {exp.fault} faults came from {came}: rename the glob or the title, or it "
+            "never judges anything"
+        )
+    return problems

@@ -4,7 +4,9 @@ The exercise is a probe pass, the experiments (with background traffic, like the
 and a probe pass after, run ONCE with every shadow up. The real pipeline and every shadow are
 then judged at the same time with the same ledger; the real one must be green (else the
 baseline is not healthy and nothing can be concluded), and a mutant is caught when an
-expectation that passed on the real pipeline fails on its shadow.
+expectation that passed on the real pipeline fails on its shadow. A shadow that could not be
+judged (a process of it exited, or its checks found a backend unavailable and failed none
+otherwise) is an error, never a catch.
 """
 
 from __future__ import annotations
@@ -140,15 +142,26 @@ class Exercised:
                 raise BaselineUnhealthy("the real pipeline is not green: " + " | ".join(failed))
             baseline = sorted(cid for cid, o in real.items() if o.skipped is None)
             shadows = {name: future.result() for name, future in judging.items()}
+        exited = {s.mutant.name: s.exited() for s in self.shadows}
         return CoverageReport(
             experiments=self.exercise.experiments,
-            rows=[self._row(m, baseline, shadows.get(m.name)) for m in self.mutants],
+            rows=[
+                self._row(m, baseline, shadows.get(m.name), exited.get(m.name, ""))
+                for m in self.mutants
+            ],
             baseline=baseline,
             wall_seconds=time.time() - self.started,
         )
 
-    def _row(self, mutant: Mutant, baseline: list[str], outcomes: dict[str, Outcome] | None) -> Row:
-        """The mutant's row, from its shadow's outcomes (None when it had no shadow)."""
+    def _row(
+        self,
+        mutant: Mutant,
+        baseline: list[str],
+        outcomes: dict[str, Outcome] | None,
+        exited: str,
+    ) -> Row:
+        """The mutant's row, from its shadow's outcomes (None when it had no shadow) and what
+        of its shadow had exited by the end of the judging ('' when nothing)."""
         row = Row(mutant.name, mutant.part, mutant.change, "error")
         if mutant.error:
             return replace(row, why=mutant.error)
@@ -157,9 +170,15 @@ class Exercised:
             return replace(row, status="not exercised", why=missing)
         if outcomes is None:
             return replace(row, why=self.not_run.get(mutant.name, "no shadow ran"))
-        caught_by = [cid for cid in baseline if cid in outcomes and not outcomes[cid].passed]
+        if exited:
+            return replace(row, why=f"its shadow could not be judged: {exited}")
+        judged = [(cid, outcomes[cid]) for cid in baseline if cid in outcomes]
+        caught_by = [cid for cid, o in judged if not o.passed and o.error is None]
         if caught_by:
             return replace(row, status="caught", caught_by=caught_by)
+        errors = [f"{cid}: {o.error}" for cid, o in judged if o.error is not None]
+        if errors:
+            return replace(row, why="could not be judged: " + " | ".join(errors))
         return replace(row, status="not caught", why=survivor_hint(mutant))
 
 

@@ -50,6 +50,15 @@ class Shadow:
     def processes(self) -> list[Started]:
         return [self.prometheus, self.alertmanager]
 
+    def exited(self) -> str:
+        """What of this shadow is no longer running ('' when all of it is): a pipeline that
+        died while it was exercised or judged has no verdict, whatever its checks say."""
+        return "; ".join(
+            f"{p.name} exited ({processes.last_line(p.log) or 'no log line'}; see {p.log})"
+            for p in self.processes()
+            if processes.find(p) is None
+        )
+
 
 def _pointed(backend: Backend | None, url: str) -> Backend:
     if backend is None:

@@ -20,7 +20,7 @@ import pytest
 
 if TYPE_CHECKING:
     from signalcheck.config import Config
-    from signalcheck.evidence import Context
+    from signalcheck.evidence import Context, Outcome, Verification
     from signalcheck.pytest_plugin.run import Run
 
 SUITE = Path(__file__).with_name("suite.py")
@@ -126,3 +126,18 @@ def evidence(pytestconfig: pytest.Config) -> Iterator[Context]:
     backends = BackendSet(config.backends)
     yield Context(config=config, entries=pytestconfig.stash[RUN_KEY].entries, backends=backends)
     backends.close()
+
+
+@pytest.fixture
+def signalcheck_outcome(verification: Verification, evidence: Context) -> Outcome:
+    """The verification judged on the run. One that could not be judged (a backend
+    unavailable or answering an error) stops here, in the test's setup: pytest reports it as
+    an error, apart from the expectations that failed, since it is no verdict on the system."""
+    outcome = verification.judge(evidence)
+    if outcome.error is not None:
+        pytest.fail(
+            f"expectation: {verification.describe()}\nbackend:     {outcome.error}\n"
+            "verdict:     none: the expectation could not be judged (an error, not a failure)",
+            pytrace=False,
+        )
+    return outcome

@@ -63,13 +63,13 @@ def region_target(config: Config, name: str, region: Region) -> dict[str, Any]:
     """The file_sd target group of one region: its metrics_url (else base_url's scheme, host
     and port with stack.scrape.metrics_path; a metrics_url without a path takes that path too),
     with `__scheme__`, `__metrics_path__` and `__param_*` labels where they differ from
-    Prometheus' defaults, stack.scrape.labels and `region: <name>`."""
+    Prometheus' defaults, stack.scrape.labels, the region's own labels and `region: <name>`."""
     scrape = config.stack.scrape
     url = urlsplit(str(region.metrics_url or region.base_url))
     path = url.path if region.metrics_url is not None and url.path not in ("", "/") else None
     host = url.hostname or ""
     port = url.port or (443 if url.scheme == "https" else 80)
-    labels = dict(scrape.labels)
+    labels = {**scrape.labels, **region.labels}
     if url.scheme != DEFAULT_SCHEME:
         labels["__scheme__"] = url.scheme
     if (path or scrape.metrics_path) != DEFAULT_METRICS_PATH:

@@ -1,20 +1,17 @@
-"""Fixtures: the real capture app served by uvicorn on 127.0.0.1 (a free port), per test."""
+"""Fixtures: the real capture app served by uvicorn on 127.0.0.1 (a free port), per test
+(tests.support.capture_receiver)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from signalcheck.capture.app import create_app
 from signalcheck.capture.store import CaptureStore
+from tests.support import capture_receiver
 
 TIMEOUT = 5.0
 
@@ -61,30 +58,6 @@ class Capture:
         assert self.metrics() == []
 
 
-def _serve(store: CaptureStore, **app_kwargs: object) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(store, **app_kwargs), log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("capture app under uvicorn did not start within 10 s")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[CaptureStore]:
     s = CaptureStore(tmp_path / "capture.db")
@@ -94,14 +67,15 @@ def store(tmp_path: Path) -> Iterator[CaptureStore]:
 
 @pytest.fixture
 def capture(store: CaptureStore) -> Iterator[Capture]:
-    for url in _serve(store):
-        with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
-            yield Capture(url=url, store=store, client=client)
+    with capture_receiver(store) as url, httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+        yield Capture(url=url, store=store, client=client)
 
 
 @pytest.fixture
 def small_capture(store: CaptureStore) -> Iterator[Capture]:
     """The app with a 4 KiB body limit."""
-    for url in _serve(store, max_body_bytes=4096):
-        with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
-            yield Capture(url=url, store=store, client=client)
+    with (
+        capture_receiver(store, max_body_bytes=4096) as url,
+        httpx.Client(base_url=url, timeout=TIMEOUT) as client,
+    ):
+        yield Capture(url=url, store=store, client=client)

@@ -89,6 +89,8 @@ def run_ledger(tmp_path: Path) -> Ledger:
             ),
             "record their own faults",
         ),
+        (action("a", PROVIDERS["http"], alerts=["X"]), "'alerts' declares what a fault may"),
+        (action("a", PROVIDERS["http"], restores="x", alerts=["X"]), "a restore causes none"),
     ],
 )
 def test_a_malformed_mark_names_the_activity_the_key_and_the_expected_form(
@@ -300,3 +302,27 @@ def test_a_malformed_mark_refuses_the_stock_run_before_anything_runs(config, tmp
         done.stderr
     )
     assert not [e for e in entries if e.kind in ("fault", "planned")]
+
+
+def test_a_fault_declares_the_alerts_it_may_cause_in_its_planned_entry(
+    configuration, tmp_path
+) -> None:
+    """A mark's `alerts` (on a marked fault, or alone on a signalcheck.chaos.actions
+    injection) go into the fault's `planned` entry: quiet reads them as what the fault may
+    cause besides its alert expectations' alerts."""
+    own = {"type": "python", "module": "signalcheck.chaos.actions", "func": "inject_errors",
+           "arguments": {"region": "${region}"}}  # fmt: skip
+    experiment = {
+        "title": "declared",
+        "method": [
+            action("errors", own, alerts=["ErrorBudgetBurnFast"]),
+            action("slow", PROVIDERS["http"], fault="latency", region="r", alerts=["Slow"]),
+        ],
+    }
+    check_marks(experiment)
+    before_experiment_control(context=experiment, configuration=configuration)
+    planned = run_ledger(tmp_path).entries("planned")
+    assert [(e.field("action"), e.field("region"), e.field("alerts")) for e in planned] == [
+        ("errors", REGION, ["ErrorBudgetBurnFast"]),
+        ("latency", "r", ["Slow"]),
+    ]

@@ -97,7 +97,8 @@ def test_the_control_writes_planned_faults_before_the_method(config, run_dir) ->
     entries = Ledger(run_dir / LEDGER_FILE).entries("planned")
     assert [e.model_dump(exclude={"ts"}) for e in entries] == [
         {"kind": "planned", "actor": "fault", "action": "errors", "region": REGION,
-         "experiment": "a test experiment", "probed": False}
+         "experiment": "a test experiment", "probed": False,
+         "alerts": ["ErrorBudgetBurnFast", "ErrorBudgetBurnSlow"]}
     ]  # fmt: skip
 
 

@@ -59,6 +59,16 @@ def test_a_plan_names_experiment_files_relative_to_itself_the_load_and_the_phase
     assert plan.experiments == [str(own.resolve()), str(EXAMPLE)]
 
 
+def test_lanes_run_experiments_in_their_own_regions(config, tmp_path) -> None:
+    lanes = [{"region": "eu-west-1", "experiments": [str(EXAMPLE)]},
+             {"region": "us-east-1", "experiments": [str(EXAMPLE), str(EXAMPLE)]}]  # fmt: skip
+    plan = read_plan(write_plan(tmp_path, name="c", phases=["chaos"], lanes=lanes), config)
+    assert [(lane.region, len(lane.experiments)) for lane in plan.lanes] == [
+        ("eu-west-1", 1), ("us-east-1", 2),
+    ]  # fmt: skip
+    assert plan.experiments == [str(EXAMPLE)] * 3
+
+
 def test_a_chaos_only_plan_needs_no_load(config, tmp_path) -> None:
     path = write_plan(tmp_path, name="c", phases=["chaos"], experiments=[str(EXAMPLE)])
     assert read_plan(path, config).phases == ("chaos",)
@@ -86,6 +96,19 @@ def test_a_chaos_only_plan_needs_no_load(config, tmp_path) -> None:
          "experiments.0: no such file"),
         ({"name": "x", "phases": ["chaos"], "experiments": ["notes.txt"]},
          "experiments.0: expected a Chaos Toolkit experiment file (.json, .yaml, .yml)"),
+        ({"name": "x", "phases": ["chaos"], "experiments": [str(EXAMPLE)],
+          "lanes": [{"region": "eu-west-1", "experiments": [str(EXAMPLE)]}]},
+         "lanes: give either experiments (one after another) or lanes, not both"),
+        ({"name": "x", "phases": ["chaos"],
+          "lanes": [{"region": "mars-1", "experiments": [str(EXAMPLE)]}]},
+         "lanes.0.region: expected a region of the config"),
+        ({"name": "x", "phases": ["chaos"],
+          "lanes": [{"region": "eu-west-1", "experiments": [str(EXAMPLE)]},
+                    {"region": "eu-west-1", "experiments": [str(EXAMPLE)]}]},
+         "lanes.1.region: eu-west-1 has a lane already"),
+        ({"name": "x", "phases": ["chaos"],
+          "lanes": [{"region": "eu-west-1", "experiments": ["missing.json"]}]},
+         "lanes.0.experiments.0: no such file"),
     ],
 )  # fmt: skip
 def test_a_wrong_plan_names_the_file_the_key_and_the_expected_form(

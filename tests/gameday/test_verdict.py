@@ -9,7 +9,7 @@ from signalcheck.config import load_config
 from signalcheck.evidence import Context, Outcome, plan
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.expectations import AlertExpectation, Expectations, LoadExpectation
-from signalcheck.gameday.verdict import skip_problem
+from signalcheck.gameday.verdict import skip_problem, unmatched_globs
 from signalcheck.ledger import Entry
 from tests.support import write_stack_config
 
@@ -72,3 +72,45 @@ def test_an_outcome_that_did_not_skip_is_no_skip_problem(config) -> None:
     verification = _verification(alerts=[ALERT])
     failed = Outcome.nothing_to_judge("kill fault was planned but never happened")
     assert skip_problem(verification, failed, _context(config)) is None
+
+
+INHIBITS = AlertExpectation(
+    name="down-inhibits-burn", alert="ErrorBudgetBurnFast", fault="kill", conditional=True,
+    experiment="A region pages once*", suppressed_by="ServiceDown", resolve_budget=30,
+)  # fmt: skip
+TITLES = {"A region that goes down pages": "region-outage.json",
+          "A region pages once, for the cause": "inhibition.json"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("titles", "planned_by", "problem"),
+    [(TITLES, ["A region that goes down pages", "A region pages once, for the cause"], False),
+     (TITLES, ["A region that goes down pages"], False),
+     ({"A region that goes down pages": "region-outage.json", "Pages once": "inhibition.json"},
+      ["A region that goes down pages", "Pages once"], True),
+     ({"Pages once": "inhibition.json"}, [], False)],
+    ids=["the-glob-matches-its-experiment", "its-experiment-not-in-this-run",
+         "its-experiment-renamed", "no-fault-it-would-judge-planned"],
+)  # fmt: skip
+def test_an_experiment_glob_that_no_title_matches_fails_the_game_day(
+    config, titles, planned_by, problem
+) -> None:
+    """Renaming inhibition.json's title turned service-down-inhibits-burn-alerts into a
+    conditional skip and the game day passed: now the glob that matches no experiment's
+    title (while this run planned a fault it would judge) is a problem naming both."""
+    expectations = Expectations(alerts=[ALERT, INHIBITS])
+    planned = [_planned("fault", action="kill", region="eu-west-1", experiment=t)
+               for t in planned_by]  # fmt: skip
+    problems = unmatched_globs(expectations, titles, _context(config, *planned))
+    assert bool(problems) is problem, problems
+    if problem:
+        (message,) = problems
+        assert (
+            "alerts:down-inhibits-burn judges the kill faults of experiments titled "
+            "'A region pages once*', and no experiment's title matches it" in message
+        )
+        assert "'Pages once' (inhibition.json)" in message
+        assert (
+            "this run's kill faults came from 'A region that goes down pages', 'Pages once'"
+            in message
+        )

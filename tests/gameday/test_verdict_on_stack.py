@@ -21,6 +21,7 @@ from rich.console import Console
 from signalcheck.cli.gameday import actors, publish
 from signalcheck.config import Config, load_config
 from signalcheck.gameday import Gameday, GamedayPlan
+from signalcheck.gameday.plan import Lane
 from signalcheck.report import GamedayReport
 from tests.support import REPO
 
@@ -60,7 +61,8 @@ def run_gameday(
 
 def plan(load_profile: str, experiments: list[str] | None = None) -> GamedayPlan:
     return GamedayPlan(name="short", load_profile=load_profile, load_seconds=4,
-                       load_region="us-east-1", experiments=experiments or [])  # fmt: skip
+                       load_region="us-east-1",
+                       lanes=[Lane(experiments=experiments)] if experiments else [])  # fmt: skip
 
 
 def assert_reported(problem: str, text: str, run_dir: Path) -> None:

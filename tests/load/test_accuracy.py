@@ -15,15 +15,23 @@ START, END, SETTLE = 1000.0, 1020.0, 2.0
 EXACT = LoadExpectation(name="exact", settle=SETTLE)
 
 
+SCRAPED = END + 1.0
+"""The first scrape after the load's end."""
+
+
 class FakePrometheus:
-    """Counter values per (route, status) before the window and after it."""
+    """Counter values per (route, status) before the window and at the scrape after it."""
 
     def __init__(self, before: dict, after: dict):
-        self.values = {START: before, END + SETTLE: after}
+        self.values = {START: before, SCRAPED: after}
         self.queries: list[str] = []
 
     def query(self, promql: str, time: float | None = None) -> list[dict]:
         self.queries.append(promql)
+        if promql.startswith("max(timestamp("):  # the last scrape before the start
+            return [{"metric": {}, "value": [time, str(START - 1)]}]
+        if promql.endswith("s]"):  # the raw samples after the end
+            return [{"metric": {}, "values": [[SCRAPED, "1"]]}]
         return [
             {"metric": {"route": route, "status": status}, "value": [time, str(value)]}
             for (route, status), value in self.values[time].items()

@@ -27,7 +27,7 @@ from signalcheck.expectations import REQUEST_COUNTERS, LoadExpectation
 from signalcheck.ledger import Entry
 from signalcheck.stack.launcher import prometheus_command, wait_targets_up
 from signalcheck.stack.ports import free_port
-from tests.support import REPO
+from tests.support import REPO, stop
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -70,16 +70,21 @@ class Window:
     start: float
     end: float
 
-    def judged(self, region: str, requests: dict, **exp: object) -> Outcome:
+    def judged(
+        self, region: str, requests: dict, others: tuple[Entry, ...] = (), **exp: object
+    ) -> Outcome:
+        """The load expectation on a load entry of this window, beside `others` (entries of
+        other actors in the same ledger)."""
         entry = Entry(ts=self.end, kind="load", region=region, start=self.start, end=self.end,
                       requests=requests)  # fmt: skip
         expectation = LoadExpectation(
             name="load-counted", instrumentation=region, settle=SETTLE, budget=BUDGET, **exp
         )
         backends = BackendSet(self.config.backends)
+        entries = [entry, *others]
         try:
             return check_load(
-                expectation, Context(config=self.config, entries=[entry], backends=backends)
+                expectation, Context(config=self.config, entries=entries, backends=backends)
             )
         finally:
             backends.close()
@@ -105,15 +110,6 @@ def _prometheus_yml(ports: dict[str, int], directory: Path) -> Path:
         )
     )
     return path
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def _traffic(client: httpx.Client, base_url: str) -> None:
@@ -161,8 +157,8 @@ def window(tmp_path_factory) -> Iterator[Window]:
         time.sleep(SETTLE)
         yield Window(config, start, end)
     finally:
-        _stop(prometheus)
-        _stop(services)
+        stop(prometheus)
+        stop(services)
         log.close()
 
 
@@ -214,3 +210,34 @@ def test_a_counter_without_series_in_the_region_says_so(window):
 
     absent = window.judged(region, sent(region), counter="requests_nobody_counts_total")
     assert "(no series of it at all;" in absent.summary, absent.summary
+
+
+def test_a_probe_right_after_the_load_is_not_counted_as_the_load(window):
+    """A probe of the region 1.5 s after the load's end, in the same run (issue 25): the
+    counter is read at its first scrape after the load, not when the check runs, so the
+    probe's request is not the load's. A probe between the counter's two reads is named, and
+    the load not judged."""
+    region = "demo"
+    base_url = str(window.config.regions[region].base_url).rstrip("/")
+    with httpx.Client(timeout=5) as client:
+        start = time.time()
+        for _ in range(4):
+            client.get(f"{base_url}/v1/items").raise_for_status()
+        end = time.time()
+        time.sleep(1.5)
+        probed = time.time()
+        client.get(f"{base_url}/v1/items").raise_for_status()
+        probe_end = time.time()
+    time.sleep(1.5)  # the probe's request scraped before the check reads the counter
+    load = Window(window.config, start, end)
+    after = Entry(ts=probe_end, kind="probe", check="items", region=region, start=probed,
+                  end=probe_end, outcome="success")  # fmt: skip
+    passed = load.judged(region, {"/v1/items": {"2xx": 4}}, others=(after,))
+    assert passed.passed, passed.report("load")
+    assert "/v1/items 2xx: sent 4, counted 4" in passed.observed
+
+    during = Entry(**{**after.model_dump(), "start": end})  # running when the load ended
+    refused = load.judged(region, {"/v1/items": {"2xx": 4}}, others=(during,))
+    assert not refused.passed
+    assert refused.summary.startswith(f"{region}: not judged: probe items {end:.3f}..")
+    assert "so the service counted those requests too" in refused.summary, refused.summary

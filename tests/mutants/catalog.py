@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
+import httpx
 import pytest
 import yaml
 
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
-from signalcheck.probes import push
+from signalcheck.probes import once, push
 from signalcheck.probes.push import PUSH_JOB
 from signalcheck.probes.tracecontext import CHECK_HEADER, TraceContext
 from signalcheck.waiting import wait_for
@@ -30,8 +31,17 @@ from tests.mutants.edits import (
     replace_once,
     rule_file_copy,
     scrape_job,
+    stopped_after_notification,
 )
-from tests.mutants.exercises import PROBE_PASS, Exercise, Stage, kill_fault, load_run
+from tests.mutants.exercises import (
+    PLANNED_PROBE_PASS,
+    PROBE_PASS,
+    Exercise,
+    Stage,
+    kill_fault,
+    load_run,
+    probe_passes_apart,
+)
 from tests.support import free_port
 
 REGION = "eu-west-1"
@@ -93,6 +103,19 @@ def _headers_without_traceparent(trace: TraceContext) -> dict[str, str]:
 def _probe_without_traceparent(stage: Stage) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(TraceContext, "headers", _headers_without_traceparent)
+        yield
+
+
+@contextmanager
+def _region_left_out_of_the_pass(stage: Stage) -> Iterator[None]:
+    """The probe pass probes every region but REGION (one pass, patched in process)."""
+    select = once.select_regions
+
+    def without_region(config: Config, region: str | None) -> list[str]:
+        return [r for r in select(config, region) if r != REGION]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(once, "select_regions", without_region)
         yield
 
 
@@ -489,5 +512,118 @@ MUTANTS = [
         alertmanager_edit(_root_route_to_chat),
         ("heartbeats:watchdog-reaches-default",),
         "Watchdog reached ['chat'] instead",
+    ),
+    Mutant(
+        "region-not-probed",
+        "producer: probes",
+        f"the probes leave {REGION} out (its probe CronJob stopped): its counters are an earlier "
+        "run's, still scraped",
+        _region_left_out_of_the_pass,
+        (REQUESTS,),
+        f"no series for region(s) {REGION} of this run",
+    ),
+    Mutant(
+        "dependency-alert-on-outage",
+        "rules",
+        "DependencyDown also fires when the service itself is down (`or up == 0`): during a "
+        f"region outage, {REGION} gets a second, wrong alert",
+        rule_edit(
+            "service-alerts.yml",
+            lambda text: replace_once(
+                text,
+                'expr: demo_dependency_up{job="demo"} == 0',
+                'expr: demo_dependency_up{job="demo"} == 0 or up{job="demo"} == 0',
+            ),
+        ),
+        ("quiet:no-unexpected-alerts",),
+        "not an alert that fault may cause",
+        exercise=kill_fault(REGION),
+    ),
+    Mutant(
+        "alertmanager-dies-mid-run",
+        "pipeline: Alertmanager",
+        "the Alertmanager stops a few seconds into the run (and stays down until judged): the "
+        "heartbeat stops, and Alertmanager's config can no longer be read from it",
+        lambda stage: stopped_after_notification(
+            stage.stack, stage.config, "alertmanager", "Watchdog"
+        ),
+        ("heartbeats:watchdog-reaches-default",),
+        "no notification of Watchdog -> 'default' for",
+        exercise=probe_passes_apart(30.0),
+    ),
+]
+
+
+# ------------------------------------------- issue 25: nothing to check, evidence not yet in
+
+
+@contextmanager
+def _no_rule_files(stage: Stage) -> Iterator[None]:
+    """The rendered prometheus.yml loads no rule files (rule_files emptied), reloaded."""
+
+    def empty(document: Document) -> None:
+        document["rule_files"] = []
+
+    with reloaded(prometheus_yml(stage.stack), empty, stage.config.backends.prometheus.base_url):
+        yield
+
+
+SLOW_SCRAPE = 20
+"""Seconds between the demo job's scrapes in the slow-scrape mutant: more than the run and
+the validation's first look together, more than the cardinality budget."""
+
+
+@contextmanager
+def _raw_route_scraped_slowly(stage: Stage) -> Iterator[None]:
+    """REGION's demo labels routes with the raw path, and the demo job is scraped every
+    SLOW_SCRAPE s; the block starts right after a scrape at that pace, so the run's requests
+    are scraped only after the validation's first look."""
+    instance = f"127.0.0.1:{stage.config.regions[REGION].port}"
+
+    def slower(document: Document) -> None:
+        scrape_job(document, "demo")["scrape_interval"] = f"{SLOW_SCRAPE}s"
+
+    url = stage.config.backends.prometheus.base_url
+    with (
+        demo_defect("raw_route")(stage),
+        PrometheusClient(stage.config.backends.prometheus) as prometheus,
+        reloaded(prometheus_yml(stage.stack), slower, url),
+    ):
+        # a request before the paced scrapes: the demo's counter has series in the run's window
+        httpx.get(f"{str(stage.config.regions[REGION].base_url).rstrip('/')}/", timeout=5)
+        promql = f'timestamp(up{{instance="{instance}"}})'
+        scrapes: list[float] = []
+
+        def paced() -> bool:
+            found = prometheus.query(promql)
+            if found and float(found[0]["value"][1]) not in scrapes:
+                scrapes.append(float(found[0]["value"][1]))
+            return len(scrapes) >= 2 and scrapes[-1] - scrapes[-2] >= SLOW_SCRAPE - 1
+
+        wait_for(
+            paced, timeout=3 * SLOW_SCRAPE + WAIT, interval=0.05, max_interval=0.05,
+            what=f"two scrapes of {instance} {SLOW_SCRAPE} s apart",
+        )  # fmt: skip
+        yield
+
+
+MUTANTS += [
+    Mutant(
+        "prometheus-loads-no-rules",
+        "rules",
+        "prometheus.yml's rule_files is emptied: Prometheus loads no rules at all",
+        _no_rule_files,
+        (RULES,),
+        "Prometheus has loaded no rules",
+    ),
+    Mutant(
+        "raw-route-scraped-after-the-look",
+        "labels",
+        f"{REGION}'s demo labels routes with the raw path, and the demo job is scraped every "
+        f"{SLOW_SCRAPE} s: the run's raw-path series land after the validation's first look",
+        _raw_route_scraped_slowly,
+        (CARDINALITY,),
+        "have no sample since the run's end",
+        exercise=PLANNED_PROBE_PASS,
     ),
 ]

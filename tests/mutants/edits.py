@@ -9,6 +9,8 @@ dir, and the defective builds are tests/mutants/broken_*.py wrapping the real en
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ import httpx
 import psutil
 import yaml
 
+from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config
@@ -182,3 +185,47 @@ def delete_group(config: Config, job: str, **grouping_key: str) -> None:
     with PushgatewayClient(config.backends.pushgateway) as client:
         response = client.request("DELETE", path)
         assert response.status_code == 202, f"DELETE {path}: {response.status_code}"
+
+
+# ------------------------------------------------------------------ stopped mid-run
+
+
+@contextmanager
+def stopped_after_notification(
+    stack: LocalStack, config: Config, component: str, alert: str, after: float = 3.0
+) -> Iterator[None]:
+    """`component` stopped, in the background, at the first notification of `alert` (an
+    always-firing heartbeat) that reaches the capture receiver `after` seconds or more into
+    the block (so the run the block holds has begun and has a heartbeat of its own); started
+    again when the block ends, which then waits for `alert` to notify again."""
+    began = time.time()
+    failed: list[BaseException] = []
+
+    def stop_at_the_next_beat() -> None:
+        try:
+            with CaptureClient(config.backends.capture) as capture:
+                wait_for(
+                    lambda: capture.notifications(alertname=alert, since=began + after),
+                    timeout=WAIT,
+                    what=f"a {alert} notification to stop {component} at",
+                )
+            stack.stop_component(component)
+        except BaseException as exc:  # re-raised in the block's thread
+            failed.append(exc)
+
+    stopper = threading.Thread(target=stop_at_the_next_beat, name=f"stop {component}")
+    stopper.start()
+    try:
+        yield
+    finally:
+        stopper.join(timeout=WAIT + 10)
+        restarted = time.time()
+        stack.start_component(component)
+        with CaptureClient(config.backends.capture) as capture:
+            wait_for(
+                lambda: capture.notifications(alertname=alert, since=restarted),
+                timeout=WAIT,
+                what=f"a {alert} notification after {component} started again",
+            )
+    if failed:
+        raise AssertionError(f"{component} was not stopped: {failed[0]}")

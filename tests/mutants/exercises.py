@@ -117,3 +117,34 @@ def load_run(region: str) -> Exercise:
     return Exercise(
         f"a probe pass, then {LOAD_SECONDS:g} s of workflow load on {region}", _load(region)
     )
+
+
+def _passes_apart(pause: float) -> Callable[[Stage], SuiteRun]:
+    def run(stage: Stage) -> SuiteRun:
+        ledger = new_ledger(stage.config)
+        probe_pass(stage.config, ledger)
+        time.sleep(pause)  # the run's length, not a wait for anything
+        probe_pass(stage.config, ledger)
+        return run_suite(stage.suite_config, ledger.path)
+
+    return run
+
+
+def probe_passes_apart(pause: float) -> Exercise:
+    """Two probe passes `pause` seconds apart in one ledger: a run long enough for a silence
+    of the heartbeat past its tolerance (18 s on the local stack) to fall inside it."""
+    return Exercise(f"two probe passes {pause:g} s apart", _passes_apart(pause))
+
+
+def _planned_probe_pass(stage: Stage) -> SuiteRun:
+    ledger = new_ledger(stage.config)
+    ledger.append("planned", actor="probe", passes=1)
+    probe_pass(stage.config, ledger)
+    return run_suite(stage.suite_config, ledger.path)
+
+
+PLANNED_PROBE_PASS = Exercise(
+    "a probe pass planned first, as a game day plans its passes: the run starts at the plan, "
+    "before Chromium's launch",
+    _planned_probe_pass,
+)

@@ -7,6 +7,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import yaml
 
 from tests.plugin.conftest import EXPECTATIONS, ONLY_SIGNALCHECK
 from tests.validation.documented_api import CannedServer
@@ -46,9 +49,8 @@ def test_the_option_alone_collects_and_judges_every_expectation(
     assert "value 0 of" in results["metrics:node-up"].message
     assert "waited_s" in results["metrics:prometheus-up"].properties
     assert f"signalcheck config: {config_file}" in done.stdout
-    assert {r.params["query"][0] for r in prometheus.requests if r.path == "/api/v1/query"} == {
-        e["query"] for e in EXPECTATIONS["metrics"]
-    }
+    asked = {r.params["query"][0] for r in prometheus.requests if r.path == "/api/v1/query"}
+    assert {e["query"] for e in EXPECTATIONS["metrics"]} <= asked  # and their raw samples
 
 
 def test_without_the_option_the_plugin_is_inert(workdir):
@@ -69,3 +71,42 @@ def test_a_ledger_without_a_config_is_a_usage_error_naming_the_option(workdir, l
     done = _pytest(workdir, f"--ledger={ledger}")
     assert done.returncode == 4, done.stdout[-3000:] + done.stderr[-3000:]
     assert "signalcheck: --ledger needs --signalcheck-config FILE" in done.stderr
+
+
+def test_an_expectation_that_cannot_be_judged_is_an_error_not_a_failure(
+    workdir, tmp_path, ledger, prometheus: CannedServer
+):
+    """A backend that is not there leaves an expectation unjudged: pytest reports an error
+    (`<error>` in the JUnit XML, 'error' in the summary), apart from the real failure; the
+    run still exits 1. It was a failure like any other."""
+    config_file = tmp_path / "unjudged.yaml"
+    config = {
+        "regions": {"us-east-1": {"base_url": "http://127.0.0.1:1"}},
+        "backends": {
+            "prometheus": {"url": prometheus.url, "timeout": 2},
+            "alertmanager": {"url": "http://127.0.0.1:1", "timeout": 2},
+        },
+        "expectations": {
+            **EXPECTATIONS,
+            "heartbeats": [{"name": "watchdog", "alert": "Watchdog", "receiver": "default"}],
+        },
+    }
+    config_file.write_text(yaml.safe_dump(config))
+    junit = workdir / "junit.xml"
+    done = _pytest(
+        workdir, f"--signalcheck-config={config_file}", f"--ledger={ledger}",
+        f"--junitxml={junit}", "-o", "junit_family=xunit1",
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-3000:]
+    assert "1 failed, 1 passed, 1 error" in done.stdout, output[-3000:]
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    unjudged = cases["test_signal[heartbeats:watchdog]"]
+    assert unjudged.find("failure") is None and unjudged.find("error") is not None
+    message = unjudged.find("error").text or ""
+    assert "Alertmanager's timers (group_wait, group_interval, repeat_interval) are unknown" in (
+        message
+    )
+    assert "could not be judged (an error, not a failure)" in message
+    failed = cases["test_signal[metrics:node-up]"]
+    assert failed.find("failure") is not None and failed.find("error") is None

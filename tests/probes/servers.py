@@ -122,12 +122,16 @@ def silent_port() -> Iterator[int]:
 
 
 @contextmanager
-def demo_server(db_path: Path) -> Iterator[str]:
-    """The demo service (region eu-west-1) served by uvicorn in a thread; yields its URL."""
+def demo_server(
+    db_path: Path, *, region: str = "eu-west-1", otlp_endpoint: str | None = None
+) -> Iterator[str]:
+    """The demo service of `region` served by uvicorn in a thread, its traces and logs sent to
+    `otlp_endpoint` (OTLP/HTTP) if given; yields its URL."""
     port = free_port()
     settings = Settings(
-        region="eu-west-1", port=port, admin_token="probe-tests", db_path=str(db_path)
-    )
+        region=region, port=port, admin_token="probe-tests", db_path=str(db_path),
+        otlp_endpoint=otlp_endpoint,
+    )  # fmt: skip
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )

@@ -82,6 +82,7 @@ def test_unset_variables_are_those_neither_captured_earlier_nor_in_the_environme
             {"name": "second", "path": "/${id}", "json": {"t": "${W_TOKEN}"}},
             {"name": "third", "path": "/x", "expect": {"json": {"$.v": "${later}"}},
              "capture": {"later": "$.v"}},
+            {"name": "fourth", "path": "/x", "expect": {"body_contains": "${id}${B_TEXT}"}},
         ],
         cleanup=[{"name": "undo", "path": "/${id}/${later}/${never}"}],
     )  # fmt: skip
@@ -90,9 +91,11 @@ def test_unset_variables_are_those_neither_captured_earlier_nor_in_the_environme
         "w, step first: ${id}",
         "w, step second: ${W_TOKEN}",
         "w, step third: ${later}",
+        "w, step fourth: ${B_TEXT}",
         "w, cleanup step undo: ${never}",
     ]
-    environ = {"HOME_ID": "1", "H_TOKEN": "", "W_TOKEN": "t", "id": "1", "later": "2", "never": "3"}
+    environ = {"HOME_ID": "1", "H_TOKEN": "", "W_TOKEN": "t", "id": "1", "later": "2",
+               "never": "3", "B_TEXT": "b"}  # fmt: skip
     assert unset_variables([http, workflow], environ) == []
 
 

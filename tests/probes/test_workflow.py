@@ -115,3 +115,19 @@ def test_the_deadline_still_cleans_up(demo_url, tmp_path) -> None:
         ("read", "failure"),
         ("delete", "success"),
     ]
+
+
+def test_body_contains_fills_in_captured_values(demo_url, tmp_path) -> None:
+    """`${name}` in an expected body text is the value captured earlier, as in expected JSON
+    values: the read step finds the id the create step captured, and a miss names the text it
+    looked for, filled in."""
+    raw = lifecycle()
+    raw["retries"] = {"attempts": 1}
+    raw["steps"][2]["expect"]["body_contains"] = '"id":"${assignment_id}"'
+    result = run(raw, demo_url, tmp_path)
+    assert result.outcome == "success", result.error
+    raw["steps"][2]["expect"]["body_contains"] = "${assignment_id}-not-there"
+    result = run(raw, demo_url, tmp_path)
+    assert (result.error_class, result.failed_step) == ("assertion", "read"), result.error
+    assert "body does not contain '" in result.error and "${" not in result.error
+    assert "-not-there'" in result.error

@@ -86,7 +86,7 @@ batches = st.fixed_dictionaries(
 common = st.fixed_dictionaries(
     {
         "session_id": st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True),
-        "timestamp": st.integers(0, 2**53),
+        "timestamp": st.integers(0, 2**53 - 1),
         "page": st.fixed_dictionaries({"url": st.text(min_size=1, max_size=80)}),
     }
 )

@@ -85,6 +85,7 @@ def test_the_regions_job_is_the_configured_one_with_scheme_path_and_labels(tmp_p
             "sa-east-1": {
                 "base_url": "http://127.0.0.1:18004",
                 "metrics_url": "http://[::1]:19004",
+                "labels": {"cluster": "sa-1", "team": "checkout"},
             },
         },
     )
@@ -112,10 +113,11 @@ def test_the_regions_job_is_the_configured_one_with_scheme_path_and_labels(tmp_p
         "targets": ["127.0.0.1:19003"],
         "labels": {**team, "__param_format": "prometheus", "region": "ap-south-1"},
     }
-    # a metrics_url without a path takes stack.scrape.metrics_path
+    # a metrics_url without a path takes stack.scrape.metrics_path; the region's own labels
+    # add to (and override) stack.scrape.labels
     assert groups["sa-east-1"] == {
         "targets": ["[::1]:19004"],
-        "labels": {**team, **path, "region": "sa-east-1"},
+        "labels": {"team": "checkout", "cluster": "sa-1", **path, "region": "sa-east-1"},
     }
 
 

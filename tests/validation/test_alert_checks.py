@@ -22,7 +22,7 @@ from signalcheck.config import Backend, load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.alerts import MAX_SAMPLES, check_alert, check_quiet, firing_series
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.evidence.routing import notification_grace
+from signalcheck.evidence.routing import UnknownTimers, notification_grace
 from signalcheck.expectations import AlertExpectation, QuietExpectation
 from signalcheck.ledger import Entry
 from tests.validation.documented_api import canned_server
@@ -107,10 +107,12 @@ def _run(tmp_path, exp, fault_end, firing, notes, later: list[Entry] = (), every
         **_firing(firing, every),
         "/health": (200, {"status": "ok"}),
         "/api/notifications": _notifications(notes),
+        # Alertmanager's GET /api/v2/status (config.original): a route with its default timers
+        "/api/v2/status": (200, {"config": {"original": "route: {receiver: default}\n"}}),
     }
     with canned_server(routes) as server:
         path = tmp_path / "signalcheck.yaml"
-        backends = {"prometheus": {"url": server.url}, "capture": {"url": server.url}}
+        backends = {name: {"url": server.url} for name in ("prometheus", "capture", "alertmanager")}
         regions = {r: {"base_url": "http://127.0.0.1:1"} for r in ("eu-west-1", "us-east-1")}
         path.write_text(yaml.safe_dump({"regions": regions, "backends": backends}))
         config = load_config(path, environ={})
@@ -142,7 +144,7 @@ def test_fires_routes_and_resolves(tmp_path):
         ({"HighErrorRate": {}}, [], "HighErrorRate did not fire for eu-west-1 within 90s"),
         ({"HighErrorRate": {"eu-west-1": (START + 35, END), "us-east-1": (START + 40, END)}},
          [_note("HighErrorRate", "eu-west-1", "pager", "firing", START + 36)],
-         "also fired for region(s) ['us-east-1'], which the ledger did not fault"),
+         "also fired for region(s) ['us-east-1'], where the ledger had no fault that may cause it"),
         ({"HighErrorRate": {"eu-west-1": (START + 35, END)}},
          [_note("HighErrorRate", "eu-west-1", "chat", "firing", START + 36)],
          "reached receiver(s) ['chat'], expected 'pager'"),
@@ -343,13 +345,14 @@ route:
     [
         ((200, {"config": {"original": AM_CONFIG}}), 90 + 2),
         ((200, {"config": {"original": "route: {receiver: x}"}}), 300 + 2),
-        ((200, {"config": {"original": "route: {receiver: x, group_wait: soon}"}}), 300 + 2),
+        ((200, {"config": {"original": "route: {receiver: x, group_wait: soon}"}}), None),
     ],
-    ids=["longest-of-the-tree", "alertmanager-defaults", "unreadable-falls-back"],
+    ids=["longest-of-the-tree", "alertmanager-defaults", "unreadable-is-unknown"],
 )
 def test_notification_waits_derive_from_the_alertmanager_config_in_use(tmp_path, status, grace):
     """The body follows Alertmanager's GET /api/v2/status (api/v2/openapi.yaml:
-    alertmanagerStatus.config.original holds the loaded YAML)."""
+    alertmanagerStatus.config.original holds the loaded YAML). A config that cannot be read
+    is never replaced by Alertmanager's defaults (None: UnknownTimers, saying why)."""
     with canned_server({"/api/v2/status": status}) as server:
         path = tmp_path / "signalcheck.yaml"
         regions = {"eu-west-1": {"base_url": "http://127.0.0.1:1"}}
@@ -357,26 +360,31 @@ def test_notification_waits_derive_from_the_alertmanager_config_in_use(tmp_path,
         path.write_text(yaml.safe_dump({"regions": regions, "backends": backends}))
         config = load_config(path, environ={})
         ctx = Context(config=config, entries=[], backends=BackendSet(config.backends))
-        assert notification_grace(ctx) == grace
+        if grace is None:
+            with pytest.raises(UnknownTimers, match="not a duration: 'soon'"):
+                notification_grace(ctx)
+        else:
+            assert notification_grace(ctx) == grace
 
 
 @pytest.mark.parametrize(
     ("state", "region", "seen", "passed"),
     [("pending", "us-east-1", (50, 51), False), ("firing", "us-east-1", (50, 51), False),
-     ("pending", "eu-west-1", (50, 51), True),
+     ("pending", "eu-west-1", (50, 51), False),
      ("pending", "us-east-1", (-40, -25), True), ("firing", "us-east-1", (-40, 10), False),
      ("pending", "us-east-1", (-400, -35), True)],
-    ids=["pending-stray", "firing-stray", "in-the-faulted-region",
+    ids=["pending-stray", "firing-stray", "in-the-faulted-region-not-caused-by-its-fault",
          "found-at-the-start-and-gone-before-the-fault", "found-at-the-start-and-going-on",
          "gone-before-the-start"],
 )  # fmt: skip
 def test_quiet_sees_pending_and_firing_strays_over_the_window(
     tmp_path, state, region, seen, passed
 ):
-    """A stray alert that is only pending (held by `for`) fails the quiet check too; one in
-    the faulted region does not; one the run found active (its window opens with a probe pass
-    30 s before the fault) counts only if it goes on past the fault's start; one whose last
-    sample was written before the window (and its evaluation interval) is not seen at all."""
+    """A stray alert that is only pending (held by `for`) fails the quiet check too, also in
+    the faulted region when no expectation says its fault may cause it; one the run found
+    active (its window opens with a probe pass 30 s before the fault) counts only if it goes
+    on past the fault's start; one whose last sample was written before the window (and its
+    evaluation interval) is not seen at all."""
     labels = {"alertname": "SyntheticProbeStale", "alertstate": state, "region": region}
     history = [(labels, START + seen[0], START + seen[1])]
     routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
@@ -417,6 +425,78 @@ def test_a_later_fault_in_the_region_ends_the_resolution_window(tmp_path):
     outcome = _run(tmp_path, PAGES, END, firing, notes, later=[later])
     assert "still firing 60s after the restore" in outcome.summary
     assert "(when the next fault there began)" in outcome.summary
+
+
+LATENCY = {"name": "slow", "alert": "HighLatency", "fault": "latency", "resolve_budget": 60}
+PAGES_OUT_OF_ROTATION = {"name": "nr", "alert": "HighErrorRate", "fault": "not_ready",
+                         "suppressed_by": "ServiceNotReady", "resolve_budget": 30}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("alert", "region", "seen", "problem"),
+    [("HighLatency", "eu-west-1", (40, 90), None),
+     ("HighLatency", "eu-west-1", (END - START + 50, END - START + 70), None),
+     ("ErrorBudgetBurnFast", "eu-west-1", (30, 200), None),
+     ("ServiceNotReady", "eu-west-1", (300, 340), None),
+     ("HighErrorRate", "eu-west-1", (310, 330), None),
+     ("DependencyDown", "eu-west-1", (40, 90),
+      "DependencyDown (eu-west-1) firing from {clock} ({first}) during the latency fault "
+      "{fault}: not an alert that fault may cause"),
+     ("HighLatency", "eu-west-1", (-10, 20), "before any fault in eu-west-1"),
+     ("HighLatency", "eu-west-1", (END - START + 70, END - START + 80),
+      "outside every fault in eu-west-1"),
+     ("HighLatency", "us-east-1", (40, 90), "and this run had no fault in us-east-1"),
+     ("HighErrorRate", "eu-west-1", (40, 90), "during the latency fault")],
+    ids=["caused-by-its-fault", "resolving-within-its-resolve-budget",
+         "declared-by-the-experiment", "the-inhibitor-of-an-inhibition",
+         "inhibited-by-it", "not-caused-by-the-fault-it-overlapped", "before-any-fault",
+         "after-the-resolve-budget", "in-a-region-never-faulted",
+         "caused-by-a-later-fault-not-this-one"],
+)  # fmt: skip
+def test_quiet_accepts_in_a_faulted_region_only_what_its_fault_may_cause(
+    tmp_path, alert, region, seen, problem
+):
+    """While a fault is open in a region (and its alerts' resolve_budget after the restore),
+    only the alerts its expectations (inhibitors included) and its experiment (the planned
+    fault's `alerts`, from a mark) name may start there; any other is a stray, named with the
+    fault it overlapped, and so is one before any fault or after the resolve budget."""
+    labels = {"alertname": alert, "alertstate": "firing", "region": region}
+    history = [(labels, START + seen[0], START + seen[1])]
+    later = START + 300
+    routes = {"/api/v1/status/buildinfo": (200, {"status": "success", "data": {}}),
+              "/api/v1/query": raw_alerts(history), "/api/v1/rules": rules(alert)}  # fmt: skip
+    with canned_server(routes) as server:
+        path = tmp_path / "signalcheck.yaml"
+        regions = {r: {"base_url": "http://127.0.0.1:1"} for r in ("eu-west-1", "us-east-1")}
+        expectations = {"alerts": [LATENCY, PAGES_OUT_OF_ROTATION]}
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "regions": regions,
+                    "expectations": expectations,
+                    "backends": {"prometheus": {"url": server.url}},
+                }
+            )
+        )
+        config = load_config(path, environ={})
+        entries = [
+            Entry(ts=START - 30, kind="planned", actor="probe", passes=1),
+            Entry(ts=START, kind="planned", actor="fault", action="latency", region="eu-west-1",
+                  experiment="slow", alerts=["ErrorBudgetBurnFast"]),
+            Entry(ts=START, kind="fault", action="latency", region="eu-west-1", start=START,
+                  end=END, params={}, experiment="slow"),
+            Entry(ts=later, kind="fault", action="not_ready", region="eu-west-1", start=later,
+                  end=later + 40, params={}, experiment="out of rotation"),
+        ]  # fmt: skip
+        ctx = Context(config=config, entries=entries, backends=BackendSet(config.backends))
+        outcome = check_quiet(QuietExpectation(name="q", budget=5), ctx)
+    assert outcome.passed is (problem is None), outcome.summary
+    if problem is not None:
+        first = START + seen[0]
+        clock = time.strftime("%H:%M:%S", time.localtime(first))
+        fault = (time.strftime("%H:%M:%S", time.localtime(START)) + ".."
+                 + time.strftime("%H:%M:%S", time.localtime(END)))  # fmt: skip
+        assert problem.format(clock=clock, first=f"{first:.0f}", fault=fault) in outcome.summary
 
 
 @pytest.mark.parametrize(

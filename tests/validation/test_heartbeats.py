@@ -18,8 +18,11 @@ from signalcheck.config import load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.heartbeats import check_heartbeat, silences
+from signalcheck.evidence.plan import Verification
 from signalcheck.expectations import HeartbeatExpectation
 from signalcheck.ledger import Entry
+from signalcheck.stack.render import render_alertmanager
+from tests.support import free_port
 from tests.validation.documented_api import canned_server
 
 START = time.time() - 1000  # an old ledger: every wait has passed, the check looks once
@@ -71,7 +74,11 @@ def _note(at: float, receiver: str = "default") -> dict:
             "labels": {"alertname": "Watchdog", "severity": "none"}}  # fmt: skip
 
 
-def _check(tmp_path, exp: HeartbeatExpectation, notes: list[dict]):
+def _check(tmp_path, exp: HeartbeatExpectation, notes: list[dict], status=None, stack=None):
+    """The check judged on canned notifications; `status` answers /api/v2/status (default:
+    AM_CONFIG), `stack` is the config's `stack:` (default: none); with `stack`, the config
+    names no Alertmanager: the local stack's is the one in use."""
+
     def notifications(params):
         since = float(params["since"][0])
         found = [
@@ -86,18 +93,23 @@ def _check(tmp_path, exp: HeartbeatExpectation, notes: list[dict]):
     routes = {
         "/health": (200, {"status": "ok"}),
         "/api/notifications": notifications,
-        "/api/v2/status": (200, {"config": {"original": AM_CONFIG}}),
+        "/api/v2/status": status or (200, {"config": {"original": AM_CONFIG}}),
     }
     with canned_server(routes) as server:
         path = tmp_path / "signalcheck.yaml"
-        backends = {"capture": {"url": server.url}, "alertmanager": {"url": server.url}}
+        backends = {"capture": {"url": server.url}}
+        if stack is None:
+            backends["alertmanager"] = {"url": server.url}
         regions = {"eu-west-1": {"base_url": "http://127.0.0.1:1"}}
-        path.write_text(yaml.safe_dump({"regions": regions, "backends": backends}))
+        document = {"regions": regions, "backends": backends, "stack": stack or {}}
+        path.write_text(yaml.safe_dump(document))
         config = load_config(path, environ={})
+        if stack is not None:  # the local stack rendered its Alertmanager config, and stopped
+            render_alertmanager(config, config.stack.data_dir)
         probe = Entry(ts=END, kind="probe", region="eu-west-1", check="health", start=START,
                       end=END, outcome="success")  # fmt: skip
         ctx = Context(config=config, entries=[probe], backends=BackendSet(config.backends))
-        outcome = check_heartbeat(exp, ctx)
+        outcome = Verification("heartbeats:hb", exp, check_heartbeat).judge(ctx)
         return outcome, server.requests
 
 
@@ -105,7 +117,10 @@ def test_a_steady_heartbeat_passes(tmp_path):
     notes = [_note(t) for t in range(int(START) - 4, int(END) + 6, 6)]
     outcome, _ = _check(tmp_path, WATCHDOG, notes)
     assert outcome.passed, outcome.summary
-    assert "at most 6.0s apart (allowed 10s)" in outcome.summary
+    assert (
+        "at most 6.0s apart (the longest silence allowed is 10s: the expectation's `budget`)"
+        in (outcome.summary)
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,7 +144,7 @@ def test_a_missing_heartbeat_fails_saying_when(tmp_path, notes, says):
     outcome, _ = _check(tmp_path, WATCHDOG, notes)
     assert not outcome.passed
     assert says in outcome.summary
-    assert "(the longest silence allowed is 10s)" in outcome.summary
+    assert "(the longest silence allowed is 10s: the expectation's `budget`)" in outcome.summary
 
 
 def test_a_rerouted_heartbeat_names_where_it_went(tmp_path):
@@ -146,6 +161,57 @@ def test_the_longest_silence_derives_from_the_alertmanager_config_in_use(tmp_pat
     notes = [_note(t) for t in (START - 10, START + 30, END - 10)]
     outcome, requests = _check(tmp_path, derived, notes)
     assert outcome.passed, outcome.summary
-    assert "(allowed 48s)" in outcome.summary
+    assert (
+        "(the longest silence allowed is 48s: 2 x 22s to re-notify (repeat_interval + "
+        "group_interval) + 4s notification grace, from the Alertmanager at http://127.0.0.1:"
+    ) in outcome.summary
+    assert "(/api/v2/status); set `budget` on the expectation to change it)" in outcome.summary
     since = [float(r.params["since"][0]) for r in requests if r.path == "/api/notifications"]
     assert since == [pytest.approx(START - 48)]
+
+
+GAP_OF_28 = [_note(t) for t in (START - 4, START + 2, START + 30, START + 36, END - 2)]
+"""A heartbeat that stopped for 28 s mid-run: past every tolerance below but Alertmanager's
+own 4 h defaults (an 8-hour silence)."""
+
+
+@pytest.mark.parametrize(
+    "status",
+    [(503, "unavailable"), (200, {"cluster": {}}), (200, {"config": {"original": "[]"}})],
+    ids=["not-answering", "no-config", "not-a-config"],
+)
+def test_unreadable_timers_are_never_assumed(tmp_path, status):
+    """It fell back to Alertmanager's defaults (4 h repeat) and passed a 28 s silence: the
+    check cannot be judged without the timers (or a budget), and says so."""
+    derived = HeartbeatExpectation(name="hb", alert="Watchdog", receiver="default")
+    outcome, _ = _check(tmp_path, derived, GAP_OF_28, status=status)
+    assert not outcome.passed
+    assert outcome.error is not None, outcome.summary
+    assert "Alertmanager's timers (group_wait, group_interval, repeat_interval) are unknown" in (
+        outcome.summary
+    )
+    assert "set backends.alertmanager.url to the Alertmanager in use" in outcome.summary
+
+
+def test_with_a_budget_unreadable_timers_do_not_matter(tmp_path):
+    outcome, _ = _check(tmp_path, WATCHDOG, GAP_OF_28, status=(503, "unavailable"))
+    assert not outcome.passed
+    assert outcome.error is None
+    assert "for 28.0s" in outcome.summary
+
+
+def test_the_local_stacks_rendered_config_gives_the_timers_when_its_alertmanager_is_down(
+    tmp_path,
+):
+    """The local stack's Alertmanager is the one in use and does not answer: its timers come
+    from the alertmanager.yml the stack rendered for it (1 s wait, 2 s interval, 5 s repeat:
+    18 s), so the 28 s silence fails, naming that file."""
+    derived = HeartbeatExpectation(name="hb", alert="Watchdog", receiver="default")
+    stack = {"data_dir": str(tmp_path / "stack"), "ports": {"alertmanager": free_port()}}
+    outcome, _ = _check(tmp_path, derived, GAP_OF_28, stack=stack)
+    assert not outcome.passed, outcome.summary
+    assert outcome.error is None, outcome.summary
+    assert "no notification of Watchdog -> 'default' for 28.0s" in outcome.summary
+    rendered = tmp_path / "stack" / "alertmanager.yml"
+    assert "is 18s: 2 x 7s to re-notify" in outcome.summary
+    assert f"from the local stack's {rendered}" in outcome.summary

@@ -116,10 +116,18 @@ def _route_region_p0_to(stack, region: str, receiver: str) -> str:
     return original
 
 
+BURN_RATE_ALERTS = ["ErrorBudgetBurnFast", "ErrorBudgetBurnSlow"]
+"""What an errors fault may set off besides HighErrorRate (error-injection.json's mark says so:
+the burn rates go pending at once)."""
+
+
 def _fault(ledger, admin, region: str, start: float | None = None) -> float:
-    """Inject (start None) or restore the errors fault of `region`, writing the ledger."""
+    """Inject (start None) or restore the errors fault of `region`, writing the ledger as the
+    chaos control does: planned (with the alerts its mark declares), then opened and closed."""
     params = {"error_rate": 1.0}
     if start is None:
+        ledger.append("planned", actor="fault", action="errors", region=region, experiment=None,
+                      probed=False, alerts=BURN_RATE_ALERTS)  # fmt: skip
         start = time.time()  # before the call: the fault's first error logs may precede its answer
         admin(region, "PUT", json=params)
         ledger.append("fault", action="errors", region=region, start=start, end=None, params=params)

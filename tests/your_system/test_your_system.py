@@ -36,7 +36,11 @@ from signalcheck.stack.ports import free_port
 from tests.your_system import user
 from tests.your_system.conftest import YourSystem
 
-pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+]
 
 STACK_COMPONENTS = {"capture", "pushgateway", "alertmanager", "rum-ingest", "prometheus"}
 CONDITIONAL = {"load-counted-by-service", "frozen-region-pages"}
@@ -129,7 +133,7 @@ def report_cases(report: Path) -> dict[str, dict[str, str]]:
 # ---------------------------------------------------------------------------------- steps
 
 
-def test_init_up_probe_validate_green(your_system: YourSystem) -> None:
+def init_up_probe_validate_green(your_system: YourSystem) -> None:
     system = your_system
     assert list(system.folder.iterdir()) == [], "an empty folder"
 
@@ -158,7 +162,7 @@ def test_init_up_probe_validate_green(your_system: YourSystem) -> None:
     assert results["get-traces-complete"][0] == "passed"
 
 
-def test_own_locustfile_counted_by_the_service_on_its_own_labels(
+def own_locustfile_counted_by_the_service_on_its_own_labels(
     your_system: YourSystem,
 ) -> None:
     system = your_system
@@ -177,7 +181,7 @@ def test_own_locustfile_counted_by_the_service_on_its_own_labels(
     assert done.returncode == 0, done.stdout
 
 
-def test_marked_stock_fault_detected_in_a_game_day(your_system: YourSystem) -> None:
+def marked_stock_fault_detected_in_a_game_day(your_system: YourSystem) -> None:
     system = your_system
     frozen = system.apps[FROZEN]
     experiment = user.fill(
@@ -210,7 +214,7 @@ def test_marked_stock_fault_detected_in_a_game_day(your_system: YourSystem) -> N
         assert statuses and psutil.STATUS_STOPPED not in statuses, f"{region}: {statuses}"
 
 
-def test_reload_after_a_rule_edit_keeps_prometheus_and_stays_green(
+def reload_after_a_rule_edit_keeps_prometheus_and_stays_green(
     your_system: YourSystem,
 ) -> None:
     system = your_system
@@ -239,7 +243,7 @@ def test_reload_after_a_rule_edit_keeps_prometheus_and_stays_green(
     assert done.returncode == 0 and not problems and results, "\n".join(problems)
 
 
-def test_a_dead_otlp_endpoint_fails_the_traces_of_that_region_alone(
+def a_dead_otlp_endpoint_fails_the_traces_of_that_region_alone(
     your_system: YourSystem,
 ) -> None:
     system = your_system
@@ -260,3 +264,17 @@ def test_a_dead_otlp_endpoint_fails_the_traces_of_that_region_alone(
         assert f", {BROKEN_REGION})" in message and "not found" in message, message
         for healthy in set(system.apps) - {BROKEN_REGION}:
             assert healthy not in message, message
+
+
+def test_your_own_service_from_an_empty_folder_to_a_game_day(your_system: YourSystem) -> None:
+    """The steps build on each other in one folder and one stack, so they run in this order as
+    one test (one worker); each says what it ran and how long it took."""
+    for step in (
+        init_up_probe_validate_green,
+        own_locustfile_counted_by_the_service_on_its_own_labels,
+        marked_stock_fault_detected_in_a_game_day,
+        reload_after_a_rule_edit_keeps_prometheus_and_stays_green,
+        a_dead_otlp_endpoint_fails_the_traces_of_that_region_alone,
+    ):
+        print(f"\n--- {step.__name__}")
+        step(your_system)
