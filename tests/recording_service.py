@@ -2,7 +2,7 @@
 
 `python -m tests.recording_service PORT LOG` answers any method on any path with 200 and a
 small JSON body, and appends one JSON line per request to LOG: method, path, headers, body.
-Start it with `recording_service(port, log)` and stop it by its PID (`stop`).
+Start it with `recording_service(port, log)` and stop it by its PID (`tests.support.stop`).
 """
 
 from __future__ import annotations
@@ -66,16 +66,6 @@ def recording_service(port: int, log: Path) -> subprocess.Popen[bytes]:
 def recorded(log: Path) -> list[dict]:
     """The requests recorded so far."""
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the service by its PID (terminate, then kill)."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":

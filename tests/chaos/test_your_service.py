@@ -29,7 +29,7 @@ from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.stack.ports import free_port
 from signalcheck.waiting import wait_for
 from tests.chaos.conftest import REGION, journal, ledger, tail
-from tests.support import REPO, alive, write_stack_config
+from tests.support import REPO, alive, stop, write_stack_config
 
 EXAMPLES = REPO / "chaos" / "experiments" / "examples"
 TOKEN = "fault-switch-token"
@@ -99,12 +99,7 @@ def service(tmp_path) -> Iterator[Service]:
         yield running
     finally:
         os.kill(process.pid, signal.SIGCONT)  # a stopped process would not act on SIGTERM
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture
@@ -139,12 +134,7 @@ def stopped_by_pid() -> Iterator[list[subprocess.Popen]]:
     yield started
     for process in started:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
 
 
 def the_run(config: Config) -> Path:

@@ -16,7 +16,8 @@ import yaml
 from signalcheck.ledger import read_entries
 from signalcheck.stack.ports import free_port
 from tests.load.conftest import finish, signalcheck_load
-from tests.recording_service import recorded, recording_service, stop
+from tests.recording_service import recorded, recording_service
+from tests.support import stop
 
 USERS = """
 import random

@@ -15,7 +15,8 @@ from signalcheck.config import Config, load_config
 from signalcheck.ledger import Ledger
 from signalcheck.probes.traffic import BackgroundTraffic
 from signalcheck.stack.ports import free_port
-from tests.recording_service import recorded, recording_service, stop
+from tests.recording_service import recorded, recording_service
+from tests.support import stop
 
 KEY_ENV = "TRAFFIC_TEST_KEY"
 SECONDS = 1.5
