@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from signalcheck.config import load_config
-from tests.mutants.exercises import PROBE_PASS, Stage, assert_healthy
+from tests.mutants.exercises import Stage, assert_healthy
 from tests.mutants.killtable import KILLS, markdown
 from tests.stack.conftest import stack, stack_config
 from tests.validation.support import SuiteRun, write_suite_config
@@ -48,8 +48,7 @@ def stage(stack, suite_config) -> Stage:
 @pytest.fixture(scope="package")
 def healthy_before(stage) -> SuiteRun:
     """A probe pass and `pytest validation/` on the stack before any mutant: all green."""
-    run = PROBE_PASS.run(stage)
-    assert_healthy(run)
+    run = assert_healthy(stage)
     return run
 
 

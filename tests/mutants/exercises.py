@@ -56,9 +56,17 @@ def _probe_pass(stage: Stage) -> SuiteRun:
 PROBE_PASS = Exercise("probe pass (shipped checks, every region)", _probe_pass)
 
 
-def assert_healthy(run: SuiteRun) -> None:
-    """Every test of a `pytest validation/` run passed (or skipped, saying so)."""
+def assert_healthy(stage: Stage) -> SuiteRun:
+    """A probe pass of the healthy stack, and every test of its `pytest validation/` run passed
+    (or skipped, saying so). It starts once every region was scraped after what came before (a
+    mutant's exercise or undo, a region restarted): the counters' values before the run's
+    window then hold all of that."""
+    now = time.time()
+    for region in stage.config.regions.values():
+        wait_scraped(stage.config, region.port, after=now)
+    run = PROBE_PASS.run(stage)
     assert run.returncode == 0 and run.failed() == set(), run.output[-4000:]
+    return run
 
 
 def _kill(region: str) -> Callable[[Stage], SuiteRun]:

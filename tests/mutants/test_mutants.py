@@ -14,7 +14,7 @@ import pytest
 from signalcheck.evidence import plan
 from tests.mutants import fingerprint
 from tests.mutants.catalog import MUTANTS, Mutant
-from tests.mutants.exercises import PROBE_PASS, Stage, assert_healthy
+from tests.mutants.exercises import Stage, assert_healthy
 from tests.mutants.killtable import KILLS, Kill
 from tests.validation.support import SuiteRun
 
@@ -100,6 +100,5 @@ def test_mutant_is_killed(mutant: Mutant, stage: Stage, healthy_before: SuiteRun
 def test_healthy_stack_passes_after_the_mutants(
     shard: int, stage: Stage, healthy_before: SuiteRun
 ) -> None:
-    run = PROBE_PASS.run(stage)
-    assert_healthy(run)
+    run = assert_healthy(stage)
     assert set(run.results) == set(healthy_before.results)
