@@ -34,7 +34,7 @@ from signalcheck.ledger import Entry
 from signalcheck.stack import LocalStack
 from signalcheck.stack.launcher import RUM_APP_NAME
 from signalcheck.waiting import wait_for
-from tests.support import REPO, free_port
+from tests.support import REPO, free_port, stop
 from tests.validation.support import new_ledger, probe_pass
 
 SHIPPED = load_config(REPO / "signalcheck.yaml", environ={})
@@ -223,18 +223,9 @@ def _started(argv: list[str], env: dict[str, str], log: Path, health: str) -> su
             what=f"{' '.join(argv[1:3])} at {health} (log {log})",
         )
     except BaseException:
-        _stop(proc)
+        stop(proc)
         raise
     return proc
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def _answers(url: str) -> bool:
@@ -297,9 +288,9 @@ def mutant_sdk_region(
             backends = config.backends.model_copy(update={"rum_ingest": Backend(url=ingest_url)})
             yield config.model_copy(update={"backends": backends}), demo_url
         finally:
-            _stop(demo)
+            stop(demo)
     finally:
-        _stop(ingest)
+        stop(ingest)
 
 
 @pytest.mark.stack
