@@ -14,11 +14,13 @@ demo: os-deps venv
 test: os-deps venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff check --fix .
@@ -37,4 +39,4 @@ $(STAMP): pyproject.toml
 
 clean:
 	-$(BIN)/signalcheck down
-	rm -rf $(VENV) .signalcheck runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) .signalcheck runs .pytest_cache .ruff_cache .mypy_cache

@@ -38,12 +38,14 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from signalcheck.cli.mutate import actors, experiment_paths, faults_of  # noqa: E402
+from signalcheck.actors import mutate_actors  # noqa: E402
 from signalcheck.config import Config, load_config  # noqa: E402
+from signalcheck.errors import BaselineUnhealthy  # noqa: E402
 from signalcheck.ledger import Entry, new_run_dir  # noqa: E402
 from signalcheck.mutate.coverage import Exercise, Injected  # noqa: E402
 from signalcheck.mutate.derive import Mutant, derive, load_sources  # noqa: E402
-from signalcheck.mutate.run import BaselineUnhealthy, Mutation  # noqa: E402
+from signalcheck.mutate.experiments import experiment_paths, faults_of  # noqa: E402
+from signalcheck.mutate.run import Mutation  # noqa: E402
 from signalcheck.mutate.shadows import Shadow  # noqa: E402
 from signalcheck.stack import LocalStack  # noqa: E402
 from tests.support import write_shipped_config  # noqa: E402
@@ -124,7 +126,7 @@ def one_round(config: Config, count: int) -> Round:
     experiments = experiment_paths(config, [EXPERIMENT])
     faults = faults_of(experiments)
     mutation = Mutation(
-        config, firing_mutants(config, count, faults), experiments, faults, actors(),
+        config, firing_mutants(config, count, faults), experiments, faults, mutate_actors(),
         new_run_dir(config.runs_dir), max_shadows=max(count, 1), say=say,
     )  # fmt: skip
     began = time.monotonic()

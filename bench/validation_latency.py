@@ -72,18 +72,32 @@ def shipped(config: dict) -> list[tuple[str, dict]]:
 
 
 NEW_FIELDS = ("conditional", "region_attribute")
-"""Fields the baseline's models lack, whose absence there means the same (skip on no fault,
-no region attribution)."""
+"""Fields an old baseline's models lack, whose absence there means the same (skip on no
+fault, no region attribution)."""
 
 
-def for_baseline(items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
-    """`items` without the fields the baseline's models lack."""
-    return [(kind, {k: v for k, v in i.items() if k not in NEW_FIELDS}) for kind, i in items]
+def lacked(repo: Path) -> set[str]:
+    """The NEW_FIELDS that no expectation model of `repo` knows."""
+    script = (
+        "import json, typing; from signalcheck.expectations import Expectations as E\n"
+        "known = {n for f in E.model_fields.values()\n"
+        "         for n in typing.get_args(f.annotation)[0].model_fields}\n"
+        f"print(json.dumps(sorted(set({list(NEW_FIELDS)!r}) - known)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=repo, env=_importing(repo),
+                          capture_output=True, text=True, check=True, timeout=60)  # fmt: skip
+    return set(json.loads(proc.stdout))
+
+
+def for_baseline(items: list[tuple[str, dict]], repo: Path) -> list[tuple[str, dict]]:
+    """`items` without the fields the models of `repo` lack."""
+    drop = lacked(repo)
+    return [(kind, {k: v for k, v in i.items() if k not in drop}) for kind, i in items]
 
 
 def common(items: list[tuple[str, dict]], repo: Path) -> list[tuple[str, dict]]:
     """The shipped expectations (but the quiet check) that the models of `repo` accept too,
-    once stripped of NEW_FIELDS."""
+    once stripped of the NEW_FIELDS they lack."""
     script = (
         "import json, sys, typing; from signalcheck.expectations import Expectations as E\n"
         "models = {k: typing.get_args(f.annotation)[0] for k, f in E.model_fields.items()}\n"
@@ -97,7 +111,7 @@ def common(items: list[tuple[str, dict]], repo: Path) -> list[tuple[str, dict]]:
     )
     candidates = [(kind, item) for kind, item in items if kind != "quiet"]
     proc = subprocess.run([sys.executable, "-c", script], cwd=repo, env=_importing(repo),
-                          input=json.dumps(for_baseline(candidates)), capture_output=True,
+                          input=json.dumps(for_baseline(candidates, repo)), capture_output=True,
                           text=True, check=True, timeout=60)  # fmt: skip
     return [pair for pair, ok in zip(candidates, json.loads(proc.stdout), strict=True) if ok]
 
@@ -150,10 +164,13 @@ def _same_stack(old: dict, new: dict) -> dict:
 
 
 def _own_plugin_only(repo: Path) -> list[str]:
-    """pytest options that keep this checkout's installed plugin (its `pytest11` entry point)
-    out of another revision's run: a baseline from before the plugin registers
-    `--signalcheck-config` in its own validation/conftest.py, and both at once collide."""
-    return [] if repo == REPO else ["-p", "no:signalcheck"]
+    """pytest options that keep the installed plugin (its `pytest11` entry point) out of a
+    revision whose validation/conftest.py registers `--signalcheck-config` itself (one from
+    before the plugin): both at once collide. A revision with the plugin keeps the entry
+    point, which then imports that revision's plugin (`_importing` puts it first)."""
+    conftest = repo / "validation" / "conftest.py"
+    registers = conftest.exists() and "def pytest_addoption" in conftest.read_text()
+    return ["-p", "no:signalcheck"] if registers else []
 
 
 def _importing(repo: Path) -> dict[str, str]:
@@ -182,7 +199,7 @@ def main() -> int:
         raw = stack_config(directory)
         old = _same_stack(stack_config(directory, baseline), raw)
         mix = common(shipped(raw), baseline)
-        old_mix = for_baseline(mix)
+        old_mix = for_baseline(mix, baseline)
         small = padded(raw, shipped(raw), 20, directory, "shipped")
         suites = [
             ("20 common", padded(raw, mix, 20, directory, "common"), REPO),

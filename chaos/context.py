@@ -8,7 +8,9 @@ control) creates one under the config's `runs_dir` and exports it to the rest of
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ CONFIG_KEY = "signalcheck_config"
 RUN_DIR_ENV = "SIGNALCHECK_RUN_DIR"
 DRY_ENV = "SIGNALCHECK_CHAOS_DRY"
 EXPERIMENT_ENV = "SIGNALCHECK_CHAOS_EXPERIMENT"
+
+logger = logging.getLogger("chaostoolkit")
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,9 @@ def run_dir(config: Config) -> Path:
     path = new_run_dir(config.runs_dir)
     os.environ[RUN_DIR_ENV] = str(path)
     return path
+
+
+def dry_run(what: str) -> dict[str, Any]:
+    """Log what a dry run would do; the activity's result in dry mode."""
+    logger.info(f"dry run: would {what}")
+    return {"dry": True, "would": what, "at": time.time()}

@@ -17,6 +17,9 @@ Any action, whatever its provider, can be a fault: one marked
 entry written before it runs and closed by the action marked `{"restores": "latency"}` (or
 the injecting action's name) once that succeeds. What such an action leaves open at the end,
 the control restores with the experiment's own restore action, or names for the user.
+
+Chaos Toolkit calls each control with the experiment (`context` or `experiment`), the outcome
+of what just ran (`state`) and the experiment's `configuration`.
 """
 
 from __future__ import annotations
@@ -27,28 +30,41 @@ import signal
 import time
 from typing import Any
 
-from chaoslib import substitute
 from chaoslib.activity import run_activity
 
 from signalcheck.chaos import faultlog, signals
-from signalcheck.chaos.actions import close_recorded, record_fault, restore_open_faults
 from signalcheck.chaos.context import EXPERIMENT_ENV, RunContext, run_context
 from signalcheck.chaos.marks import (
     SECTIONS,
     Mark,
-    MarkError,
     check_marks,
     failure,
     fault_params,
     mark_of,
     marked,
 )
-from signalcheck.chaos.targets import ACTIONS_MODULE, TargetRefused, check_experiment
+from signalcheck.chaos.planned import injections, probed_faults
+from signalcheck.chaos.recording import close_recorded, record_fault
+from signalcheck.chaos.restore import restore_open_faults
+from signalcheck.chaos.targets import check_experiment
+from signalcheck.errors import MarkError, TargetRefused
 from signalcheck.ledger import Entry
 
-logger = logging.getLogger("chaostoolkit")
+__all__ = [
+    "after_activity_control",
+    "after_experiment_control",
+    "after_hypothesis_control",
+    "after_method_control",
+    "after_rollback_control",
+    "before_activity_control",
+    "before_experiment_control",
+    "before_hypothesis_control",
+    "before_method_control",
+    "before_rollback_control",
+    "configure_control",
+]
 
-PROBES_MODULE = "signalcheck.chaos.probes"
+logger = logging.getLogger("chaostoolkit")
 
 EXIT_WITHOUT_ROLLBACKS = 30
 """The exit code chaoslib ends a run with, as interrupted, without playing rollbacks."""
@@ -102,55 +118,10 @@ def before_experiment_control(
     _begin(ctx, "experiment")
     if not ctx.dry:
         probed = probed_faults(context, configuration or {})
-        for _, action, region, alerts in _injections(context, configuration or {}):
+        for _, action, region, alerts in injections(context, configuration or {}):
             faultlog.plan_fault(
                 ctx.ledger, action, region, ctx.experiment, (action, region) in probed, alerts
             )
-
-
-def planned_faults(
-    experiment: dict[str, Any], configuration: dict[str, Any]
-) -> list[tuple[str, str]]:
-    """(action, region) of every fault the experiment's method injects, in order: by a
-    `signalcheck.chaos.actions` injection or by an action marked as a fault."""
-    return [(action, region) for _, action, region, _ in _injections(experiment, configuration)]
-
-
-def probed_faults(
-    experiment: dict[str, Any], configuration: dict[str, Any]
-) -> list[tuple[str, str]]:
-    """The planned faults after whose injection the method runs a probe pass of their region
-    (`probe_checks_pass` of signalcheck.chaos.probes): those a probe alert can notice."""
-    passes = []
-    for index, activity in enumerate(experiment.get("method") or []):
-        provider = activity.get("provider") or {}
-        if (provider.get("module"), provider.get("func")) == (PROBES_MODULE, "probe_checks_pass"):
-            arguments = substitute(provider.get("arguments") or {}, configuration, {})
-            passes.append((index, arguments.get("region")))
-    return [
-        (action, region)
-        for at, action, region, _ in _injections(experiment, configuration)
-        if any(index > at and probed in (None, region) for index, probed in passes)
-    ]
-
-
-def _injections(
-    experiment: dict[str, Any], configuration: dict[str, Any]
-) -> list[tuple[int, str, str, list[str]]]:
-    """(index in the method, action, region, the alerts its mark declares it may cause) of
-    every fault the method injects."""
-    found = []
-    for index, activity in enumerate(experiment.get("method") or []):
-        provider = activity.get("provider") or {}  # none for a {"ref": ...} activity
-        action = faultlog.INJECTIONS.get(provider.get("func", ""))
-        mark = mark_of(activity)
-        alerts = mark.alerts if mark is not None else []
-        if provider.get("module") == ACTIONS_MODULE and action is not None:
-            arguments = substitute(provider.get("arguments") or {}, configuration, {})
-            found.append((index, action, str(arguments.get("region")), alerts))
-        elif mark is not None and mark.fault is not None:
-            found.append((index, mark.fault, str(mark.resolved_region(configuration)), alerts))
-    return found
 
 
 def after_experiment_control(
@@ -178,7 +149,7 @@ def after_experiment_control(
                 logger.warning(f"signalcheck restored what the run left broken: {restored}")
                 _record(ctx, "restore", began, time.time(), regions=restored)
         began = time.time()
-        undone, left = restore_marked(ctx, context, configuration or {}, secrets or {})
+        undone, left = _restore_marked(ctx, context, configuration or {}, secrets or {})
         for what in left:
             logger.critical(f"signalcheck cannot undo the {what}: undo it yourself")
         if undone or left:
@@ -229,7 +200,7 @@ def after_activity_control(
             close_recorded(ctx, _restored_by(ctx, mark, configuration))
 
 
-def restore_marked(
+def _restore_marked(
     ctx: RunContext,
     experiment: dict[str, Any],
     configuration: dict[str, Any],
@@ -290,12 +261,14 @@ def _name(activity: dict[str, Any]) -> str:
 
 
 def before_hypothesis_control(configuration: dict[str, Any] | None = None, **_: Any) -> None:
+    """Record the start of a steady-state check (before the method, or after it)."""
     _begin(run_context(configuration), _hypothesis_phase())
 
 
 def after_hypothesis_control(
     state: dict[str, Any], configuration: dict[str, Any] | None = None, **_: Any
 ) -> None:
+    """Record the end of a steady-state check and whether it was met (`state`: its outcome)."""
     _end(
         run_context(configuration),
         _hypothesis_phase(),
@@ -304,21 +277,25 @@ def after_hypothesis_control(
 
 
 def before_method_control(configuration: dict[str, Any] | None = None, **_: Any) -> None:
+    """Record the start of the method."""
     _begin(run_context(configuration), "method")
 
 
 def after_method_control(
     state: list[dict[str, Any]] | None, configuration: dict[str, Any] | None = None, **_: Any
 ) -> None:
+    """Record the end of the method with the activities that failed (`state`: their runs)."""
     failed = [r["activity"].get("name") for r in state or [] if r.get("status") != "succeeded"]
     _end(run_context(configuration), "method", failed=failed)
 
 
 def before_rollback_control(configuration: dict[str, Any] | None = None, **_: Any) -> None:
+    """Record the start of the rollbacks."""
     _begin(run_context(configuration), "rollbacks")
 
 
 def after_rollback_control(configuration: dict[str, Any] | None = None, **_: Any) -> None:
+    """Record the end of the rollbacks."""
     _end(run_context(configuration), "rollbacks")
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
+from signalcheck.errors import BackendError
 
 RANGE = re.compile(r"\[(\d+)([smhd])(?::[^\]]*)?\]")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

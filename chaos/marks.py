@@ -22,16 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from signalcheck.chaos.faultlog import injected_by
 from signalcheck.chaos.targets import ACTIONS_MODULE, MARK_KEY
-from signalcheck.config import ConfigError
+from signalcheck.errors import MarkError
 from signalcheck.ledger import Entry
 
 FAULT_NAME = r"^[a-z][a-z0-9_-]{0,62}$"
 SECTIONS = ("method", "rollbacks")
 """Where marked actions may stand (the steady-state hypothesis holds probes only)."""
-
-
-class MarkError(ConfigError):
-    """An activity's `signalcheck` mark is not one signalcheck understands."""
 
 
 class Mark(BaseModel):

@@ -18,7 +18,8 @@ from typing import Any
 import psutil
 from pydantic import BaseModel, TypeAdapter
 
-from signalcheck.stack import StackError, processes
+from signalcheck import processes
+from signalcheck.errors import StackError
 
 OPEN_FAULTS_FILE = "open-faults.json"
 LOCK_FILE = "open-faults.lock"

@@ -6,11 +6,13 @@ ledger (time-to-detect from the fault's start, time-to-resolve from its end, bes
 floor the configuration implies). `probe_checks_pass` runs the synthetic checks with the
 probe runner and `signals_present` the validators' expectations with the evidence engine,
 both against this run's ledger.
+
+In every probe, `configuration` is the experiment's configuration, which Chaos Toolkit passes
+(its `signalcheck_config` key names the signalcheck config file, else `$SIGNALCHECK_CONFIG`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -23,28 +25,29 @@ from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.context import RunContext, run_context
 from signalcheck.chaos.floors import alert_rule, detect_bound, detect_floor, resolve_bound
+from signalcheck.chaos.probing import probe_and_push
 from signalcheck.config import Config
-from signalcheck.errors import SignalcheckError
-from signalcheck.evidence import Context, plan
+from signalcheck.errors import AlertAlreadyFiring, AlertMisrouted, WaitTimeout
+from signalcheck.evidence import Context, verifications_for
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.expectations import Expectations
 from signalcheck.ledger import Entry
-from signalcheck.probes.push import PushError, push_results
-from signalcheck.probes.runner import require_checks, run_pass, select_regions
-from signalcheck.waiting import WaitTimeout, wait_for
+from signalcheck.probes.runner import require_checks
+from signalcheck.waiting import wait_for
+
+__all__ = [
+    "alert_fires",
+    "alert_resolves",
+    "keep_probing",
+    "probe_checks_pass",
+    "query_value",
+    "signals_present",
+]
 
 POLL_SECONDS = 0.25
 """Seconds between looks at Prometheus and the receiver: how precise the measured times are."""
 
 logger = logging.getLogger("chaostoolkit")
-
-
-class AlertMisrouted(SignalcheckError):
-    """The alert fired, but also for another region or at another receiver."""
-
-
-class AlertAlreadyFiring(SignalcheckError):
-    """The alert was firing before the fault started: it cannot be the fault's detection."""
 
 
 def alert_fires(
@@ -55,9 +58,10 @@ def alert_fires(
     fault: str | None = None,
     configuration: dict[str, Any] | None = None,
 ) -> float:
-    """Seconds from the last fault of the `region` in `labels` (of action `fault` when given:
-    the cause, in a sequence of faults) until alert `name` fired with `labels` (and, given
-    `receiver`, until that receiver was notified).
+    """Seconds from the last fault of the `region` in `labels` (of action `fault` when given,
+    e.g. `latency`: the cause, in a sequence of faults) until the alert rule `name` fired with
+    `labels` (label name -> value, e.g. `{"region": "eu-west-1"}`) and, given `receiver` (an
+    Alertmanager receiver name), until that receiver was notified.
 
     Only an alert that became active (pending) after the fault's start counts: one already
     firing for the region then (or still firing from before) fails at once, named, as it
@@ -131,8 +135,9 @@ def alert_resolves(
     within: float = 60.0,
     configuration: dict[str, Any] | None = None,
 ) -> bool:
-    """True once alert `name` with `labels` is not firing, within `within` seconds of the end
-    of the fault it was detected for (or of now, when it was not detected in this run).
+    """True once the alert rule `name` with `labels` (label name -> value) is not firing,
+    within `within` seconds of the end of the fault it was detected for (or of now, when it
+    was not detected in this run); False when it still fires then.
 
     After a detection it also waits for the `resolved` notification at the same receiver
     and records a `recovery` entry with the time-to-resolve.
@@ -191,7 +196,8 @@ def alert_resolves(
 
 
 def query_value(promql: str, configuration: dict[str, Any] | None = None) -> float | None:
-    """The value of the single sample `promql` returns, None when it returns none.
+    """The value of the single sample the PromQL query `promql` returns now, None when it
+    returns none.
 
     Raises when it returns several series: aggregate them in the query.
     """
@@ -210,8 +216,9 @@ def probe_checks_pass(
     checks: list[str] | None = None,
     configuration: dict[str, Any] | None = None,
 ) -> bool:
-    """True when the configured synthetic checks (or those named in `checks`) all pass in
-    `region` (in every region when None), run once by the probe runner. A region whose probes
+    """True when the configured synthetic checks (or those of the config named in `checks`)
+    all pass in `region` (a configured region name; every region when None), run once by the
+    probe runner. A region whose probes
     a `probes_paused` fault holds is left out (true when nothing else is left).
 
     Each result is a `probe` entry in this run's ledger and, when the pass ran every
@@ -224,30 +231,11 @@ def probe_checks_pass(
     return probe_and_push(ctx, config, region)
 
 
-def probe_and_push(ctx: RunContext, config: Config, region: str | None) -> bool:
-    """One pass of `config`'s checks in `region` (every region when None) but the paused ones,
-    in the ledger and pushed when the pass ran every configured check; whether all passed."""
-    paused = faultlog.paused_regions(ctx.ledger)
-    regions = [r for r in select_regions(config, region) if r not in paused]
-    if paused:
-        logger.info(f"probes paused in {sorted(paused)}: not probed")
-    results = asyncio.run(run_pass(config, regions, ctx.ledger)) if regions else []
-    if results and len(config.checks) == len(ctx.config.checks):
-        try:
-            push_results(config.backends.pushgateway, results, ctx.ledger)
-        except PushError as exc:
-            logger.warning(f"probe results not pushed: {exc}")
-    failing = [f"{r.check} in {r.region}: {r.error}" for r in results if not r.passed]
-    if failing:
-        logger.warning(f"checks failing: {'; '.join(failing)}")
-    return not failing
-
-
 def keep_probing(
     seconds: float, every: float = 60.0, configuration: dict[str, Any] | None = None
 ) -> int:
     """A probe pass of every region whose probes are not paused, every `every` seconds for
-    `seconds` (as their probe CronJobs would go on): run in the background of a method that
+    `seconds` seconds (as their probe CronJobs would go on): run in the background of a method that
     pauses one region's probes for longer than the stale-probe alert allows. Ends early when
     the run is interrupted. The number of passes in which a check failed."""
     ctx = run_context(configuration)
@@ -280,7 +268,7 @@ def signals_present(
     backends = BackendSet(ctx.config.backends)
     try:
         evidence = Context(config=ctx.config, entries=entries, backends=backends)
-        outcomes = [(v, v.judge(evidence)) for v in plan(wanted)]
+        outcomes = [(v, v.judge(evidence)) for v in verifications_for(wanted)]
     finally:
         backends.close()
     for verification, outcome in outcomes:

@@ -23,9 +23,10 @@ from chaoslib.loader import parse_experiment_from_file
 
 from signalcheck.chaos.context import DRY_ENV, RUN_DIR_ENV
 from signalcheck.chaos.faultlog import unmet_plans
-from signalcheck.chaos.marks import SECTIONS, MarkError, check_marks
+from signalcheck.chaos.marks import SECTIONS, check_marks
 from signalcheck.chaos.targets import ACTIONS_MODULE, check_experiment
-from signalcheck.config import CONFIG_ENV, Config, ConfigError
+from signalcheck.config import CONFIG_ENV, Config
+from signalcheck.errors import ConfigError, MarkError
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.terminal import colour_allowed, relay_plain
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from chaoslib import substitute
 
 from signalcheck.config import Config
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import TargetRefused
 
 ACTIONS_MODULE = "signalcheck.chaos.actions"
 MARK_KEY = "signalcheck"
@@ -19,10 +19,6 @@ PROBE_ACTIONS = frozenset({"pause_probes", "resume_probes"})
 """The `signalcheck.chaos.actions` that act on signalcheck's own probes, in any region; every
 other one acts on the demo (its admin API, its local-stack process): a demo action."""
 MARKED_ACTIONS_DOC = "chaos/README.md#marked-actions"
-
-
-class TargetRefused(SignalcheckError):
-    """A chaos target outside the config's regions or allowlist; nothing was done."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,15 @@ def resolve(config: Config, region: str, demo_action: str | None = None) -> Targ
     if demo_action is not None:
         _refuse_unless_demo(config, region, base_url, demo_action)
     return Target(region=region, base_url=base_url, component=component)
+
+
+def local_component(target: Target) -> str:
+    """The local stack's demo process serving `target`; TargetRefused when there is none."""
+    if target.component is None:
+        raise TargetRefused(
+            f"{target.region}: only a configured region of the local stack can be killed"
+        )
+    return target.component
 
 
 def _refuse_unless_demo(config: Config, region: str, base_url: str, demo_action: str) -> None:

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import LoadRunError
 from signalcheck.ledger import LEDGER_FILE
 from signalcheck.load_profiles import LoadPlan
 from signalcheck.loadtests.plan import PLAN_OPTION, SHAPE_ENV
 from signalcheck.loadtests.userfile import read_locustfile
+from signalcheck.processes import last_line
 from signalcheck.stack.ports import free_port
-from signalcheck.stack.processes import last_line
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 """The shipped users and signalcheck's hooks."""
@@ -39,10 +39,6 @@ HTML_REPORT = "locust-report.html"
 STARTUP_ALLOWANCE = 60.0
 STOP_GRACE = 10.0
 POLL_INTERVAL = 1.0
-
-
-class LoadRunError(SignalcheckError, RuntimeError):
-    """Locust did not finish the run; the message names the log to read."""
 
 
 @dataclass(frozen=True)

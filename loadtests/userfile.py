@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from signalcheck.load_profiles import LoadError, LoadPlan
+from signalcheck.errors import LoadError
+from signalcheck.load_profiles import LoadPlan
 
 READ_TIMEOUT = 60.0
 

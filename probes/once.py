@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from signalcheck.config import Config
+from signalcheck.errors import PushError
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
-from signalcheck.probes.push import PushError, push_results
+from signalcheck.probes.push import push_results
 from signalcheck.probes.results import CheckResult
 from signalcheck.probes.runner import require_checks, run_pass, select_regions
 

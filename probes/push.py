@@ -9,19 +9,15 @@ from collections import defaultdict
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from signalcheck.backends import BackendError
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Backend
+from signalcheck.errors import BackendError, PushError
 from signalcheck.ledger import Ledger
 from signalcheck.probes.metrics import ProbeMetrics
 from signalcheck.probes.results import CheckResult
 
 PUSH_JOB = "synthetic-probes"
 _PLAIN_LABEL_VALUE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-class PushError(BackendError):
-    """The results could not be pushed; the message names the gateway and what came back."""
 
 
 def group_path(job: str, **grouping_key: str) -> str:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from signalcheck.checks import Check, HttpCheck, WorkflowCheck, unset_variables
-from signalcheck.config import Config, ConfigError
+from signalcheck.config import Config
+from signalcheck.errors import ConfigError
 from signalcheck.ledger import Ledger
 from signalcheck.probes.browser import Browsers, attempt_browser
 from signalcheck.probes.errors import ErrorType, ProbeFailure

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from signalcheck.config import ConfigError
+from signalcheck.errors import ConfigError
 from signalcheck.rum_ingest.keys import ApiKeys, parse_pairs
 from signalcheck.rum_ingest.store import DEFAULT_MAX_PENDING_ROWS, check_database_url
 

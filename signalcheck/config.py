@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -26,7 +27,7 @@ from pydantic import (
 )
 
 from signalcheck.checks import Check, unique_check_names
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import ConfigError
 from signalcheck.expectations import Expectations
 from signalcheck.load_profiles import LoadSettings
 
@@ -36,10 +37,6 @@ BASE_DIR = "base_dir"
 """Validation context key: the directory relative paths are taken from (the config file's)."""
 
 Duration = Annotated[float, Field(gt=0, description="seconds")]
-
-
-class ConfigError(SignalcheckError):
-    """A config file that cannot be used; the message names file, key and expected form."""
 
 
 class _Model(BaseModel):
@@ -474,7 +471,7 @@ class Config(_Model):
 BACKEND_ENV = {name: f"SIGNALCHECK_{name.upper()}_URL" for name in Backends.model_fields}
 
 
-def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, what: str) -> dict[str, object]:
     """The YAML mapping in the file at `path` (`what` it is: "config file", "plan file"); a
     ConfigError naming the file when it cannot be read, is not YAML or is not a mapping."""
     try:
@@ -493,14 +490,14 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     return raw
 
 
-def load_config(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Config:
+def load_config(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Load the config from `path`, `$SIGNALCHECK_CONFIG` or ./signalcheck.yaml.
 
     Backend URLs may be overridden with SIGNALCHECK_<BACKEND>_URL.
     """
-    environ = os.environ if environ is None else environ
-    path = Path(path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
-    raw = _apply_env_overrides(read_yaml_mapping(path, "config file"), environ)
+    env = os.environ if environ is None else environ
+    path = Path(path or env.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+    raw = _apply_env_overrides(read_yaml_mapping(path, "config file"), env)
     try:
         config = Config.model_validate(raw, context={BASE_DIR: path.resolve().parent})
     except ValidationError as exc:
@@ -524,8 +521,11 @@ def _anchor_paths(config: Config, path: Path) -> Config:
     )
 
 
-def _apply_env_overrides(raw: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
-    backends = dict(raw.get("backends") or {})
+def _apply_env_overrides(raw: dict[str, object], environ: Mapping[str, str]) -> dict[str, object]:
+    given = raw.get("backends") or {}
+    if not isinstance(given, dict):
+        return raw  # validation names what is wrong with it
+    backends = dict(given)
     for name, var in BACKEND_ENV.items():
         if environ.get(var):
             entry = backends.get(name)

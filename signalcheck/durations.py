@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from signalcheck.config import ConfigError
+from signalcheck.errors import ConfigError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}

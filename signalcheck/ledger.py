@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import LedgerError
 
 LEDGER_FILE = "ledger.jsonl"
 ACTOR_KINDS = frozenset({"probe", "load", "fault"})
@@ -37,10 +37,6 @@ class Entry(BaseModel):
 
     def field(self, name: str, default: Any = None) -> Any:
         return (self.model_extra or {}).get(name, default)
-
-
-class LedgerError(SignalcheckError):
-    """A ledger that cannot be read; the message names the file and the line."""
 
 
 class LedgerWarning(UserWarning):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import LoadError
 
 if TYPE_CHECKING:
     from signalcheck.config import Config
@@ -23,10 +23,6 @@ Seconds = Annotated[float, Field(gt=0, description="seconds")]
 ShapeName = Literal["smoke", "ramp", "spike", "soak"]
 UserKind = Literal["workflow", "browse", "health", "rum"]
 SHAPES: tuple[ShapeName, ...] = ("smoke", "ramp", "spike", "soak")
-
-
-class LoadError(SignalcheckError, ValueError):
-    """A load run that must not start; the message says why in one line."""
 
 
 class _Model(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from signalcheck.config import ConfigError
+from signalcheck.errors import ConfigError
 
 COMPOSE_DIR = Path(str(files("signalcheck.compose")))
 """Prometheus, Alertmanager, Compose, Grafana, Loki, Tempo and OTel Collector configs."""

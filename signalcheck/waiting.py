@@ -6,13 +6,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import WaitTimeout
 
 T = TypeVar("T")
-
-
-class WaitTimeout(SignalcheckError, TimeoutError):
-    """A wait that hit its deadline; the message says what it waited for and what it last saw."""
 
 
 def wait_for(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from signalcheck.errors import SignalcheckError
 from signalcheck.rum_ingest.rows import Row
 from signalcheck.rum_ingest.store.group_commit import StoreClosed
 from signalcheck.rum_ingest.store.postgres import PostgresDatabase
@@ -19,7 +20,7 @@ POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 DEFAULT_MAX_PENDING_ROWS = 20_000
 
 
-class StoreBusy(RuntimeError):
+class StoreBusy(SignalcheckError, RuntimeError):
     """The store is behind: taking the batch would hold more rows than allowed in memory."""
 
 

@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from signalcheck.errors import SignalcheckError
+
 MAX_ROWS_PER_COMMIT = 5000
 
 Pending = tuple[list[tuple], asyncio.Future[None]]
@@ -28,8 +30,8 @@ def take_group(queue: deque[T], max_rows: int, rows_of: Callable[[T], list[tuple
     return group
 
 
-class StoreClosed(RuntimeError):
-    pass
+class StoreClosed(SignalcheckError, RuntimeError):
+    """The store is closed: it takes no more rows."""
 
 
 class GroupCommit:

@@ -23,6 +23,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from signalcheck.errors import SignalcheckError
 from signalcheck.private import private_file
 from signalcheck.rum_ingest.store.group_commit import StoreClosed
 from signalcheck.rum_ingest.store.sqlite_writer import FrameReader, connect, frame
@@ -39,7 +40,7 @@ WATCH_INTERVAL = 1.0  # how often the oldest unacknowledged batch is checked aga
 STOP_TIMEOUT = 10.0
 
 
-class WriterFailed(RuntimeError):
+class WriterFailed(SignalcheckError, RuntimeError):
     """The writer process did not commit a batch: it rolled it back, or it died."""
 
 

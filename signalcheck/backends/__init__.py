@@ -1,5 +1,5 @@
 """One client per observability backend, all built on `BackendClient`."""
 
-from signalcheck.backends.base import BackendClient, BackendError
+from signalcheck.backends.base import BackendClient
 
-__all__ = ["BackendClient", "BackendError"]
+__all__ = ["BackendClient"]

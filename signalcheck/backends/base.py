@@ -12,16 +12,16 @@ from __future__ import annotations
 import email.utils
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
-from typing import Any
+from typing import Any, Self, TypeAlias
 
 import httpx
 
 from signalcheck.config import Backend
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import BackendError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_RETRY_WINDOW = 3.0
@@ -29,6 +29,12 @@ DEFAULT_RETRY_WINDOW = 3.0
 MAX_BACKOFF = 5.0
 MAX_ATTEMPTS = 50
 """A bound on the attempts of one call, whatever the deadline."""
+
+JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
+"""Any JSON value, for what an API leaves arbitrary (attributes, a log line's fields)."""
+JsonObject: TypeAlias = dict[str, JsonValue]
+QueryValue: TypeAlias = str | int | float | bool | list[str] | None
+"""One query parameter's value: None leaves it out, a list repeats it (`match[]=a&match[]=b`)."""
 
 _DEADLINE: ContextVar[float | None] = ContextVar("backend_deadline", default=None)
 
@@ -56,11 +62,6 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-class BackendError(SignalcheckError):
-    """A backend call that failed; the message names the backend, the URL and what came back,
-    in one line (the causes folded in, never chained)."""
 
 
 def cause_chain(exc: BaseException) -> str:
@@ -106,14 +107,23 @@ class BackendClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request, retrying 429, 5xx and connection errors (see the module docstring).
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """Send a request (its body: `content`), retrying 429, 5xx and connection errors (see
+        the module docstring).
 
         A BackendError when the last attempt still failed: what came back, how many attempts
         were made and why the retries stopped."""
@@ -121,7 +131,9 @@ class BackendClient:
         deadline = _DEADLINE.get() or began + DEFAULT_RETRY_WINDOW
         attempt = 0
         while True:
-            request = self._http.build_request(method, path, **kwargs)
+            request = self._http.build_request(
+                method, path, params=params, headers=headers, content=content
+            )
             self.last_request = f"{method} {request.url}"
             try:
                 response = self._http.send(request)
@@ -156,7 +168,7 @@ class BackendClient:
             time.sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff * 2**attempt, MAX_BACKOFF)
+        return min(self.backoff * 2.0**attempt, MAX_BACKOFF)
 
     def check_reachable(self) -> None:
         """One request to `health_path`, no retries: a BackendError naming this backend, its
@@ -169,13 +181,16 @@ class BackendClient:
             ) from None
         self.decode(response)
 
-    def get_json(self, path: str, **params: Any) -> Any:
+    def get_json(self, path: str, **params: QueryValue) -> Any:
         """GET `path` and return its JSON body; a non-2xx answer is a BackendError."""
-        params = {key: value for key, value in params.items() if value is not None}
-        return self.decode(self.request("GET", path, params=params))
+        sent = {key: value for key, value in params.items() if value is not None}
+        return self.decode(self.request("GET", path, params=sent))
 
     def decode(self, response: httpx.Response) -> Any:
-        """The JSON body of a 2xx response, or a BackendError saying what came back."""
+        """The JSON body of a 2xx response, or a BackendError saying what came back.
+
+        Any: the one place a body is untyped. Each client method gives it the type of the
+        API's documented answer (the TypedDicts beside it), the seam the checks rely on."""
         request = f"{response.request.method} {response.request.url}"
         if response.is_error:
             raise BackendError(
@@ -190,7 +205,7 @@ class BackendClient:
 
 
 def _headers(backend: Backend) -> dict[str, str]:
-    headers = {}
+    headers: dict[str, str] = {}
     if backend.tenant:
         headers["X-Scope-OrgID"] = backend.tenant
     if backend.bearer_token_env and os.environ.get(backend.bearer_token_env):

@@ -11,24 +11,79 @@ removed `/api/services`, and the trace endpoint is all the checks need.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 import httpx
 
-from signalcheck.backends.base import BackendClient, BackendError, cause_chain
-from signalcheck.backends.spans import FetchedTrace, otlp_spans
+from signalcheck.backends.base import BackendClient, JsonObject, JsonValue, QueryValue, cause_chain
+from signalcheck.backends.spans import FetchedTrace, OtlpResourceSpans, Span, otlp_spans
 from signalcheck.config import Backend, JaegerBackend
+from signalcheck.errors import BackendError
 
 PATHS = {"v3": "/api/v3/traces", "v1": "/api/traces"}
 PROBE_TRACE_ID = "00000000000000000000000000000001"
 """A trace id no tracer generates, asked for by the health check."""
 
 
-def _tags(items: list[dict[str, Any]] | None) -> dict[str, Any]:
+class KeyValue(TypedDict):
+    """A tag: `type` string, bool, int64, float64 or binary, and its `value`."""
+
+    key: str
+    type: NotRequired[str]
+    value: NotRequired[JsonValue]
+
+
+class Reference(TypedDict):
+    refType: Literal["CHILD_OF", "FOLLOWS_FROM"]
+    traceID: str
+    spanID: str
+
+
+class JaegerSpan(TypedDict):
+    """A span of the classic JSON API; times in microseconds."""
+
+    traceID: str
+    spanID: str
+    operationName: NotRequired[str]
+    references: NotRequired[list[Reference] | None]
+    startTime: NotRequired[int]
+    duration: NotRequired[int]
+    tags: NotRequired[list[KeyValue] | None]
+    processID: NotRequired[str]
+
+
+class Process(TypedDict):
+    serviceName: str
+    tags: NotRequired[list[KeyValue] | None]
+
+
+class JaegerTrace(TypedDict):
+    """One item of the classic API's `data`."""
+
+    traceID: str
+    spans: list[JaegerSpan]
+    processes: dict[str, Process]
+
+
+class TraceResult(TypedDict):
+    """api_v3's answer (its `result`, or the whole body before the grpc-gateway wrapper)."""
+
+    resourceSpans: NotRequired[list[OtlpResourceSpans]]
+
+
+class V3Answer(TraceResult):
+    result: NotRequired[TraceResult]
+
+
+class V1Answer(TypedDict):
+    data: NotRequired[list[JaegerTrace] | None]
+
+
+def _tags(items: list[KeyValue] | None) -> JsonObject:
     return {item["key"]: item.get("value") for item in items or []}
 
 
-def _status(tags: dict[str, Any]) -> str:
+def _status(tags: JsonObject) -> str:
     if tags.get("error") in (True, "true") or tags.get("otel.status_code") == "ERROR":
         return "ERROR"
     return "OK" if tags.get("otel.status_code") == "OK" else "UNSET"
@@ -38,7 +93,7 @@ def _same_trace(a: str, b: str) -> bool:
     return a.lower().lstrip("0") == b.lower().lstrip("0")
 
 
-def parent_span_id(span: dict[str, Any]) -> str:
+def parent_span_id(span: JaegerSpan) -> str:
     """Jaeger's rule (model/span.go `ParentSpanID`): the first CHILD_OF reference into the
     span's own trace, else the first FOLLOWS_FROM one into it; a reference into another trace
     is never the parent ("" for a root)."""
@@ -54,13 +109,13 @@ def parent_span_id(span: dict[str, Any]) -> str:
     return ""
 
 
-def jaeger_spans(trace: dict[str, Any]) -> list[dict[str, Any]]:
+def jaeger_spans(trace: JaegerTrace) -> list[Span]:
     """One Jaeger trace (`traceID`, `spans`, `processes`) in the common span shape."""
     processes = trace.get("processes", {})
-    spans = []
+    spans: list[Span] = []
     for span in trace.get("spans", []):
         tags = _tags(span.get("tags"))
-        process = processes.get(span.get("processID"), {})
+        process = processes.get(span.get("processID", ""), {"serviceName": ""})
         start = span.get("startTime", 0) / 1e6
         spans.append(
             {
@@ -80,9 +135,10 @@ def jaeger_spans(trace: dict[str, Any]) -> list[dict[str, Any]]:
     return spans
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: httpx.Response) -> JsonValue:
     try:
-        return response.json()
+        body: JsonValue = response.json()
+        return body
     except ValueError:
         return None
 
@@ -104,8 +160,8 @@ class JaegerClient(BackendClient):
     name = "jaeger"
     health_path = f"{PATHS['v3']}/{PROBE_TRACE_ID}"
 
-    def __init__(self, backend: Backend, **kwargs: Any):
-        super().__init__(backend, **kwargs)
+    def __init__(self, backend: Backend, *, retries: int | None = None, backoff: float = 0.2):
+        super().__init__(backend, retries=retries, backoff=backoff)
         self.api_version = backend.api_version if isinstance(backend, JaegerBackend) else "auto"
         """auto, v3 or v1; auto becomes v1 once v3 turns out to be missing."""
 
@@ -146,25 +202,28 @@ class JaegerClient(BackendClient):
     def _read(self, version: str, response: httpx.Response) -> FetchedTrace:
         if response.status_code == 404:
             return FetchedTrace()
-        body = self.decode(response)
         if version == "v3":
-            result = body.get("result") or body
+            answer: V3Answer = self.decode(response)
+            result = answer.get("result") or answer
             return FetchedTrace(otlp_spans(result.get("resourceSpans") or []))
+        body: V1Answer = self.decode(response)
         data = body.get("data") or []
         return FetchedTrace(jaeger_spans(data[0]) if data else [])
 
-    def trace(self, trace_id: str) -> list[dict[str, Any]]:
+    def trace(self, trace_id: str) -> list[Span]:
         """The spans of one trace in the common span shape; empty while none has arrived."""
         return self.fetch_trace(trace_id).spans
 
-    def _data(self, path: str, **params: Any) -> Any:
+    def _names(self, path: str, **params: QueryValue) -> list[str]:
+        """The `data` of a classic API answer that lists names."""
         body = self.get_json(path, **params)
         if not isinstance(body, dict) or body.get("errors"):
             raise BackendError(f"jaeger: {path} answered {body}")
-        return body.get("data") or []
+        names: list[str] = body.get("data") or []
+        return names
 
     def services(self) -> list[str]:
-        return self._data("/api/services")
+        return self._names("/api/services")
 
     def operations(self, service: str) -> list[str]:
-        return self._data(f"/api/services/{service}/operations")
+        return self._names(f"/api/services/{service}/operations")

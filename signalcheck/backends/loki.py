@@ -10,16 +10,39 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
-from signalcheck.backends.base import BackendClient, BackendError
+from signalcheck.backends.base import BackendClient, QueryValue
+from signalcheck.backends.prometheus import MatrixData, VectorData
+from signalcheck.errors import BackendError, LokiTruncated
 
 Direction = Literal["forward", "backward"]
 LineKey = tuple[tuple[tuple[str, str], ...], int, str]
 
 
-class LokiTruncated(BackendError):
-    """A log query whose answer was still cut at `limit` when paging had to stop."""
+class EntryMetadata(TypedDict, total=False):
+    """The third element of an entry in the `categorize-labels` encoding."""
+
+    structuredMetadata: dict[str, str]
+    parsed: dict[str, str]
+
+
+StreamEntry = tuple[str, str] | tuple[str, str, EntryMetadata]
+"""`["<unix ns>", "<line>"]`, or with the entry's metadata (`categorize-labels`)."""
+
+
+class Stream(TypedDict):
+    stream: dict[str, str]
+    values: list[StreamEntry]
+
+
+class StreamsData(TypedDict):
+    resultType: Literal["streams"]
+    result: list[Stream]
+
+
+QueryData = StreamsData | MatrixData | VectorData
+"""The `data` of a query: log lines as `streams`, a metric query's samples as Prometheus'."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +70,17 @@ def to_nanoseconds(seconds: float) -> int:
     return int(Decimal(repr(seconds)) * 1_000_000_000)
 
 
-def _metadata(extra: list[Any]) -> dict[str, str]:
+def _metadata(extra: list[EntryMetadata]) -> dict[str, str]:
     """The third element of a categorized entry: `structuredMetadata` and `parsed` merged."""
     if not extra or not isinstance(extra[0], dict):
         return {}
     return {**extra[0].get("structuredMetadata", {}), **extra[0].get("parsed", {})}
 
 
-def log_lines(data: dict[str, Any]) -> list[LogLine]:
+def log_lines(data: QueryData) -> list[LogLine]:
     """The lines of a `streams` result, oldest first."""
-    if data.get("resultType") != "streams":
-        raise BackendError(f"loki: expected a streams result, got {data.get('resultType')}")
+    if data["resultType"] != "streams":
+        raise BackendError(f"loki: expected a streams result, got {data['resultType']}")
     lines = [
         LogLine(labels=stream["stream"], ns=int(ns), line=line, metadata=_metadata(extra))
         for stream in data["result"]
@@ -70,11 +93,12 @@ class LokiClient(BackendClient):
     name = "loki"
     health_path = "/loki/api/v1/labels"
 
-    def _data(self, path: str, **params: Any) -> dict[str, Any]:
+    def _data(self, path: str, **params: QueryValue) -> QueryData:
         body = self.get_json(path, **params)
         if not isinstance(body, dict) or body.get("status") != "success":
             raise BackendError(f"loki: {path} answered {body}")
-        return body["data"]
+        data: QueryData = body["data"]
+        return data
 
     def query_range(
         self,
@@ -85,7 +109,7 @@ class LokiClient(BackendClient):
         limit: int = 1000,
         direction: Direction = "forward",
         step: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> QueryData:
         """`data` of a range query: `resultType` streams or matrix, and `result`.
 
         `start` and `end` are unix seconds, sent as nanoseconds."""
@@ -101,7 +125,7 @@ class LokiClient(BackendClient):
         limit: int,
         direction: Direction = "forward",
         step: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> QueryData:
         return self._data(
             "/loki/api/v1/query_range",
             query=logql,
@@ -119,7 +143,7 @@ class LokiClient(BackendClient):
         *,
         limit: int = 1000,
         direction: Direction = "backward",
-    ) -> dict[str, Any]:
+    ) -> QueryData:
         """`data` of an instant query (vector or streams) at `time` (unix seconds)."""
         return self._data(
             "/loki/api/v1/query",

@@ -17,9 +17,136 @@ a name without a counter suffix: they change no answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
-from signalcheck.backends.base import BackendClient, BackendError
+from signalcheck.backends.base import BackendClient, JsonObject, QueryValue
+from signalcheck.errors import BackendError, PartialAnswerError, PrometheusResultError
+
+Labels = dict[str, str]
+SamplePair = tuple[float, str]
+"""`[unix seconds, "value"]` (a JSON array): the value a string, "NaN" and "+Inf" included."""
+
+
+class Sample(TypedDict):
+    """One series of an instant query's answer (see the module docstring)."""
+
+    metric: Labels
+    value: SamplePair
+    """The sample; absent from a native-histogram sample, which the client refuses."""
+    values: NotRequired[list[SamplePair]]
+    """A range vector's raw samples (`value` is the latest of them)."""
+    histogram: NotRequired[tuple[float, JsonObject]]
+
+
+class Series(TypedDict):
+    """One series of a range query's answer."""
+
+    metric: Labels
+    values: list[SamplePair]
+    """Absent from a series of native histograms only, which the client refuses."""
+    histograms: NotRequired[list[tuple[float, JsonObject]]]
+
+
+class VectorData(TypedDict):
+    resultType: Literal["vector"]
+    result: list[Sample]
+
+
+class MatrixData(TypedDict):
+    resultType: Literal["matrix"]
+    result: list[Series]
+
+
+class ScalarData(TypedDict):
+    resultType: Literal["scalar", "string"]
+    result: SamplePair
+
+
+QueryData = VectorData | MatrixData | ScalarData
+"""The `data` of `/api/v1/query` and `/api/v1/query_range`, by `resultType`."""
+
+
+class Target(TypedDict):
+    """An active target of `/api/v1/targets`."""
+
+    discoveredLabels: Labels
+    labels: Labels
+    scrapePool: str
+    scrapeUrl: str
+    globalUrl: str
+    lastError: str
+    lastScrape: str
+    lastScrapeDuration: float
+    health: Literal["up", "down", "unknown"]
+    scrapeInterval: str
+    scrapeTimeout: str
+
+
+class TargetsData(TypedDict):
+    activeTargets: list[Target]
+
+
+class Alert(TypedDict):
+    """A pending or firing alert of `/api/v1/alerts` (and of an alerting rule's `alerts`)."""
+
+    labels: Labels
+    annotations: Labels
+    state: Literal["pending", "firing"]
+    activeAt: str
+    """RFC 3339, when the alert became pending."""
+    keepFiringSince: NotRequired[str]
+    value: str
+
+
+class AlertsData(TypedDict):
+    alerts: list[Alert]
+
+
+class AlertingRule(TypedDict):
+    type: Literal["alerting"]
+    name: str
+    query: str
+    duration: float
+    keepFiringFor: NotRequired[float]
+    labels: Labels
+    annotations: Labels
+    alerts: list[Alert]
+    state: Literal["inactive", "pending", "firing"]
+    health: str
+    lastError: NotRequired[str]
+    evaluationTime: float
+    lastEvaluation: str
+
+
+class RecordingRule(TypedDict):
+    type: Literal["recording"]
+    name: str
+    query: str
+    labels: NotRequired[Labels]
+    health: str
+    lastError: NotRequired[str]
+    evaluationTime: float
+    lastEvaluation: str
+
+
+Rule = AlertingRule | RecordingRule
+
+
+class RuleGroup(TypedDict):
+    """A rule group of `/api/v1/rules`."""
+
+    name: str
+    file: str
+    rules: list[Rule]
+    interval: float
+    limit: NotRequired[int]
+    evaluationTime: float
+    lastEvaluation: str
+
+
+class RulesData(TypedDict):
+    groups: list[RuleGroup]
+
 
 HISTOGRAM_HINT = (
     "a native histogram has no single value: query histogram_count(), histogram_sum(), "
@@ -31,46 +158,38 @@ INFO_PREFIX = "PromQL info:"
 """How Prometheus 2.x before the `infos` array marked an info-level annotation in `warnings`."""
 
 
-class PrometheusResultError(BackendError):
-    """A query answer of a type or sample kind the caller cannot read as numbers."""
-
-
-class PartialAnswerError(BackendError):
-    """An answer Prometheus marked with `warnings`: it may be incomplete."""
-
-
-def instant_samples(promql: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def instant_samples(promql: str, data: QueryData) -> list[Sample]:
     """The `data` of an instant query as float samples (see the module docstring)."""
-    kind, result = data.get("resultType"), data.get("result")
-    if kind == "scalar":
-        return [{"metric": {}, "value": result}]
-    if kind == "vector":
-        histograms = [s for s in result or [] if "value" not in s]
+    if data["resultType"] == "vector":
+        histograms = [s for s in data["result"] or [] if "value" not in s]
         if histograms:
             raise PrometheusResultError(
                 f"prometheus: {promql!r} returned {len(histograms)} native-histogram "
                 f"sample(s) (e.g. {histograms[0].get('metric')}): {HISTOGRAM_HINT}"
             )
-        return result or []
-    if kind == "matrix":
+        return data["result"] or []
+    if data["resultType"] == "matrix":
         return [
-            {**series, "value": series["values"][-1]}
+            {"metric": series["metric"], "values": series["values"], "value": series["values"][-1]}
             for series in range_series(promql, data)
             if series.get("values")
         ]
+    if data["resultType"] == "scalar":
+        return [{"metric": {}, "value": data["result"]}]
     raise PrometheusResultError(
-        f"prometheus: {promql!r} returned result type {kind!r} ({result!r}), not numbers"
+        f"prometheus: {promql!r} returned result type {data['resultType']!r} "
+        f"({data['result']!r}), not numbers"
     )
 
 
-def range_series(promql: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def range_series(promql: str, data: QueryData) -> list[Series]:
     """The `data` of a range query as float series (see the module docstring)."""
-    if data.get("resultType") != "matrix":
+    if data["resultType"] != "matrix":
         raise PrometheusResultError(
             f"prometheus: range query {promql!r} returned result type "
-            f"{data.get('resultType')!r}, expected matrix"
+            f"{data['resultType']!r}, expected matrix"
         )
-    series = data.get("result") or []
+    series = data["result"] or []
     histograms = [s for s in series if s.get("histograms")]
     if histograms:
         raise PrometheusResultError(
@@ -84,7 +203,8 @@ class PrometheusClient(BackendClient):
     name = "prometheus"
     health_path = "/api/v1/status/buildinfo"
 
-    def _data(self, path: str, **params: Any) -> Any:
+    def _data(self, path: str, **params: QueryValue) -> Any:
+        """The `data` of a successful answer, in the shape the caller types it with."""
         body = self.get_json(path, **params)
         if not isinstance(body, dict) or body.get("status") != "success":
             detail = body.get("error", body) if isinstance(body, dict) else body
@@ -98,33 +218,41 @@ class PrometheusClient(BackendClient):
             )
         return body["data"]
 
-    def query(self, promql: str, time: float | None = None) -> list[dict[str, Any]]:
+    def query(self, promql: str, time: float | None = None) -> list[Sample]:
         """Instant query: one `{"metric", "value"}` item per series (one for a scalar)."""
-        return instant_samples(promql, self._data("/api/v1/query", query=promql, time=time))
+        data: QueryData = self._data("/api/v1/query", query=promql, time=time)
+        return instant_samples(promql, data)
 
-    def query_range(
-        self, promql: str, start: float, end: float, step: float
-    ) -> list[dict[str, Any]]:
+    def query_range(self, promql: str, start: float, end: float, step: float) -> list[Series]:
         """Range query; one item per series, each with `metric` and `values` [[t, "v"], ...]."""
-        data = self._data("/api/v1/query_range", query=promql, start=start, end=end, step=step)
+        data: QueryData = self._data(
+            "/api/v1/query_range", query=promql, start=start, end=end, step=step
+        )
         return range_series(promql, data)
 
     def series(
         self, *matchers: str, start: float | None = None, end: float | None = None
-    ) -> list[dict[str, str]]:
+    ) -> list[Labels]:
         """The label sets of the series matching any of `matchers`."""
-        return self._data("/api/v1/series", **{"match[]": list(matchers)}, start=start, end=end)
+        label_sets: list[Labels] = self._data(
+            "/api/v1/series", **{"match[]": list(matchers)}, start=start, end=end
+        )
+        return label_sets
 
     def metric_names(self) -> list[str]:
         """Every metric name with a series in Prometheus' retention."""
-        return self._data("/api/v1/label/__name__/values")
+        names: list[str] = self._data("/api/v1/label/__name__/values")
+        return names
 
-    def targets(self) -> list[dict[str, Any]]:
-        return self._data("/api/v1/targets", state="active")["activeTargets"]
+    def targets(self) -> list[Target]:
+        data: TargetsData = self._data("/api/v1/targets", state="active")
+        return data["activeTargets"]
 
-    def alerts(self) -> list[dict[str, Any]]:
-        return self._data("/api/v1/alerts")["alerts"]
+    def alerts(self) -> list[Alert]:
+        data: AlertsData = self._data("/api/v1/alerts")
+        return data["alerts"]
 
-    def rules(self, kind: str | None = None) -> list[dict[str, Any]]:
+    def rules(self, kind: Literal["alert", "record"] | None = None) -> list[RuleGroup]:
         """Rule groups, each with `file`, `name` and `rules`; `kind` is "alert" or "record"."""
-        return self._data("/api/v1/rules", type=kind)["groups"]
+        data: RulesData = self._data("/api/v1/rules", type=kind)
+        return data["groups"]

@@ -10,32 +10,70 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
-from signalcheck.backends.base import BackendClient, BackendError
+from signalcheck.backends.base import BackendClient
 from signalcheck.config import Backend, Config
-from signalcheck.stack.launcher import RUM_READ_KEY_FILE
+from signalcheck.errors import BackendError
+from signalcheck.rum_keys import RUM_READ_KEY_FILE
 
 RUM_READ_KEY_ENV = "SIGNALCHECK_RUM_READ_KEY"
+
+
+class SessionEvent(TypedDict):
+    """One stored event of a session (`signalcheck.rum_ingest.store.sessions.SessionEvent`)."""
+
+    received_at: float
+    """Server time the ingest stored it (unix seconds)."""
+    client_time: int
+    """Browser time of the event (unix ms)."""
+    event_type: str
+    page: str
+    name: str | None
+    value: float | None
+    duration_seconds: float | None
+    status: int | None
+    trace_id: str | None
+    region: str | None
+    message: str | None
+
+
+class VitalStats(TypedDict):
+    """One web vital's samples in a window, its p75 (seconds, CLS unitless) and good share."""
+
+    vital: str
+    unit: str
+    samples: int
+    p75: float
+    good_share: float
 
 
 class RumIngestClient(BackendClient):
     name = "rum_ingest"
     health_path = "/health/ready"
 
-    def __init__(self, backend: Backend, read_key: str, **options: Any):
-        super().__init__(backend, **options)
+    def __init__(
+        self,
+        backend: Backend,
+        read_key: str,
+        *,
+        retries: int | None = None,
+        backoff: float = 0.2,
+    ):
+        super().__init__(backend, retries=retries, backoff=backoff)
         self._http.headers["X-API-Key"] = read_key
 
-    def session_events(self, session_id: str) -> list[dict[str, Any]]:
-        """The events of one session, first received first (`received_at`, `event_type`,
-        `name`, `value`, `trace_id`, ...); empty while none has arrived."""
-        return self.get_json(f"/v1/sessions/{session_id}/events")
+    def session_events(self, session_id: str) -> list[SessionEvent]:
+        """The events of one session, first received first; empty while none has arrived."""
+        events: list[SessionEvent] = self.get_json(f"/v1/sessions/{session_id}/events")
+        return events
 
-    def web_vitals(self, since: float, until: float) -> list[dict[str, Any]]:
-        """Per vital received in [since, until): `vital`, `unit`, `samples`, `p75`,
-        `good_share`."""
-        return self.get_json("/v1/analytics/web-vitals", window=until - since, until=until)
+    def web_vitals(self, since: float, until: float) -> list[VitalStats]:
+        """Per vital received in [since, until) that has samples."""
+        vitals: list[VitalStats] = self.get_json(
+            "/v1/analytics/web-vitals", window=until - since, until=until
+        )
+        return vitals
 
 
 def rum_read_key(config: Config, environ: Mapping[str, str] | None = None) -> str:

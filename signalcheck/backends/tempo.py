@@ -10,15 +10,47 @@ not found" is a 404 with an empty (or JSON) body and means only that.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import httpx
 
-from signalcheck.backends.base import BackendClient
-from signalcheck.backends.spans import FetchedTrace, otlp_spans
+from signalcheck.backends.base import BackendClient, JsonObject
+from signalcheck.backends.spans import FetchedTrace, OtlpResourceSpans, Span, otlp_spans
 from signalcheck.config import Backend, TempoBackend
 
 PATHS = {"v2": "/api/v2/traces", "v1": "/api/traces"}
+
+
+class OtlpTrace(TypedDict):
+    resourceSpans: NotRequired[list[OtlpResourceSpans]]
+
+
+class TraceBody(TypedDict):
+    """A trace by id: v2's `trace` (with `status` and `message`), v1's `batches` (or
+    `resourceSpans`)."""
+
+    trace: NotRequired[OtlpTrace | None]
+    status: NotRequired[str]
+    message: NotRequired[str]
+    batches: NotRequired[list[OtlpResourceSpans]]
+    resourceSpans: NotRequired[list[OtlpResourceSpans]]
+
+
+class SpanSet(TypedDict):
+    spans: list[JsonObject]
+    matched: int
+
+
+class TraceSummary(TypedDict):
+    """One trace of a TraceQL search."""
+
+    traceID: str
+    rootServiceName: NotRequired[str]
+    rootTraceName: NotRequired[str]
+    startTimeUnixNano: str
+    durationMs: NotRequired[int]
+    spanSet: NotRequired[SpanSet]
+    spanSets: NotRequired[list[SpanSet]]
 
 
 def endpoint_missing(response: httpx.Response) -> bool:
@@ -34,7 +66,7 @@ def endpoint_missing(response: httpx.Response) -> bool:
     return False
 
 
-def partial_reason(body: dict[str, Any]) -> str:
+def partial_reason(body: TraceBody) -> str:
     """Why Tempo says the trace it returned is not the whole trace ("" when it is whole)."""
     if str(body.get("status", "")).upper() != "PARTIAL":
         return ""
@@ -45,8 +77,8 @@ class TempoClient(BackendClient):
     name = "tempo"
     health_path = "/api/echo"
 
-    def __init__(self, backend: Backend, **kwargs: Any):
-        super().__init__(backend, **kwargs)
+    def __init__(self, backend: Backend, *, retries: int | None = None, backoff: float = 0.2):
+        super().__init__(backend, retries=retries, backoff=backoff)
         self.api_version = backend.api_version if isinstance(backend, TempoBackend) else "auto"
         """auto, v2 or v1; auto becomes v1 once v2 turns out to be missing."""
 
@@ -58,7 +90,7 @@ class TempoClient(BackendClient):
 
     def trace_body(
         self, trace_id: str, start: float | None = None, end: float | None = None
-    ) -> dict[str, Any] | None:
+    ) -> TraceBody | None:
         """The raw JSON of one trace, or None while Tempo does not have it."""
         params = {
             key: int(value) for key, value in (("start", start), ("end", end)) if value is not None
@@ -70,10 +102,15 @@ class TempoClient(BackendClient):
                 and self.api_version == "auto"
                 and endpoint_missing(response)
             ):
-                return None if response.status_code == 404 else self.decode(response)
+                return self._body(response)
             self.api_version = "v1"
-        response = self._get(PATHS["v1"], trace_id, params)
-        return None if response.status_code == 404 else self.decode(response)
+        return self._body(self._get(PATHS["v1"], trace_id, params))
+
+    def _body(self, response: httpx.Response) -> TraceBody | None:
+        if response.status_code == 404:
+            return None
+        body: TraceBody = self.decode(response)
+        return body
 
     def _get(self, prefix: str, trace_id: str, params: dict[str, int]) -> httpx.Response:
         return self.request(
@@ -94,7 +131,7 @@ class TempoClient(BackendClient):
         )
         return FetchedTrace(otlp_spans(resource_spans), partial_reason(body))
 
-    def trace(self, trace_id: str) -> list[dict[str, Any]]:
+    def trace(self, trace_id: str) -> list[Span]:
         """The spans of one trace in the common span shape; empty while none has arrived."""
         return self.fetch_trace(trace_id).spans
 
@@ -105,7 +142,7 @@ class TempoClient(BackendClient):
         end: float | None = None,
         limit: int = 20,
         spss: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TraceSummary]:
         """Traces matching a TraceQL query: `traceID`, `rootServiceName`, `rootTraceName`,
         `startTimeUnixNano`, `durationMs` and the matching `spanSets`."""
         body = self.get_json(
@@ -116,4 +153,5 @@ class TempoClient(BackendClient):
             limit=limit,
             spss=spss,
         )
-        return body.get("traces") or []
+        traces: list[TraceSummary] = body.get("traces") or []
+        return traces

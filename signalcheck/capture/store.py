@@ -23,14 +23,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from signalcheck.backends.capture import MAX_LIMIT
 from signalcheck.capture.alerts import Notification
 from signalcheck.capture.otlp import LogRecord, MetricPoints, SpanRecord
 from signalcheck.private import private_file
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AttrFilter", "CaptureStore", "MetricCount"]
+__all__ = ["DEFAULT_LIMIT", "AttrFilter", "CaptureStore", "MetricCount"]
 
 DEFAULT_LIMIT = 1000
-MAX_LIMIT = 100_000
 
 AttrFilter = Mapping[str, str] | Iterable[tuple[str, str]]
 """Attribute filters: key -> expected value (compared as text; booleans as true/false)."""

@@ -15,7 +15,8 @@ from signalcheck.cli.common import (
     run_dir_for,
     user_errors,
 )
-from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.config import Config, load_config
+from signalcheck.errors import ConfigError
 from signalcheck.shipped import experiment_file
 
 app = typer.Typer(help="Chaos Toolkit experiments with measured detection and rollback.")
@@ -46,7 +47,7 @@ def chaos_run(
     allowlist (nothing is run); 130 when interrupted (the faults are rolled back).
     """
     from signalcheck.chaos.runner import run_experiment
-    from signalcheck.chaos.targets import TargetRefused
+    from signalcheck.errors import TargetRefused
 
     path = experiment_file(experiment)
     loaded = load_config(config)
@@ -93,7 +94,7 @@ def chaos_restore(config: ConfigOption = None) -> None:
 def restore_left_open(config: Config) -> list[str] | None:
     """Restore what chaos runs that died left in force, one line per fault (for `chaos run`,
     `gameday`, `up`, `down`); the lines, or None when a fault could not be restored."""
-    from signalcheck.chaos.actions import restore_orphans
+    from signalcheck.chaos.restore import restore_orphans
 
     restored, failed = restore_orphans(config)
     for line in restored:

@@ -11,9 +11,9 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from signalcheck.config import CONFIG_ENV, ConfigError
-from signalcheck.ledger import LEDGER_FILE, LedgerError, new_run_dir
-from signalcheck.stack import StackError
+from signalcheck.config import CONFIG_ENV
+from signalcheck.errors import ConfigError, LedgerError, StackError
+from signalcheck.ledger import LEDGER_FILE, new_run_dir
 from signalcheck.terminal import colour_allowed
 
 console = Console(color_system="auto" if colour_allowed(sys.stdout) else None)

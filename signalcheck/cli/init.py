@@ -1,7 +1,7 @@
 """`signalcheck init [DIR]`: a starter signalcheck.yaml for the local stack, and with
 `--with-rules` copies of the shipped alerting rules and Alertmanager routes to edit; with
 `--from-prometheus URL`, a starter derived from a live Prometheus (and Alertmanager) and its
-alert coverage (signalcheck/discover/)."""
+alert coverage (signalcheck/scaffold/)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from signalcheck.backends.base import BackendError
 from signalcheck.cli.common import console, user_errors
-from signalcheck.config import DEFAULT_CONFIG_PATH, Backend, ConfigError, load_config
-from signalcheck.discover.coverage import Coverage, Experiment, coverage_of
-from signalcheck.discover.live import read_live
-from signalcheck.discover.starter import Starter, derive_starter
-from signalcheck.discover.writer import add_new, render
+from signalcheck.config import DEFAULT_CONFIG_PATH, Backend, load_config
+from signalcheck.errors import BackendError, ConfigError
+from signalcheck.scaffold.coverage import Coverage, Experiment, coverage_of
+from signalcheck.scaffold.live import read_live
+from signalcheck.scaffold.starter import Starter, derive_starter
+from signalcheck.scaffold.writer import add_new, render
 from signalcheck.shipped import EXPERIMENTS, experiment_file
 from signalcheck.stack.render import ALERTMANAGER_YML, shipped_rule_files
 
@@ -228,7 +228,7 @@ def from_live(
 
 
 def _experiment(item: str | Path, source: str) -> Experiment:
-    from signalcheck.cli.mutate import faults_of
+    from signalcheck.mutate.experiments import faults_of
 
     try:
         path = experiment_file(str(item))

@@ -15,7 +15,8 @@ from signalcheck.cli.common import (
     run_dir_for,
     user_errors,
 )
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
 
 app = typer.Typer()
 
@@ -59,9 +60,10 @@ def load(
     the allowlist; nothing sent) or 3 (Locust failed; see the log named).
     """
     from signalcheck.durations import parse_duration
-    from signalcheck.load_profiles import LoadError, plan_for
+    from signalcheck.errors import LoadError, LoadRunError
+    from signalcheck.load_profiles import plan_for
     from signalcheck.loadtests.display import print_summary, progress_display
-    from signalcheck.loadtests.runner import Distribution, LoadRunError, run_plan
+    from signalcheck.loadtests.runner import Distribution, run_plan
     from signalcheck.loadtests.userfile import read_locustfile
     from signalcheck.stack.ports import free_port
 

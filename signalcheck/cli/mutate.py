@@ -1,11 +1,9 @@
-"""`signalcheck mutate`: how much of the alerting config does the exercise prove? Wires
-probes/ and chaos/ as the exercise's actors."""
+"""`signalcheck mutate`: how much of the alerting config does the exercise prove? (its actors:
+signalcheck/actors.py)"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,16 +11,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from signalcheck.backends.base import BackendError
-from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.cli.common import ConfigOption, console, fail, user_errors
-from signalcheck.config import Config, ConfigError, load_config
-from signalcheck.shipped import EXPERIMENTS, experiment_file
-from signalcheck.stack import LocalStack
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
+from signalcheck.stack.running import running_stack
 
 if TYPE_CHECKING:
-    from signalcheck.mutate.coverage import CoverageReport, Injected
-    from signalcheck.mutate.run import Actors
+    from signalcheck.mutate.coverage import CoverageReport
 
 app = typer.Typer()
 DEFAULT_MAX_SHADOWS = 24
@@ -63,9 +58,12 @@ def mutate(
     error, never a catch. Exit 0: every mutant caught; 1: not every one (not caught, not
     exercised or an error); 2: usage or config error, baseline not green.
     """
+    from signalcheck.actors import mutate_actors
+    from signalcheck.errors import BaselineUnhealthy
     from signalcheck.ledger import new_run_dir
     from signalcheck.mutate.derive import derive, load_sources
-    from signalcheck.mutate.run import BaselineUnhealthy, Mutation, select
+    from signalcheck.mutate.experiments import experiment_paths, faults_of
+    from signalcheck.mutate.run import Mutation, select
 
     loaded = load_config(config)
     mutants = select(derive(load_sources(loaded)), only or [])
@@ -78,7 +76,7 @@ def mutate(
         highlight=False,
     )
     mutation = Mutation(
-        loaded, mutants, chosen, faults_of(chosen), actors(), run_dir, max_shadows,
+        loaded, mutants, chosen, faults_of(chosen), mutate_actors(), run_dir, max_shadows,
         say=lambda line: console.print(f"[dim]{escape(line)}"),
     )  # fmt: skip
     try:
@@ -98,82 +96,6 @@ def mutate(
 
         write_html(report, html_path)
     raise typer.Exit(0 if report.passed else 1)
-
-
-def experiment_paths(config: Config, given: list[str]) -> list[Path]:
-    """The experiment files: names in chaos/experiments or paths; default those injecting a
-    fault of the config's alert expectations, in the full game day's order (the burn-rate
-    alerts that errors set off outlast the fault: those experiments go last)."""
-    if not given:
-        from signalcheck.gameday.plan import PROFILES
-
-        wanted = {e.fault for e in config.expectations.alerts}
-        order = PROFILES["full"].experiments
-        shipped = sorted(
-            EXPERIMENTS.glob("*.json"),
-            key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem),
-        )
-        return [p for p in shipped if faults_of([p]).actions & wanted]
-    try:
-        return [experiment_file(item) for item in given]
-    except ConfigError as exc:
-        raise ConfigError(f"--experiments {exc}") from None
-
-
-def faults_of(paths: list[Path]) -> Injected:
-    """The faults the experiments' methods inject."""
-    from signalcheck.chaos.control import planned_faults, probed_faults
-    from signalcheck.mutate.coverage import Injected, InjectedFault
-
-    found = set()
-    for path in paths:
-        experiment = json.loads(path.read_text())
-        title = str(experiment.get("title", ""))
-        probed = probed_faults(experiment, {})
-        for action, region in planned_faults(experiment, {}):
-            found.add(InjectedFault(action, title, (action, region) in probed))
-    return Injected(frozenset(found))
-
-
-@contextmanager
-def running_stack(config: Config) -> Iterator[None]:
-    """The local stack: the running one, else started here and stopped after."""
-    with PrometheusClient(config.backends.prometheus) as prometheus:
-        try:
-            prometheus.check_reachable()
-            running = True
-        except BackendError:
-            running = False
-    if running:
-        yield
-        return
-    local = LocalStack(config)
-    local.up()
-    try:
-        yield
-    finally:
-        local.down()
-
-
-def actors() -> Actors:
-    from signalcheck.chaos.runner import run_experiment
-    from signalcheck.cli.gameday import actors as gameday_actors
-    from signalcheck.mutate.run import Actors
-
-    shared = gameday_actors()
-
-    def experiment(config: Config, path: Path, run_dir: Path) -> list[str]:
-        outcome = run_experiment(config, path, run_dir=run_dir)
-        if outcome.interrupted:
-            raise KeyboardInterrupt
-        return outcome.problems
-
-    return Actors(
-        probe_pass=shared.probe_pass,
-        experiment=experiment,
-        restore=shared.restore,
-        traffic=shared.traffic,
-    )
 
 
 def print_table(report: CoverageReport) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from signalcheck.cli.common import ConfigOption, errors, user_errors
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
 
 app = typer.Typer()
 

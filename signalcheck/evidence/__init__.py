@@ -4,6 +4,6 @@ saw, how long it waited). `pytest validation/` and the game day both run these v
 
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
-from signalcheck.evidence.plan import Verification, plan
+from signalcheck.evidence.verifications import Verification, verifications_for
 
-__all__ = ["Context", "Outcome", "Verification", "plan"]
+__all__ = ["Context", "Outcome", "Verification", "verifications_for"]

@@ -8,7 +8,7 @@ with the same message, without waiting out any expectation's budget.
 from __future__ import annotations
 
 from signalcheck.backends.alertmanager import AlertmanagerClient
-from signalcheck.backends.base import BackendClient, BackendError
+from signalcheck.backends.base import BackendClient
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.jaeger import JaegerClient
 from signalcheck.backends.loki import LokiClient
@@ -16,6 +16,7 @@ from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.backends.tempo import TempoClient
 from signalcheck.config import Backends
+from signalcheck.errors import BackendError, BackendUnavailable
 
 CLIENTS: dict[str, type[BackendClient]] = {
     "prometheus": PrometheusClient,
@@ -28,10 +29,6 @@ CLIENTS: dict[str, type[BackendClient]] = {
 }
 TRACE_BACKENDS = ("tempo", "jaeger", "capture")
 LOG_BACKENDS = ("loki", "capture")
-
-
-class BackendUnavailable(BackendError):
-    """A backend that is not configured or did not answer its health check."""
 
 
 class BackendSet:

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 
+from signalcheck.backends.prometheus import Sample
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
@@ -51,7 +52,7 @@ def _label_problems(exp: CardinalityExpectation, label: str, values: set[str]) -
     return problems
 
 
-def _unscraped(ask: Callable[[str], list[dict]], selector: str, end: float) -> int:
+def _unscraped(ask: Callable[[str], list[Sample]], selector: str, end: float) -> int:
     """How many series of `selector` Prometheus still has (not stale) with no sample since
     `end`: their target has not been scraped since, so the run's last series may be missing.
     Compared by full label set (names included: `timestamp()` and vector matching drop them)."""
@@ -63,7 +64,7 @@ def _unscraped(ask: Callable[[str], list[dict]], selector: str, end: float) -> i
     return len(present - fresh)
 
 
-def _key(series: dict) -> tuple[tuple[str, str], ...]:
+def _key(series: Sample) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(series["metric"].items()))
 
 
@@ -72,7 +73,7 @@ def check_cardinality(exp: CardinalityExpectation, ctx: Context) -> Outcome:
     start, end = ctx.window()
     requests: list[str] = []
 
-    def ask(promql: str) -> list[dict]:
+    def ask(promql: str) -> list[Sample]:
         result = prometheus.query(promql)
         requests.append(prometheus.last_request)
         return result

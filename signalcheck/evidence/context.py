@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from signalcheck.config import Config
 from signalcheck.evidence.backends import BackendSet
@@ -128,7 +127,7 @@ class Context:
 def latest_faults(entries: list[Entry], action: str | None = None) -> list[Entry]:
     """Fault entries, the latest per (action, region, start): a restore appends the entry
     again with its `end`, since the ledger is append-only."""
-    latest: dict[tuple[Any, Any, Any], Entry] = {}
+    latest: dict[tuple[object, object, object], Entry] = {}
     for e in entries:
         if e.kind == "fault" and (action is None or e.field("action") == action):
             latest[(e.field("action"), e.field("region"), e.field("start"))] = e

@@ -26,12 +26,11 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from typing import Any
 
-from signalcheck.backends.base import BackendClient, within_deadline
-from signalcheck.backends.capture import CaptureClient
-from signalcheck.backends.loki import LogLine, LokiClient, LokiTruncated
-from signalcheck.capture.store import MAX_LIMIT
+from signalcheck.backends.base import BackendClient, JsonObject, JsonValue, within_deadline
+from signalcheck.backends.capture import MAX_LIMIT, CaptureClient, LogRecord
+from signalcheck.backends.loki import LogLine, LokiClient
+from signalcheck.errors import LokiTruncated
 from signalcheck.evidence.backends import LOG_BACKENDS
 from signalcheck.evidence.context import Context, no_probe_reached
 from signalcheck.evidence.outcome import Outcome, late
@@ -67,17 +66,18 @@ opentelemetry-php's PSR-3 mapping (critical 18, alert 21, emergency 22)."""
 LEVEL_KEYS = ("severity_text", "level", "severity", "detected_level", "loglevel")
 
 
-def severity_number(number: Any, *levels: Any) -> int:
+def severity_number(number: object, *levels: object) -> int:
     """The highest severity that `number` and the level names say."""
-    numbers = [int(number)] if str(number or "").strip().isdigit() else []
+    text = str(number or "").strip()
+    numbers = [int(text)] if text.isdigit() else []
     numbers += [SEVERITY_NUMBERS.get(str(level or "").strip().upper(), 0) for level in levels]
     return max(numbers, default=0)
 
 
-def field_value(record: dict[str, Any], path: str) -> Any:
+def field_value(record: LogRecord, path: str) -> object:
     """A dotted field of a record, else the name as one key of its attributes or resource
     (OTel names such as `host.name` hold dots)."""
-    value: Any = record
+    value: object = record
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     if value in (None, ""):
@@ -95,7 +95,7 @@ def logfmt_fields(text: str) -> dict[str, str]:
     return dict(token.split("=", 1) for token in tokens if "=" in token)
 
 
-def _parsed_line(text: str) -> dict[str, Any]:
+def _parsed_line(text: str) -> JsonObject:
     """A Loki line as fields: its JSON object, else its logfmt pairs with the exporter's
     `attribute_` and `resource_` prefixes folded into `attributes` and `resources`."""
     try:
@@ -104,7 +104,7 @@ def _parsed_line(text: str) -> dict[str, Any]:
         parsed = None
     if isinstance(parsed, dict):
         return parsed
-    fields: dict[str, Any] = logfmt_fields(text)
+    fields: JsonObject = {**logfmt_fields(text)}
     for prefix, key in (("attribute_", "attributes"), ("resource_", "resources")):
         folded = {
             k.removeprefix(prefix): fields.pop(k) for k in list(fields) if k.startswith(prefix)
@@ -114,15 +114,16 @@ def _parsed_line(text: str) -> dict[str, Any]:
     return fields
 
 
-def _from_loki(line: LogLine) -> dict[str, Any]:
-    parsed = _parsed_line(line.line)
-    nested = {
-        key: parsed[key] if isinstance(parsed.get(key), dict) else {}
-        for key in ("attributes", "resources")
-    }
-    labels = {**nested["resources"], **line.labels, **line.metadata}
+def _object(value: JsonValue) -> JsonObject:
+    return value if isinstance(value, dict) else {}
 
-    def first(*keys: str) -> Any:
+
+def _from_loki(line: LogLine) -> LogRecord:
+    parsed = _parsed_line(line.line)
+    attributes, resources = _object(parsed.get("attributes")), _object(parsed.get("resources"))
+    labels: JsonObject = {**resources, **line.labels, **line.metadata}
+
+    def first(*keys: str) -> JsonValue:
         return next(
             (s[k] for k in keys for s in (parsed, labels) if s.get(k) not in (None, "")), ""
         )
@@ -136,14 +137,14 @@ def _from_loki(line: LogLine) -> dict[str, Any]:
         "body": body if isinstance(body, str) and body else line.line,
         "trace_id": str(first("trace_id", "traceid", "traceID")).lower() or None,
         "span_id": str(first("span_id", "spanid", "spanID")).lower() or None,
-        "service": first("service", "service_name", "service.name"),
-        "attributes": {**parsed, **nested["attributes"]},
+        "service": str(first("service", "service_name", "service.name")),
+        "attributes": {**parsed, **attributes},
         "resource": labels,
         "received_at": None,
     }
 
 
-def carries(record: dict[str, Any], trace_id: str) -> bool:
+def carries(record: LogRecord, trace_id: str) -> bool:
     """Whether a record carries `trace_id`: as its trace id field or in its text."""
     return str(record.get("trace_id") or "").lower() == trace_id or trace_id in str(
         record.get("body")
@@ -160,17 +161,17 @@ def region_keys(exp: LogExpectation, loki: bool) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def record_region(record: dict[str, Any], keys: list[str]) -> str | None:
+def record_region(record: LogRecord, keys: list[str]) -> str | None:
     """The region a record names: the first of `keys` in its resource or attributes."""
     for key in keys:
-        for part in ("resource", "attributes"):
-            value = record.get(part, {}).get(key)
+        for fields in (record["resource"], record["attributes"]):
+            value = fields.get(key)
             if value not in (None, ""):
                 return str(value)
     return None
 
 
-def _lacking(records: list[dict[str, Any]], fields: list[str]) -> str:
+def _lacking(records: list[LogRecord], fields: list[str]) -> str:
     """Which records lack which required fields ("" when every record has them all)."""
     for record in records:
         lacking = [f for f in fields if field_value(record, f) in (None, "")]
@@ -186,7 +187,7 @@ def _records(
     end: float,
     trace_id: str = "",
     deadline: float | None = None,
-) -> list[dict[str, Any]]:
+) -> list[LogRecord]:
     if isinstance(client, LokiClient):
         if not exp.logql:
             raise ValueError(f"logs expectation {exp.name}: Loki needs `logql`")
@@ -214,7 +215,7 @@ def _check_trace_ids(exp: LogExpectation, ctx: Context, client: BackendClient) -
     if not probes:
         return Outcome.nothing_to_judge(no_probe_reached(exp.check))
     loki = isinstance(client, LokiClient)
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[LogRecord]] = {}
     returned: dict[str, int] = {}
     requests: dict[str, str] = {}
     seen_at: dict[str, float] = {}
@@ -284,18 +285,17 @@ def _check_trace_ids(exp: LogExpectation, ctx: Context, client: BackendClient) -
     )
 
 
-def _arrival(records: list[dict[str, Any]]) -> float | None:
+def _arrival(records: list[LogRecord]) -> float | None:
     """When the latest record arrived by the receiver's clock; None when the backend records
     no arrival (Loki) or there are no records."""
-    received = [r.get("received_at") for r in records]
-    if not received or None in received:
+    received = [r["received_at"] for r in records]
+    times = [t for t in received if t is not None]
+    if not received or len(times) < len(received):
         return None
-    return max(received)
+    return max(times)
 
 
-def _wrong_region(
-    exp: LogExpectation, probe: Entry, records: list[dict[str, Any]], loki: bool
-) -> str:
+def _wrong_region(exp: LogExpectation, probe: Entry, records: list[LogRecord], loki: bool) -> str:
     """What is wrong with the records' region ("" when each names the probe's region)."""
     if exp.region_attribute is None:
         return ""
@@ -335,7 +335,7 @@ def _untraced_hint(client: BackendClient, probe: Entry) -> str:
             f"the probe without any trace_id (e.g. {untraced[0]['body']!r}): logs do not carry "
             "the trace context"
         )
-    others = sorted({r["trace_id"] for r in during})
+    others = sorted({r["trace_id"] for r in during if r["trace_id"]})
     if others:
         return (
             f" — records logged during the probe carry other trace id(s) ({others[0]}...): the "

@@ -15,8 +15,8 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from signalcheck.backends.prometheus import Sample
 from signalcheck.evidence.context import REACHED_SERVICE, Context, no_probe_reached
 from signalcheck.evidence.counters import Increase
 from signalcheck.evidence.outcome import Outcome, late
@@ -30,17 +30,15 @@ BASELINE_LOOKBACK = 600.0
 """Seconds before the window's start searched for a counter's last raw sample (its value at
 the start): more than a scrape interval plus a fault that stopped the scrapes."""
 
-Series = dict[str, Any]
+SeriesKey = tuple[tuple[str, str], ...]
 
 
-def _series_text(result: list[Series]) -> str:
-    return json.dumps(
-        [{**s.get("metric", {}), "value": s.get("value", [None, None])[1]} for s in result]
-    )
+def _series_text(result: list[Sample]) -> str:
+    return json.dumps([{**s["metric"], "value": s["value"][1]} for s in result])
 
 
-def _key(series: Series) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(series.get("metric", {}).items()))
+def _key(series: Sample) -> SeriesKey:
+    return tuple(sorted(series["metric"].items()))
 
 
 def _clock(at: float) -> str:
@@ -69,7 +67,7 @@ def check_metric(exp: MetricExpectation, ctx: Context) -> Outcome:
     regions = set(ctx.config.regions)
     rule = judged_by(exp)
     start, end = ctx.window()
-    at_start: dict[Any, Series] = {}
+    at_start: dict[SeriesKey, Sample] = {}
     requests = []
     if rule == "moved":
         at_start = {_key(s): s for s in prometheus.query(exp.query, time=start)}
@@ -122,8 +120,8 @@ _OPT_IN = " (series: exists_now accepts a series an earlier run left)"
 def _regions_missing(
     exp: MetricExpectation,
     regions: set[str],
-    result: list[Series],
-    earlier: list[Series],
+    result: list[Sample],
+    earlier: list[Sample],
     since: str,
 ) -> list[str]:
     """The configured regions no series of `result` is of, and those only `earlier` has."""
@@ -132,14 +130,14 @@ def _regions_missing(
     if not missing:
         return []
     where = f"label {exp.region_label}; {since or 'found'}: {sorted(r for r in seen if r)}"
-    left = sorted({s["metric"].get(exp.region_label) for s in earlier} & set(missing))
+    left = sorted(set(missing) & {s["metric"].get(exp.region_label) for s in earlier})
     if left:
         where += f"; only from before the run: {left}{_OPT_IN}"
     this_run = " of this run" if since else ""
     return [f"no series for region(s) {', '.join(missing)}{this_run} ({where})"]
 
 
-def _moved(now: Series, then: Series | None) -> bool:
+def _moved(now: Sample, then: Sample | None) -> bool:
     """Whether a series' value now differs from its value at the run's start (or it had none)."""
     if then is None:
         return True
@@ -147,7 +145,7 @@ def _moved(now: Series, then: Series | None) -> bool:
     return value != before and not (math.isnan(value) and math.isnan(before))
 
 
-def _out_of_bounds(exp: MetricExpectation, result: list[Series]) -> list[str]:
+def _out_of_bounds(exp: MetricExpectation, result: list[Sample]) -> list[str]:
     """The first value that is not a number within [min, max], if bounds are set."""
     if exp.min is None and exp.max is None:
         return []
@@ -252,7 +250,7 @@ def _excluded_text(excluded: dict[str, set[str]]) -> str:
     )
 
 
-def _increases(raw: list[Series], label: str, start: float) -> dict[str, Increase]:
+def _increases(raw: list[Sample], label: str, start: float) -> dict[str, Increase]:
     increases: dict[str, Increase] = {}
     for series in raw:
         region = series["metric"].get(label, "")

@@ -23,8 +23,8 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from signalcheck.backends.prometheus import Sample
 from signalcheck.evidence.context import Context, no_probe_reached
 from signalcheck.evidence.outcome import Outcome, late
 from signalcheck.evidence.polling import Look, poll
@@ -40,8 +40,6 @@ IGNORED_LABELS = frozenset({"__name__", "check_type"})
 
 Pair = tuple[str, str]
 """(check, region)"""
-Series = dict[str, Any]
-"""One item of a Prometheus query result: `metric` labels, `value` or `values`."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +80,9 @@ def exported_at(runs: dict[Pair, list[Entry]], entries: Sequence[Entry]) -> dict
 def judge(
     exp: ProbeResultsExpectation,
     runs: dict[Pair, list[Entry]],
-    now: list[Series],
-    last_runs: list[Series],
-    successes: list[Series],
+    now: list[Sample],
+    last_runs: list[Sample],
+    successes: list[Sample],
     exported: Mapping[Pair, float] | None = None,
 ) -> dict[Pair, Found]:
     """Judge each pair's latest run against the current `last_run_metric` series (`now`,
@@ -102,9 +100,9 @@ def _judge_pair(
     exp: ProbeResultsExpectation,
     pair: Pair,
     entries: list[Entry],
-    now: list[Series],
-    last_runs: list[Series],
-    successes: list[Series],
+    now: list[Sample],
+    last_runs: list[Sample],
+    successes: list[Sample],
     exported: float | None,
 ) -> Found:
     check, region = pair
@@ -112,7 +110,7 @@ def _judge_pair(
     end, outcome = float(run.field("end")), run.field("outcome")
     name = f"{region} {check}"
 
-    def mine(series: Series) -> bool:
+    def mine(series: Sample) -> bool:
         labels = series["metric"]
         return labels.get(exp.check_label) == check and labels.get(exp.region_label) == region
 
@@ -158,7 +156,7 @@ def _key(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
 
 
 def _first_sample(
-    matrix: list[Series], mine: Callable[[Series], bool], wanted: Callable[[float], bool]
+    matrix: list[Sample], mine: Callable[[Sample], bool], wanted: Callable[[float], bool]
 ) -> tuple[dict[str, str], float] | None:
     """(labels, timestamp) of the earliest raw sample of a matching series with a wanted value."""
     found: tuple[dict[str, str], float] | None = None
@@ -172,7 +170,7 @@ def _first_sample(
     return found
 
 
-def _value_at(matrix: list[Series], labels: dict[str, str], at: float) -> float | None:
+def _value_at(matrix: list[Sample], labels: dict[str, str], at: float) -> float | None:
     """The value a series of the same result (labels but name/check_type) had at `at`."""
     key = _key(labels)
     for series in matrix:
@@ -210,7 +208,7 @@ def check_probe_results(exp: ProbeResultsExpectation, ctx: Context) -> Outcome:
     # After the latest export's budget anything new would be late: wait no longer than that.
     polled = poll(observe, ctx.wait_for_due(exp.budget, after=max(exported.values())))
     found: dict[Pair, Found] = polled.look.observed
-    observed: dict[str, dict[str, Any]] = {}
+    observed: dict[str, dict[str, object]] = {}
     lateness: list[str] = []
     for (check, region), result in found.items():
         name, run = f"{region} {check}", runs[(check, region)][-1]

@@ -11,12 +11,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from signalcheck.backends.base import BackendError
 from signalcheck.config import Config
+from signalcheck.errors import BackendError, UnknownTimers
 from signalcheck.evidence.context import Context
 
 NOTIFY_SLACK = 2.0
@@ -24,11 +23,6 @@ NOTIFY_SLACK = 2.0
 
 _DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-class UnknownTimers(BackendError):
-    """Alertmanager's timers could be read neither from the Alertmanager in use nor from the
-    local stack's rendered config: a check that needs them cannot be judged."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +64,9 @@ def prometheus_duration(text: str) -> float:
     return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
 
 
-def _tree(route: dict[str, Any], inherited: RouteTimers) -> Iterator[RouteTimers]:
-    """The timers of a route (each unset one inherited) and of every route below it."""
+def _tree(route: dict[str, object], inherited: RouteTimers) -> Iterator[RouteTimers]:
+    """The timers of a route (each unset one inherited) and of every route below it; a
+    ValueError when the routes below it are not a list of mappings."""
     timers = RouteTimers(
         *(
             prometheus_duration(str(route[key])) if key in route else getattr(inherited, key)
@@ -79,7 +74,12 @@ def _tree(route: dict[str, Any], inherited: RouteTimers) -> Iterator[RouteTimers
         )
     )
     yield timers
-    for child in route.get("routes") or []:
+    children = route.get("routes") or []
+    if not isinstance(children, list):
+        raise ValueError(f"`routes` is not a list: {children!r}")
+    for child in children:
+        if not isinstance(child, dict):
+            raise ValueError(f"a route is not a mapping: {child!r}")
         yield from _tree(child, timers)
 
 

@@ -14,10 +14,10 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from signalcheck.backends.prometheus import RuleGroup
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
@@ -49,7 +49,7 @@ def _file_rules(path: Path) -> Iterator[tuple[str, str, str | None]]:
             yield f"rule {name} (group {group['name']}, {path})", rule["expr"], rule.get("record")
 
 
-def _loaded_rules(groups: list[dict[str, Any]]) -> Iterator[tuple[str, str, str | None]]:
+def _loaded_rules(groups: list[RuleGroup]) -> Iterator[tuple[str, str, str | None]]:
     for group in groups:
         for rule in group["rules"]:
             recorded = rule["name"] if rule["type"] == "recording" else None
@@ -57,7 +57,7 @@ def _loaded_rules(groups: list[dict[str, Any]]) -> Iterator[tuple[str, str, str 
             yield where, rule["query"], recorded
 
 
-def _panel_exprs(node: Any) -> Iterator[str]:
+def _panel_exprs(node: object) -> Iterator[str]:
     if isinstance(node, dict):
         for target in node.get("targets") or []:
             if isinstance(target, dict) and target.get("expr"):

@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.jaeger import JaegerClient
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.backends.rum_ingest import RumIngestClient, rum_read_key
+from signalcheck.backends.rum_ingest import RumIngestClient, SessionEvent, rum_read_key
+from signalcheck.backends.spans import Span
 from signalcheck.backends.tempo import TempoClient
+from signalcheck.errors import BackendError
 from signalcheck.evidence.backends import TRACE_BACKENDS
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome, late
@@ -43,12 +43,13 @@ def no_browser_probe(check: str | None) -> str:
     return f"no {check + ' ' if check else ''}browser probe reached the service in this run"
 
 
-def traced_calls(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The session's api_call events that carry a trace id (same-origin calls the SDK traced)."""
-    return [e for e in events if e["event_type"] == "api_call" and e.get("trace_id")]
+def traced_calls(events: list[SessionEvent]) -> list[tuple[str, SessionEvent]]:
+    """(trace id, event) of the session's api_call events that carry a trace id (same-origin
+    calls the SDK traced)."""
+    return [(e["trace_id"], e) for e in events if e["event_type"] == "api_call" and e["trace_id"]]
 
 
-def missing_in_session(exp: RumExpectation, events: list[dict[str, Any]]) -> list[str]:
+def missing_in_session(exp: RumExpectation, events: list[SessionEvent]) -> list[str]:
     """What the session lacks: event kinds, web vitals, a traced api_call."""
     kinds = {e["event_type"] for e in events}
     vitals = {e["name"] for e in events if e["event_type"] == "web_vital"}
@@ -59,7 +60,7 @@ def missing_in_session(exp: RumExpectation, events: list[dict[str, Any]]) -> lis
     return missing
 
 
-def call_problem(call: dict[str, Any], spans: list[dict[str, Any]]) -> str:
+def call_problem(call: SessionEvent, spans: list[Span]) -> str:
     """Why a traced api_call is not the service's trace ('' when its SERVER span is there)."""
     where = f"api_call {call['name']!r} (trace {call['trace_id']})"
     if not spans:
@@ -70,14 +71,14 @@ def call_problem(call: dict[str, Any], spans: list[dict[str, Any]]) -> str:
     return ""
 
 
-def arrival(exp: RumExpectation, events: list[dict[str, Any]]) -> float:
+def arrival(exp: RumExpectation, events: list[SessionEvent]) -> float:
     """Seconds the slowest expected piece took from the browser to the store: the first stored
     event of each expected kind and vital, and every traced api_call."""
 
-    def trip(event: dict[str, Any]) -> float:
+    def trip(event: SessionEvent) -> float:
         return event["received_at"] - event["client_time"] / 1000
 
-    def first(matches: list[dict[str, Any]]) -> dict[str, Any]:
+    def first(matches: list[SessionEvent]) -> SessionEvent:
         return min(matches, key=lambda e: e["received_at"])
 
     pieces = [first([e for e in events if e["event_type"] == kind]) for kind in exp.events]
@@ -85,7 +86,7 @@ def arrival(exp: RumExpectation, events: list[dict[str, Any]]) -> float:
         first([e for e in events if e["event_type"] == "web_vital" and e["name"] == v])
         for v in exp.vitals
     ]
-    pieces += traced_calls(events)
+    pieces += [call for _, call in traced_calls(events)]
     return max(trip(e) for e in pieces)
 
 
@@ -94,13 +95,13 @@ class _Session:
     """One browser probe's session, as last seen."""
 
     probe: Entry
-    events: list[dict[str, Any]] = field(default_factory=list)
-    spans: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    events: list[SessionEvent] = field(default_factory=list)
+    spans: dict[str, list[Span]] = field(default_factory=dict)
     """trace id -> spans, for the traced api_calls."""
 
     @property
     def id(self) -> str:
-        return self.probe.field("rum_session_id")
+        return str(self.probe.field("rum_session_id"))
 
     def where(self) -> str:
         return f"{self.probe.field('check')} ({self.probe.field('region')}) session {self.id}"
@@ -112,7 +113,8 @@ class _Session:
         if missing:
             return [f"missing {', '.join(missing)}"]
         calls = [
-            call_problem(c, self.spans.get(c["trace_id"], [])) for c in traced_calls(self.events)
+            call_problem(call, self.spans.get(trace_id, []))
+            for trace_id, call in traced_calls(self.events)
         ]
         return [p for p in calls if p]
 
@@ -185,9 +187,9 @@ def _judge(
                 continue
             session.events = store.session_events(session.id)
             requests[session.id] = store.last_request
-            for call in traced_calls(session.events):
-                if not session.spans.get(call["trace_id"]):
-                    session.spans[call["trace_id"]] = tracer.trace(call["trace_id"])
+            for trace_id, _ in traced_calls(session.events):
+                if not session.spans.get(trace_id):
+                    session.spans[trace_id] = tracer.trace(trace_id)
         for metric in metrics:
             if not metric.risen():
                 metric.look(prometheus)
@@ -237,7 +239,7 @@ def _judge(
     )
 
 
-def _event_summary(event: dict[str, Any]) -> str:
+def _event_summary(event: SessionEvent) -> str:
     name = f" {event['name']}" if event.get("name") else ""
     trace = f" trace={event['trace_id']}" if event.get("trace_id") else ""
     return f"{event['event_type']}{name}{trace}"

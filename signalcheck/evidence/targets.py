@@ -5,9 +5,8 @@ lost its `region` label silently drops out of every per-region alert)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from signalcheck.backends.prometheus import PrometheusClient
+from signalcheck.backends.prometheus import PrometheusClient, Target
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.polling import Look, poll
@@ -17,7 +16,7 @@ MAX_LISTED = 3
 
 
 def _target_problems(
-    exp: TargetsExpectation, targets: list[dict[str, Any]], regions: set[str]
+    exp: TargetsExpectation, targets: list[Target], regions: set[str]
 ) -> list[str]:
     if not targets:
         return [f"Prometheus has no active target of job {exp.job!r}"]

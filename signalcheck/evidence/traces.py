@@ -32,12 +32,11 @@ bound never held against the budget. A trace that arrived after its budget fails
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.capture import CaptureClient
-from signalcheck.backends.spans import TraceSource
+from signalcheck.backends.spans import Span, TraceSource
 from signalcheck.checks import Check, WorkflowCheck
+from signalcheck.errors import BackendError
 from signalcheck.evidence.backends import TRACE_BACKENDS
 from signalcheck.evidence.context import Context, no_probe_reached
 from signalcheck.evidence.outcome import Outcome, late
@@ -72,7 +71,7 @@ def _requests_answered(checks: list[Check], probe: Entry) -> int:
     return 1
 
 
-def _trees(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _trees(spans: list[Span]) -> list[Span]:
     """The tops of the trace's span trees: spans whose parent is not in the trace (the probe's
     `traceparent`, a caller outside this backend, or none)."""
     ids = {s["span_id"] for s in spans}
@@ -89,7 +88,7 @@ class _Required:
         failed_in_fault = probe.field("outcome") != "success" and _during_fault(ctx, probe)
         self.requests = _requests_answered(ctx.config.checks, probe) if failed_in_fault else None
 
-    def missing(self, spans: list[dict[str, Any]]) -> list[str]:
+    def missing(self, spans: list[Span]) -> list[str]:
         if self.requests is not None:
             found = len(_trees(spans))
             if found >= self.requests:
@@ -120,16 +119,23 @@ class _Required:
             "it never ran)"
         )
 
-    def arrival(self, spans: list[dict[str, Any]]) -> float | None:
+    def arrival(self, spans: list[Span]) -> float | None:
         if self.requests is None:
             return arrival(self.exp, spans)
-        received = [s.get("received_at") for s in _trees(spans)]
-        if len(received) < self.requests or None in received:
+        received = _received(_trees(spans))
+        if received is None or len(received) < self.requests:
             return None
         return sorted(received)[self.requests - 1]
 
 
-def crossed_boundary(spans: list[dict[str, Any]], services: list[str]) -> bool:
+def _received(spans: list[Span]) -> list[float] | None:
+    """The spans' `received_at`; None when one lacks it (Tempo, Jaeger)."""
+    received = [s.get("received_at") for s in spans]
+    times = [t for t in received if t is not None]
+    return times if len(times) == len(received) else None
+
+
+def crossed_boundary(spans: list[Span], services: list[str]) -> bool:
     """Whether a span of an expected service continues a caller's context: its parent is a
     span of another service, or a span outside this backend (the caller that sent
     `traceparent`)."""
@@ -143,7 +149,7 @@ def crossed_boundary(spans: list[dict[str, Any]], services: list[str]) -> bool:
     return False
 
 
-def _no_caller(spans: list[dict[str, Any]], services: list[str]) -> str:
+def _no_caller(spans: list[Span], services: list[str]) -> str:
     """What is missing when no span of `services` continues a caller's context. The spans
     carry the probe's trace id, so its `traceparent` did reach the service: their tops have no
     parent span id. When the trace's other spans carry theirs, the backend keeps parent ids
@@ -168,7 +174,7 @@ def _no_caller(spans: list[dict[str, Any]], services: list[str]) -> str:
     )
 
 
-def arrival(exp: TraceExpectation, spans: list[dict[str, Any]]) -> float | None:
+def arrival(exp: TraceExpectation, spans: list[Span]) -> float | None:
     """When the trace became complete by the backend's clock: the latest, over the expected
     services and operations, of the first `received_at` among their spans; None when a span
     lacks it (Tempo, Jaeger) or the trace is incomplete."""
@@ -177,14 +183,14 @@ def arrival(exp: TraceExpectation, spans: list[dict[str, Any]]) -> float | None:
     ]
     firsts = []
     for group in groups:
-        received = [s.get("received_at") for s in group]
-        if not received or None in received:
+        received = _received(group)
+        if not received:
             return None
         firsts.append(min(received))
     return max(firsts)
 
 
-def wrong_region(exp: TraceExpectation, region: str, spans: list[dict[str, Any]]) -> str:
+def wrong_region(exp: TraceExpectation, region: str, spans: list[Span]) -> str:
     """What is wrong with the region of the expected services' spans ("" when every one
     carries `region`)."""
     if exp.region_attribute is None:
@@ -202,9 +208,7 @@ def wrong_region(exp: TraceExpectation, region: str, spans: list[dict[str, Any]]
     )
 
 
-def _problems(
-    exp: TraceExpectation, probe: Entry, spans: list[dict[str, Any]], ctx: Context
-) -> list[str]:
+def _problems(exp: TraceExpectation, probe: Entry, spans: list[Span], ctx: Context) -> list[str]:
     problems = []
     region = wrong_region(exp, probe.field("region"), spans)
     if region:
@@ -218,7 +222,7 @@ def _problems(
     return problems
 
 
-def _not_found_hint(client: Any, exp: TraceExpectation, probe: Entry) -> str:
+def _not_found_hint(client: TraceSource, exp: TraceExpectation, probe: Entry) -> str:
     """Why a probe's trace may be missing, from the spans that arrived during the probe from
     its region (from any region with `region_attribute` None): none at all means the region's
     exporter or pipeline delivered nothing; root spans of the expected services in other
@@ -255,7 +259,7 @@ def _not_found_hint(client: Any, exp: TraceExpectation, probe: Entry) -> str:
     )
 
 
-def _span_summary(span: dict[str, Any]) -> str:
+def _span_summary(span: Span) -> str:
     parent = span["parent_span_id"] or "root"
     return f"{span['service']}: {span['name']} [{span['status_code']}] parent={parent}"
 
@@ -269,7 +273,7 @@ def check_traces(exp: TraceExpectation, ctx: Context) -> Outcome:
     if not isinstance(client, TraceSource):
         raise BackendError(f"{backend} cannot answer a trace by its id")
     required = {probe.field("trace_id"): _Required(exp, probe, ctx) for probe in probes}
-    spans_of: dict[str, list[dict[str, Any]]] = {}
+    spans_of: dict[str, list[Span]] = {}
     partial: dict[str, str] = {}
     requests: dict[str, str] = {}
     complete: dict[str, float] = {}

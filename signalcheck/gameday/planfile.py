@@ -25,7 +25,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from signalcheck.config import Config, ConfigError, _describe, read_yaml_mapping
+from signalcheck.config import Config, _describe, read_yaml_mapping
+from signalcheck.errors import ConfigError
 from signalcheck.gameday.plan import PHASES, GamedayPlan, Lane, Phase
 from signalcheck.shipped import EXPERIMENT_SUFFIXES
 

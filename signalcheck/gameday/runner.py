@@ -20,11 +20,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
-from signalcheck.config import Config, ConfigError
-from signalcheck.errors import SignalcheckError
-from signalcheck.evidence import Context, plan
+from signalcheck.config import Config
+from signalcheck.errors import BackendError, GamedayError, GamedayInterrupted, WaitTimeout
+from signalcheck.evidence import Context, verifications_for
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.gameday.plan import GamedayPlan, experiment_label
 from signalcheck.gameday.report import build_report
@@ -33,7 +32,7 @@ from signalcheck.gameday.vitals import rum_vitals
 from signalcheck.ledger import LEDGER_FILE, Ledger, new_run_dir
 from signalcheck.report import ExpectationOutcome, GamedayReport, VitalSummary
 from signalcheck.stack import LocalStack
-from signalcheck.waiting import WaitTimeout, wait_for
+from signalcheck.waiting import wait_for
 
 BASELINE_PASSES = 3
 BASELINE_PAUSE = 2.0
@@ -83,14 +82,6 @@ class ChaosDone:
     end: float
 
 
-class GamedayError(ConfigError):
-    """The game day cannot start: nothing was done."""
-
-
-class Interrupted(SignalcheckError):
-    """The user stopped the game day; every fault was restored."""
-
-
 class Gameday:
     def __init__(self, config: Config, gameday: GamedayPlan, actors: Actors, console: Console):
         self.config = config
@@ -137,7 +128,7 @@ class Gameday:
                 vitals = self._vitals(started)
         except KeyboardInterrupt:
             self.console.print("[yellow]interrupted: restoring every injected fault")
-            raise Interrupted(self._restore_all()) from None
+            raise GamedayInterrupted(self._restore_all()) from None
         finally:
             if own_stack:
                 stack.down()
@@ -301,7 +292,7 @@ class Gameday:
         backends = BackendSet(self.config.backends)
         context = Context(config=self.config, entries=entries, backends=backends)
         try:
-            for verification in plan(self.config.expectations):
+            for verification in verifications_for(self.config.expectations):
                 outcome = verification.judge(context)
                 self.outcomes.append(
                     ExpectationOutcome(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from signalcheck.evidence import Context, Outcome, Verification
 from signalcheck.evidence.alerts import judged_faults
+from signalcheck.evidence.experiments import unmatched_glob
 from signalcheck.expectations import AlertExpectation, Expectations
 
 ACTOR_OF_KIND = {"alerts": "fault", "load": "load"}
@@ -36,18 +37,6 @@ def unmatched_globs(
     """The alert expectations judging only the faults of experiments whose title matches a
     glob that no known experiment's title (`titles`: title -> file) matches, while this run
     planned a fault they would judge: a renamed experiment would turn them into conditional
-    skips. Each names the glob, the known titles and the titles this run's faults came from."""
-    problems = []
-    for exp in expectations.alerts:
-        planned = context.planned("fault", exp.fault)
-        if exp.experiment is None or not planned or any(exp.judges(t) for t in titles):
-            continue
-        known = "; ".join(f"{title!r} ({where})" for title, where in sorted(titles.items()))
-        came = ", ".join(sorted({repr(p.field("experiment")) for p in planned}))
-        problems.append(
-            f"alerts:{exp.name} judges the {exp.fault} faults of experiments titled "
-            f"{exp.experiment!r}, and no experiment's title matches it (known: {known}); this "
-            f"run's {exp.fault} faults came from {came}: rename the glob or the title, or it "
-            "never judges anything"
-        )
-    return problems
+    skips (see `unmatched_glob`, which `pytest validation/` asks too)."""
+    found = (unmatched_glob(exp, titles, context) for exp in expectations.alerts)
+    return [problem for problem in found if problem is not None]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.rum_ingest import RumIngestClient, rum_read_key
 from signalcheck.config import Config
+from signalcheck.errors import BackendError
 from signalcheck.report import VitalSummary
 
 

@@ -21,11 +21,11 @@ from typing import Any
 import yaml
 
 from signalcheck.config import Config
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import MatcherError, MutationError
 from signalcheck.evidence.routing import prometheus_duration
 from signalcheck.expectations import AlertExpectation
 from signalcheck.mutate import matchers
-from signalcheck.mutate.matchers import BROKEN_SUFFIX, MatcherError
+from signalcheck.mutate.matchers import BROKEN_SUFFIX
 from signalcheck.stack.render import (
     alertmanager_source,
     configured_rule_files,
@@ -59,10 +59,6 @@ _PROMQL_WORDS = frozenset(
 )
 _IDENT = re.compile(r"(?<![\w:.$])([A-Za-z_:][A-Za-z0-9_:]*)")
 _BY_CLAUSE = re.compile(r"\b(by|without)\s*\(([^)]*)\)")
-
-
-class MutationError(SignalcheckError, ValueError):
-    """The mutant's target is not in the config text (the config changed under it)."""
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from signalcheck.errors import SignalcheckError
+from signalcheck.errors import MatcherError
 
 _MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
 BROKEN_SUFFIX = "-mutated"
 """Appended to a matcher's value (or a metric's name) to break it: no real value ends so."""
-
-
-class MatcherError(SignalcheckError, ValueError):
-    """A matcher that is not `name op "value"`."""
 
 
 @dataclass(frozen=True)

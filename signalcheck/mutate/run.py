@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from signalcheck.config import Config
-from signalcheck.errors import SignalcheckError
-from signalcheck.evidence import Context, Outcome, plan
+from signalcheck.errors import BaselineUnhealthy
+from signalcheck.evidence import Context, Outcome, verifications_for
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.ledger import LEDGER_FILE, Entry, Ledger
 from signalcheck.mutate.coverage import CoverageReport, Exercise, Injected, Row, survivor_hint
@@ -68,11 +68,6 @@ threads than this made judging 24 shadows slower here (2 cores: the judges' quer
 shadows' Prometheus compete for them: 45.6 s with 25 threads against 38.4 s with 16)."""
 
 
-class BaselineUnhealthy(SignalcheckError):
-    """The real pipeline failed its own expectations (or an actor failed): no coverage can be
-    measured against it."""
-
-
 @dataclass(frozen=True)
 class Actors:
     """What the exercise drives; the CLI wires these to probes/ and chaos/."""
@@ -102,7 +97,7 @@ def judge(
     context = Context(config=config, entries=entries, backends=backends)
     outcomes: dict[str, Outcome] = {}
     try:
-        for verification in plan(config.expectations):
+        for verification in verifications_for(config.expectations):
             if kinds is None or verification.kind in kinds:
                 outcomes[verification.id] = verification.judge(context)
     finally:

@@ -10,10 +10,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from signalcheck import processes
 from signalcheck.config import Backend, CaptureBackend, Config
+from signalcheck.errors import StackError
 from signalcheck.mutate.derive import Mutant
-from signalcheck.stack import processes
-from signalcheck.stack.errors import StackError
+from signalcheck.processes import Started
 from signalcheck.stack.launcher import (
     Component,
     alertmanager_command,
@@ -23,7 +24,6 @@ from signalcheck.stack.launcher import (
     wait_targets_up,
 )
 from signalcheck.stack.ports import free_port
-from signalcheck.stack.processes import Started
 from signalcheck.stack.render import configured_rule_files, render_alertmanager, render_prometheus
 
 

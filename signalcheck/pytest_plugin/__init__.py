@@ -48,8 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def activate(config: pytest.Config) -> None:
     """Make this session a signalcheck validation: load the config and find the ledger (a
     usage error naming the problem when either fails). Idempotent."""
-    from signalcheck.config import ConfigError, load_config
-    from signalcheck.ledger import LedgerError
+    from signalcheck.config import load_config
+    from signalcheck.errors import ConfigError, LedgerError
     from signalcheck.pytest_plugin.run import ledger_path
 
     if CONFIG_KEY in config.stash:
@@ -80,8 +80,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if config.getoption("ledger") is not None:
             raise pytest.UsageError("signalcheck: --ledger needs --signalcheck-config FILE")
         return
-    from signalcheck.config import ConfigError
-    from signalcheck.ledger import LedgerError
+    from signalcheck.errors import ConfigError, LedgerError
     from signalcheck.pytest_plugin.run import read_run
 
     try:
@@ -108,11 +107,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if CONFIG_KEY not in metafunc.config.stash:
         return
-    from signalcheck.evidence import plan
+    from signalcheck.evidence import verifications_for
     from signalcheck.pytest_plugin.suite import test_signal
 
     if metafunc.function is test_signal:
-        verifications = plan(metafunc.config.stash[CONFIG_KEY].expectations)
+        verifications = verifications_for(metafunc.config.stash[CONFIG_KEY].expectations)
         metafunc.parametrize("verification", verifications, ids=[v.id for v in verifications])
 
 
@@ -132,8 +131,12 @@ def evidence(pytestconfig: pytest.Config) -> Iterator[Context]:
 def signalcheck_outcome(verification: Verification, evidence: Context) -> Outcome:
     """The verification judged on the run. One that could not be judged (a backend
     unavailable or answering an error) stops here, in the test's setup: pytest reports it as
-    an error, apart from the expectations that failed, since it is no verdict on the system."""
-    outcome = verification.judge(evidence)
+    an error, apart from the expectations that failed, since it is no verdict on the system.
+    An alert expectation's skip fails when its `experiment` glob names no experiment
+    signalcheck knows while this run planned its fault (a renamed experiment's title)."""
+    from signalcheck.evidence.experiments import unless_unmatched
+
+    outcome = unless_unmatched(verification.expectation, verification.judge(evidence), evidence)
     if outcome.error is not None:
         pytest.fail(
             f"expectation: {verification.describe()}\nbackend:     {outcome.error}\n"

@@ -10,9 +10,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from signalcheck.config import Config, ConfigError
-from signalcheck.evidence import plan
-from signalcheck.ledger import ACTOR_KINDS, Entry, Ledger, LedgerError, LedgerWarning, newest_ledger
+from signalcheck.config import Config
+from signalcheck.errors import ConfigError, LedgerError
+from signalcheck.evidence import verifications_for
+from signalcheck.ledger import ACTOR_KINDS, Entry, Ledger, LedgerWarning, newest_ledger
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,6 @@ def read_run(config: Config, path: Path) -> Run:
             f"{', '.join(sorted(ACTOR_KINDS))} entry): run the probes (or load, or a chaos "
             "experiment that is not --dry) first"
         )
-    if not plan(config.expectations):
+    if not verifications_for(config.expectations):
         raise ConfigError(f"{config.source}: expectations: none configured")
     return Run(entries, [f"signalcheck: warning: {w.message}" for w in skipped])

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from signalcheck.stack.errors import StackError
+from signalcheck.errors import StackError
 
 # component -> (environment variable, names on PATH: Debian's first, then upstream)
 BINARIES = {

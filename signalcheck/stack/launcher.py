@@ -19,18 +19,17 @@ import httpx
 import yaml
 from pydantic import TypeAdapter
 
+from signalcheck import processes
 from signalcheck.config import Config
+from signalcheck.errors import StackError
 from signalcheck.private import write_private
-from signalcheck.stack import processes
+from signalcheck.processes import Started
+from signalcheck.rum_keys import RUM_API_KEY_FILE, RUM_READ_KEY_FILE
 from signalcheck.stack.binaries import find_binary
-from signalcheck.stack.errors import StackError
-from signalcheck.stack.processes import Started
 from signalcheck.stack.render import render_alertmanager, render_prometheus
 
 STATE_FILE = "state.json"
 ADMIN_TOKEN_FILE = "demo-admin-token"
-RUM_API_KEY_FILE = "rum-api-key"
-RUM_READ_KEY_FILE = "rum-read-key"
 RUM_APP_NAME = "demo-web"  # the app the demo page reports as; its key is in RUM_API_KEY_FILE
 EXPORT_DELAY_MS = "200"  # OTel batch export delay for the demo: telemetry lands within ~0.2 s
 RELOAD_TIMEOUT = 30.0

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from signalcheck.config import PortRange
-from signalcheck.stack.errors import StackError
+from signalcheck.errors import StackError
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 LOWEST = 10000

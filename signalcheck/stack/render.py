@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import yaml
 
-from signalcheck.config import Config, ConfigError, Region
+from signalcheck.config import Config, Region
+from signalcheck.errors import ConfigError
 from signalcheck.shipped import COMPOSE_DIR
 
 PROMETHEUS_YML = COMPOSE_DIR / "prometheus" / "prometheus.yml"

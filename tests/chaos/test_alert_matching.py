@@ -11,7 +11,8 @@ import yaml
 
 from signalcheck.chaos import faultlog
 from signalcheck.chaos.context import RUN_DIR_ENV
-from signalcheck.chaos.probes import AlertAlreadyFiring, _firing, _notified, _strays, alert_fires
+from signalcheck.chaos.probes import _firing, _notified, _strays, alert_fires
+from signalcheck.errors import AlertAlreadyFiring
 from signalcheck.ledger import LEDGER_FILE, Ledger, read_entries
 from tests.validation.documented_api import canned_server
 

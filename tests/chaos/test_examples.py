@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from signalcheck.chaos.control import planned_faults
 from signalcheck.chaos.marks import SECTIONS, check_marks, marked
+from signalcheck.chaos.planned import planned_faults
 from tests.chaos.conftest import CHAOS, REGION
 from tests.support import REPO
 

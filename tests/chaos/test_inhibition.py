@@ -21,14 +21,15 @@ from pathlib import Path
 
 import pytest
 
+from signalcheck.actors import mutate_actors
 from signalcheck.chaos import faultlog
-from signalcheck.chaos.actions import UNDO
-from signalcheck.cli.mutate import actors, faults_of
+from signalcheck.chaos.restore import UNDO
 from signalcheck.config import load_config
 from signalcheck.demo.faults import FaultState
 from signalcheck.expectations import Expectations
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from signalcheck.mutate.derive import derive, load_sources
+from signalcheck.mutate.experiments import faults_of
 from signalcheck.mutate.run import Mutation, select
 from tests.chaos.conftest import EXPERIMENTS, REGION, journal, judge, ledger, shipped
 from tests.support import REPO
@@ -137,7 +138,7 @@ def test_the_shipped_config_passes_and_without_an_inhibit_rule_its_expectation_f
     # the shipped alert expectations: what makes the experiment exercise both inhibit rules
     alerts = load_config(REPO / "signalcheck.yaml", environ={}).expectations.alerts
     config = stack_config.model_copy(update={"expectations": Expectations(alerts=alerts)})
-    mutation = Mutation(config, mutants, [EXPERIMENT], faults_of([EXPERIMENT]), actors(),
+    mutation = Mutation(config, mutants, [EXPERIMENT], faults_of([EXPERIMENT]), mutate_actors(),
                         run_dir, max_shadows=len(mutants))  # fmt: skip
     with mutation.exercised() as done:
         assert_ran_in_order(run_dir)

@@ -20,12 +20,13 @@ from signalcheck.chaos.control import (
     after_experiment_control,
     before_activity_control,
     before_experiment_control,
-    planned_faults,
 )
-from signalcheck.chaos.marks import MarkError, check_marks, mark_of
+from signalcheck.chaos.marks import check_marks, mark_of
+from signalcheck.chaos.planned import planned_faults
 from signalcheck.chaos.runner import dry_mode, read_experiment
-from signalcheck.chaos.targets import TargetRefused, check_experiment
-from signalcheck.config import ConfigError, load_config
+from signalcheck.chaos.targets import check_experiment
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError, MarkError, TargetRefused
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION, ledger, run_chaos, tail
 from tests.support import write_stack_config

@@ -15,7 +15,8 @@ import pytest
 
 import signalcheck.chaos.actions
 from signalcheck.chaos import faultlog
-from signalcheck.chaos.control import before_experiment_control, planned_faults, probed_faults
+from signalcheck.chaos.control import before_experiment_control
+from signalcheck.chaos.planned import planned_faults, probed_faults
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from tests.chaos.conftest import EXPERIMENTS, REGION

@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from signalcheck.chaos import actions
 from signalcheck.chaos.actions import inject_errors, kill_region
-from signalcheck.chaos.targets import PROBE_ACTIONS, TargetRefused, resolve
+from signalcheck.chaos.targets import PROBE_ACTIONS, resolve
 from signalcheck.cli import app
 from signalcheck.config import Config, load_config
+from signalcheck.errors import TargetRefused
 from tests.chaos.conftest import EXPERIMENTS, REGION, journal, ledger, run_chaos, tail
 from tests.support import write_stack_config
 

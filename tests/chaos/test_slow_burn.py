@@ -29,7 +29,8 @@ import yaml
 
 from signalcheck.chaos import faultlog, signals
 from signalcheck.chaos.context import RunContext
-from signalcheck.chaos.probes import keep_probing, probe_and_push
+from signalcheck.chaos.probes import keep_probing
+from signalcheck.chaos.probing import probe_and_push
 from signalcheck.config import load_config
 from signalcheck.ledger import LEDGER_FILE, Ledger
 from signalcheck.stack import LocalStack

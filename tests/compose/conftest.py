@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from signalcheck.errors import StackError
 from signalcheck.stack.binaries import find_binary
-from signalcheck.stack.errors import StackError
 
 
 def find_tool(tool: str) -> str:

@@ -12,9 +12,10 @@ import sys
 import pytest
 import yaml
 
-from signalcheck.backends.base import BackendError, cause_chain
+from signalcheck.backends.base import cause_chain
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend
+from signalcheck.errors import BackendError
 from signalcheck.ledger import Ledger
 from tests.support import REPO, VALIDATION_SUITE, free_port, stderr_until
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

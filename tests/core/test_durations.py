@@ -1,7 +1,7 @@
 import pytest
 
-from signalcheck.config import ConfigError
 from signalcheck.durations import parse_duration
+from signalcheck.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,14 @@ import builtins
 
 import pytest
 
-from signalcheck.backends.base import BackendError
-from signalcheck.config import ConfigError
-from signalcheck.errors import SignalcheckError
-from signalcheck.evidence.backends import BackendUnavailable
-from signalcheck.probes.push import PushError
-from signalcheck.waiting import WaitTimeout
+from signalcheck.errors import (
+    BackendError,
+    BackendUnavailable,
+    ConfigError,
+    PushError,
+    SignalcheckError,
+    WaitTimeout,
+)
 from tests.support import REPO
 
 HARNESS_ROOMS = ("signalcheck", "probes", "chaos", "loadtests", "validation")

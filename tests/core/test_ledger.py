@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from signalcheck.ledger import (
-    Ledger,
-    LedgerError,
-    LedgerWarning,
-    new_run_dir,
-    newest_ledger,
-    read_entries,
-)
+from signalcheck.errors import LedgerError
+from signalcheck.ledger import Ledger, LedgerWarning, new_run_dir, newest_ledger, read_entries
 from tests.support import REPO, VALIDATION_SUITE
 
 WRITERS = 4

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from rich.console import Console
 
-from signalcheck.cli.gameday import actors, publish
+from signalcheck.actors import gameday_actors
+from signalcheck.cli.gameday import publish
 from signalcheck.gameday import Gameday
 from signalcheck.gameday.planfile import read_plan
 from signalcheck.stack import LocalStack
@@ -37,7 +38,7 @@ def test_a_plan_of_user_written_experiments_passes(config, tmp_path, monkeypatch
     )
 
     console = Console(record=True, width=300)
-    run = Gameday(cut, read_plan(path, cut), actors(), console)
+    run = Gameday(cut, read_plan(path, cut), gameday_actors(), console)
     report = run.run()
     publish(report, run.run_dir, console)
     text = console.export_text()

@@ -16,12 +16,12 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
+from signalcheck.actors import gameday_actors
 from signalcheck.cli import app
-from signalcheck.cli.gameday import actors
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError, GamedayError
 from signalcheck.gameday import Gameday
 from signalcheck.gameday.planfile import read_plan
-from signalcheck.gameday.runner import GamedayError
 from signalcheck.stack import LocalStack
 from tests.support import REPO, free_port, write_shipped_config
 
@@ -143,7 +143,7 @@ def test_remote_backends_that_do_not_answer_start_no_local_stack(tmp_path) -> No
     plan = read_plan(
         write_plan(tmp_path, name="c", phases=["chaos"], experiments=[str(EXAMPLE)]), remote
     )
-    run = Gameday(remote, plan, actors(), Console(file=None, quiet=True))
+    run = Gameday(remote, plan, gameday_actors(), Console(file=None, quiet=True))
     with pytest.raises(GamedayError, match="a game day against remote backends starts no local"):
         run.run()
     assert LocalStack(remote).running() == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from signalcheck.config import load_config
-from signalcheck.evidence import Context, Outcome, plan
+from signalcheck.evidence import Context, Outcome, verifications_for
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.expectations import AlertExpectation, Expectations, LoadExpectation
 from signalcheck.gameday.verdict import skip_problem, unmatched_globs
@@ -28,7 +28,7 @@ def _planned(actor: str, **fields) -> Entry:
 
 
 def _verification(**kinds):
-    (verification,) = plan(Expectations(**kinds))
+    (verification,) = verifications_for(Expectations(**kinds))
     return verification
 
 

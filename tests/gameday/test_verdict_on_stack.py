@@ -18,7 +18,8 @@ import yaml
 from markupsafe import escape
 from rich.console import Console
 
-from signalcheck.cli.gameday import actors, publish
+from signalcheck.actors import gameday_actors
+from signalcheck.cli.gameday import publish
 from signalcheck.config import Config, load_config
 from signalcheck.gameday import Gameday, GamedayPlan
 from signalcheck.gameday.plan import Lane
@@ -53,7 +54,7 @@ def run_gameday(
 ) -> tuple[GamedayReport, str, Path]:
     """The game day as `signalcheck gameday` runs it: (report, console text, run directory)."""
     console = Console(record=True, width=300)
-    run = Gameday(config, plan, actors(experiments), console)
+    run = Gameday(config, plan, gameday_actors(experiments), console)
     report = run.run()
     publish(report, run.run_dir, console)
     return report, console.export_text(), run.run_dir

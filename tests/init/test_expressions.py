@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signalcheck.discover.expressions import fault_of, grouping_labels, keeps_label
+from signalcheck.scaffold.expressions import fault_of, grouping_labels, keeps_label
 
 RECORDED = {
     "cluster:errors:ratio": 'sum by (cluster) (rate(r{status=~"5.."}[1m])) '

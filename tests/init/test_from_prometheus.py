@@ -22,10 +22,10 @@ import pytest
 import yaml
 
 from signalcheck.config import load_config
+from signalcheck.processes import stop
 from signalcheck.stack import LocalStack
 from signalcheck.stack.launcher import Component, prometheus_command, start_component, wait_ready
 from signalcheck.stack.ports import free_port
-from signalcheck.stack.processes import stop
 from tests.init.test_routing import amtool_receivers
 from tests.support import REPO, write_stack_config
 

@@ -10,7 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from signalcheck.cli import app
-from signalcheck.config import Config, ConfigError, load_config
+from signalcheck.config import Config, load_config
+from signalcheck.errors import ConfigError
 from signalcheck.mutate.derive import derive, load_sources, scrape_job_mutant
 from signalcheck.stack.render import (
     ALERTMANAGER_YML,

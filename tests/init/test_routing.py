@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from signalcheck.discover.routing import route_alert
+from signalcheck.scaffold.routing import route_alert
 from signalcheck.stack.render import ALERTMANAGER_YML
 
 NESTED = Path(__file__).parent / "data" / "nested-routes.yml"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from signalcheck.config import ConfigError, load_config
-from signalcheck.load_profiles import LoadError, Thresholds, plan_for
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError, LoadError
+from signalcheck.load_profiles import Thresholds, plan_for
 from tests.support import REPO
 
 REGIONS = {

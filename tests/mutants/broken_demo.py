@@ -11,6 +11,7 @@ make:
   leaves out (like /health): its GETs and DELETEs are answered but never counted.
 - `uncounted_assignments`: demo_assignments_created_total is never incremented.
 - `dependency_gauge_zero`: demo_dependency_up reports 0 although the database answers.
+- `dependency_gauge_nan`: demo_dependency_up reports NaN (a 0/0 share of dependency checks).
 - `insert_span_dropped`: the db.insert_assignment span is no longer created.
 - `spans_wrong_region`: spans carry another region's `cloud.region` (logs keep the right one).
 - `error_log_per_request`: every request also logs an ERROR record.
@@ -21,6 +22,7 @@ make:
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -89,6 +91,11 @@ def _watch_dependency_down(metrics: DemoMetrics, name: str, is_up: Callable[[], 
     metrics.dependency_up.labels(dependency=name, region=metrics.region).set(0)
 
 
+def _watch_dependency_nan(metrics: DemoMetrics, name: str, is_up: Callable[[], bool]) -> None:
+    """The gauge as the share of dependency checks that succeeded, of none counted: 0/0."""
+    metrics.dependency_up.labels(dependency=name, region=metrics.region).set(math.nan)
+
+
 _original_span = AssignmentStore._span
 
 
@@ -152,6 +159,7 @@ DEFECTS: dict[str, list[Patch]] = {
     ],
     "uncounted_assignments": [(DemoMetrics, "count_assignment_created", lambda metrics: None)],
     "dependency_gauge_zero": [(DemoMetrics, "watch_dependency", _watch_dependency_down)],
+    "dependency_gauge_nan": [(DemoMetrics, "watch_dependency", _watch_dependency_nan)],
     "insert_span_dropped": [(AssignmentStore, "_span", _span_unless_insert)],
     "spans_wrong_region": [(app, "build_tracer_provider", _tracer_provider_elsewhere)],
     "error_log_per_request": [(DemoMetrics, "observe_request", _observe_and_log_error)],

@@ -627,3 +627,73 @@ MUTANTS += [
         exercise=PLANNED_PROBE_PASS,
     ),
 ]
+
+
+# ------------------------------------- issue 25: a renamed experiment, NaN, partial answers
+
+GLOB_EXPECTATION = "service-down-inhibits-burn-alerts"
+PARTED_GLOB = "A region pages once, for its cause*"
+"""A glob no experiment's title matches: the inhibition experiment's title and the glob of
+GLOB_EXPECTATION parted (one of them renamed)."""
+
+
+@contextmanager
+def _glob_naming_no_experiment(stage: Stage) -> Iterator[None]:
+    """The stage's config: GLOB_EXPECTATION judges the kill faults of experiments titled
+    PARTED_GLOB, which no experiment is (the config `pytest validation/` reads, restored)."""
+
+    def part(document: Document) -> None:
+        alerts = document["expectations"]["alerts"]
+        expectation = next(e for e in alerts if e["name"] == GLOB_EXPECTATION)
+        assert expectation["experiment"] != PARTED_GLOB, expectation
+        expectation["experiment"] = PARTED_GLOB
+
+    with edited(stage.suite_config, part):
+        yield
+
+
+@contextmanager
+def _remote_store_not_answering(stage: Stage) -> Iterator[None]:
+    """prometheus.yml reads, for every query, a remote store that does not answer (a port
+    nothing listens on): as a Thanos store or Mimir ingester down, each answer then carries
+    `warnings` besides the local samples, complete as they are. Reloaded."""
+
+    def add(document: Document) -> None:
+        store = f"http://127.0.0.1:{free_port()}/api/v1/read"
+        document["remote_read"] = [{"url": store, "read_recent": True}]
+
+    with reloaded(prometheus_yml(stage.stack), add, stage.config.backends.prometheus.base_url):
+        yield
+
+
+MUTANTS += [
+    Mutant(
+        "dependency-gauge-nan",
+        "producer: demo",
+        "demo_dependency_up reports NaN (a 0/0 share of dependency checks) while the database "
+        "answers: NaN is neither below min nor above max",
+        demo_defect("dependency_gauge_nan"),
+        ("metrics:demo-dependency-up",),
+        "value NaN of",
+    ),
+    Mutant(
+        "experiment-glob-names-no-title",
+        "config: expectations",
+        f"{GLOB_EXPECTATION}'s experiment glob becomes {PARTED_GLOB!r}, a title no experiment "
+        "has (the inhibition experiment's title and the glob parted): with a kill fault "
+        "planned, it skipped as if its experiment had not run",
+        _glob_naming_no_experiment,
+        (f"alerts:{GLOB_EXPECTATION}",),
+        "and no experiment's title matches it",
+        exercise=kill_fault(REGION),
+    ),
+    Mutant(
+        "prometheus-remote-store-down",
+        "pipeline: Prometheus",
+        "prometheus.yml reads a remote store that does not answer (read_recent): every query's "
+        "answer carries warnings, the local samples with them, as with a Thanos store down",
+        _remote_store_not_answering,
+        (REQUESTS, PROBE_RESULTS),
+        "answered with warnings",
+    ),
+]

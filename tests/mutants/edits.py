@@ -20,13 +20,14 @@ import httpx
 import psutil
 import yaml
 
+from signalcheck import processes
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config
 from signalcheck.probes.push import group_path
-from signalcheck.stack import LocalStack, processes
-from signalcheck.stack.processes import Started
+from signalcheck.processes import Started
+from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
 from tests.support import REPO
 

@@ -11,8 +11,9 @@ from signalcheck.backends.alertmanager import AlertmanagerClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config
+from signalcheck.errors import WaitTimeout
 from signalcheck.stack import LocalStack
-from signalcheck.waiting import WaitTimeout, wait_for
+from signalcheck.waiting import wait_for
 
 RESTORE_WAIT = 45.0
 

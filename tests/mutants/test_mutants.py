@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from signalcheck.evidence import plan
+from signalcheck.evidence import verifications_for
 from tests.mutants import fingerprint
 from tests.mutants.catalog import MUTANTS, Mutant
 from tests.mutants.exercises import Stage, assert_healthy
@@ -64,7 +64,7 @@ def _params() -> list[object]:
 
 @pytest.mark.parametrize("mutant", _params())
 def test_mutant_is_killed(mutant: Mutant, stage: Stage, healthy_before: SuiteRun) -> None:
-    shipped = {v.id for v in plan(stage.config.expectations)}
+    shipped = {v.id for v in verifications_for(stage.config.expectations)}
     waiting = sorted(set(mutant.kills) - shipped)
     if waiting:
         KILLS.append(

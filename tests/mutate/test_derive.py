@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from signalcheck.config import load_config
+from signalcheck.errors import MutationError
 from signalcheck.mutate.derive import (
-    MutationError,
     derive,
     drop_grouping_label,
     first_metric,

@@ -6,11 +6,11 @@ fault without one leaves its mutants unexercised; an expectation scoped to one e
 
 from __future__ import annotations
 
-from signalcheck.cli.mutate import experiment_paths, faults_of
 from signalcheck.config import load_config
 from signalcheck.gameday.plan import PROFILES
 from signalcheck.mutate.coverage import Exercise, Injected
 from signalcheck.mutate.derive import derive, load_sources
+from signalcheck.mutate.experiments import experiment_paths, faults_of
 from signalcheck.mutate.run import SHADOW_KINDS, judged_kinds
 from tests.support import REPO
 

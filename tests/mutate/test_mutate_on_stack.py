@@ -9,11 +9,12 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from signalcheck.cli.mutate import actors, experiment_paths, faults_of
+from signalcheck.actors import mutate_actors
 from signalcheck.config import Config
 from signalcheck.expectations import Expectations
 from signalcheck.ledger import new_run_dir
 from signalcheck.mutate.derive import derive, load_sources
+from signalcheck.mutate.experiments import experiment_paths, faults_of
 from signalcheck.mutate.run import Mutation, select
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -41,7 +42,7 @@ def test_one_exercise_catches_every_mutant_and_a_deleted_expectation_shows(stack
     assert len(mutants) == 10
     experiments = experiment_paths(stack_config, ["latency-injection"])
     mutation = Mutation(
-        stack_config, mutants, experiments, faults_of(experiments), actors(),
+        stack_config, mutants, experiments, faults_of(experiments), mutate_actors(),
         new_run_dir(stack_config.runs_dir), max_shadows=len(mutants),
     )  # fmt: skip
     with mutation.exercised() as done:

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from signalcheck.cli.mutate import actors
+from signalcheck.actors import mutate_actors
 from signalcheck.config import Config
 from signalcheck.expectations import Expectations
 from signalcheck.ledger import new_run_dir
@@ -37,7 +37,7 @@ def targets_only(config: Config) -> Config:
 def kill_after_first_pass(shadow_dir: Path, killed: list[int]) -> Actors:
     """The CLI's actors; after the first probe pass, the Prometheus started for `shadow_dir`
     (a child of this process) is killed by its PID."""
-    real = actors()
+    real = mutate_actors()
 
     def probe_pass(config: Config, ledger: Path) -> list[str]:
         failures = real.probe_pass(config, ledger)

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from signalcheck.config import load_config
-from signalcheck.evidence import plan
+from signalcheck.evidence import verifications_for
 from tests.support import REPO, on_free_ports
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -79,7 +79,7 @@ def test_the_installed_wheel_runs_the_readme_commands_in_an_empty_folder(
         plugin = ["-p", "no:cacheprovider", "--signalcheck-config", str(config)]
         validated = run([str(installed / "pytest"), *plugin], work, env)
         assert validated.returncode == 0, validated.stdout.partition("= FAILURES =")[2][:6000]
-        expected = len(plan(load_config(config).expectations))
+        expected = len(verifications_for(load_config(config).expectations))
         assert f"collected {expected} items" in validated.stdout, "one test per expectation"
         assert " passed" in validated.stdout and " failed" not in validated.stdout
         dry = run([signalcheck, "chaos", "run", "region-outage", "--dry"], work, env)

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from signalcheck.checks import BrowserCheck, HttpCheck, Retry, WorkflowCheck, unset_variables
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
 from tests.support import REPO
 
 

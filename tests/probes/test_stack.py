@@ -12,12 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from signalcheck import processes
 from signalcheck.backends.capture import CaptureClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
 from signalcheck.config import Config
 from signalcheck.ledger import read_entries
-from signalcheck.stack import LocalStack, processes
+from signalcheck.stack import LocalStack
 from signalcheck.waiting import wait_for
 from tests.probes.conftest import reference_checks
 

@@ -25,9 +25,10 @@ from playwright.sync_api import Browser, Page, Request, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from signalcheck.errors import WaitTimeout
 from signalcheck.rum_ingest.app import create_app
 from signalcheck.rum_ingest.faro import NAVIGATION, RESOURCE
-from signalcheck.waiting import WaitTimeout, wait_for
+from signalcheck.waiting import wait_for
 from tests.rum.conftest import API_KEY, settings
 from tests.serving import served
 from tests.support import launch_chromium

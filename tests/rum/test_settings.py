@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from signalcheck.config import ConfigError
+from signalcheck.errors import ConfigError
 from signalcheck.rum_ingest.keys import Role
 from signalcheck.rum_ingest.settings import Settings
 from tests.support import REPO

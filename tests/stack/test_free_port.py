@@ -10,8 +10,8 @@ import socket
 import pytest
 
 from signalcheck.config import PortRange
+from signalcheck.errors import StackError
 from signalcheck.stack import ports
-from signalcheck.stack.errors import StackError
 from signalcheck.stack.ports import LOWEST, ephemeral_floor, free_port
 
 

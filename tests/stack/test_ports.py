@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from signalcheck.config import load_config
+from signalcheck.errors import StackError
 from signalcheck.stack import LocalStack
-from signalcheck.stack.errors import StackError
 from signalcheck.stack.launcher import Component
 from tests.support import write_stack_config
 

@@ -7,7 +7,8 @@ import json
 import pytest
 import yaml
 
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
 from signalcheck.mutate.derive import derive, load_sources
 from signalcheck.stack import render
 from tests.support import write_stack_config

@@ -19,10 +19,13 @@ import yaml
 
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend, load_config
+from signalcheck.errors import UnknownTimers
 from signalcheck.evidence import Context
-from signalcheck.evidence.alerts import MAX_SAMPLES, check_alert, check_quiet, firing_series
+from signalcheck.evidence.alert_series import MAX_SAMPLES, firing_series
+from signalcheck.evidence.alerts import check_alert
 from signalcheck.evidence.backends import BackendSet
-from signalcheck.evidence.routing import UnknownTimers, notification_grace
+from signalcheck.evidence.quiet import check_quiet
+from signalcheck.evidence.routing import notification_grace
 from signalcheck.expectations import AlertExpectation, QuietExpectation
 from signalcheck.ledger import Entry
 from tests.validation.documented_api import canned_server

@@ -20,8 +20,9 @@ import yaml
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend, load_config
 from signalcheck.evidence import Context
-from signalcheck.evidence.alerts import PRIOR, check_quiet, firing_series
+from signalcheck.evidence.alert_series import PRIOR, firing_series
 from signalcheck.evidence.backends import BackendSet
+from signalcheck.evidence.quiet import check_quiet
 from signalcheck.expectations import QuietExpectation
 from signalcheck.ledger import Entry
 from signalcheck.stack.launcher import prometheus_command

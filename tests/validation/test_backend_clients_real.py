@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from signalcheck.backends.alertmanager import AlertmanagerClient
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.backends.pushgateway import PushgatewayClient
+from signalcheck.errors import BackendError
 from signalcheck.waiting import wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -15,10 +15,11 @@ from email.utils import formatdate
 
 import pytest
 
-from signalcheck.backends.base import BackendError, retry_after, within_deadline
+from signalcheck.backends.base import retry_after, within_deadline
 from signalcheck.backends.loki import LokiClient
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend
+from signalcheck.errors import BackendError
 from tests.validation.documented_api import canned_server
 
 TOO_MANY = "too many outstanding requests"

@@ -16,11 +16,11 @@ import base64
 
 import pytest
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.jaeger import JaegerClient
-from signalcheck.backends.loki import LokiClient, LokiTruncated
+from signalcheck.backends.loki import LokiClient
 from signalcheck.backends.tempo import TempoClient
 from signalcheck.config import Backend, TempoBackend
+from signalcheck.errors import BackendError, LokiTruncated
 from tests.validation.documented_api import (
     CHILD_SPAN,
     ROOT_SPAN,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from signalcheck.config import ConfigError, load_config
-from signalcheck.evidence import Context, Outcome, plan
-from signalcheck.evidence.backends import BackendSet, BackendUnavailable
+from signalcheck.config import load_config
+from signalcheck.errors import BackendUnavailable, ConfigError
+from signalcheck.evidence import Context, Outcome, verifications_for
+from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.metrics import check_metric
 from signalcheck.evidence.polling import Look, poll
 from signalcheck.evidence.promql import metric_names
@@ -162,7 +163,7 @@ def test_expectations_config_errors_name_file_and_key(tmp_path):
 
 def test_every_shipped_expectation_becomes_one_check_with_a_readable_id():
     config = load_config(Path(__file__).resolve().parents[2] / "signalcheck.yaml", environ={})
-    ids = [v.id for v in plan(config.expectations)]
+    ids = [v.id for v in verifications_for(config.expectations)]
     assert len(ids) == len(set(ids))
     assert "traces:probe-traces-complete" in ids
     kinds = {i.split(":")[0] for i in ids}

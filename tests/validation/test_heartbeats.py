@@ -18,7 +18,7 @@ from signalcheck.config import load_config
 from signalcheck.evidence import Context
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.heartbeats import check_heartbeat, silences
-from signalcheck.evidence.plan import Verification
+from signalcheck.evidence.verifications import Verification
 from signalcheck.expectations import HeartbeatExpectation
 from signalcheck.ledger import Entry
 from signalcheck.stack.render import render_alertmanager

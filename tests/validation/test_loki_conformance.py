@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from signalcheck.config import ConfigError, load_config
+from signalcheck.config import load_config
+from signalcheck.errors import ConfigError
 from signalcheck.evidence.logs import check_logs
 from signalcheck.expectations import LogExpectation
 from signalcheck.ledger import Entry

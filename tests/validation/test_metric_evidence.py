@@ -27,9 +27,10 @@ import httpx
 import pytest
 import yaml
 
-from signalcheck.backends.prometheus import PartialAnswerError, PrometheusClient
+from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Config
-from signalcheck.evidence import Context, plan
+from signalcheck.errors import PartialAnswerError
+from signalcheck.evidence import Context, verifications_for
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.metrics import check_metric
 from signalcheck.expectations import Expectations, MetricExpectation
@@ -342,7 +343,7 @@ def test_an_answer_with_warnings_is_no_evidence_either_way(partial):
     now = time.time()
     ctx = _context(partial, [_probe("us-east-1", now - 1, now)])
     expectations = Expectations.model_validate({"quiet": [{"name": "q", "budget": 1}]})
-    (quiet,) = plan(expectations)
+    (quiet,) = verifications_for(expectations)
     outcome = quiet.judge(ctx)  # nothing fires here, but Prometheus could not say so fully
     assert not outcome.passed, outcome.summary
     assert "remote_read" in outcome.summary, outcome.summary

@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from signalcheck.config import load_config
+from signalcheck.errors import BackendUnavailable
 from signalcheck.evidence import Context
 from signalcheck.evidence.alerts import check_alert
-from signalcheck.evidence.backends import BackendSet, BackendUnavailable
+from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.cardinality import check_cardinality
 from signalcheck.evidence.context import ONE_RUN_HINT
 from signalcheck.evidence.metrics import check_metric

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from signalcheck.backends.prometheus import PrometheusClient, PrometheusResultError
+from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend
+from signalcheck.errors import PrometheusResultError
 from tests.validation.documented_api import canned_server
 
 HISTOGRAM = {

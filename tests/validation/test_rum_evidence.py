@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.rum_ingest import RUM_READ_KEY_ENV, rum_read_key
 from signalcheck.config import Backend, Config, load_config
+from signalcheck.errors import BackendError
 from signalcheck.evidence import Context
 from signalcheck.evidence.backends import BackendSet
 from signalcheck.evidence.outcome import Outcome, late

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import pytest
 
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.jaeger import PROBE_TRACE_ID, JaegerClient, parent_span_id
 from signalcheck.backends.tempo import TempoClient
-from signalcheck.config import Backend, ConfigError, JaegerBackend, TempoBackend, load_config
+from signalcheck.config import Backend, JaegerBackend, TempoBackend, load_config
+from signalcheck.errors import BackendError, ConfigError
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.evidence.traces import check_traces
 from signalcheck.expectations import TraceExpectation

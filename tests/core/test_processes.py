@@ -7,8 +7,8 @@ import os
 
 import psutil
 
-from signalcheck.stack import processes
-from signalcheck.stack.processes import Started
+from signalcheck import processes
+from signalcheck.processes import Started
 
 
 def test_a_started_process_is_found_and_stopped_after_the_wall_clock_steps(

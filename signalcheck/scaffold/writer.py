@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from signalcheck.config import ConfigError
-from signalcheck.discover.starter import EXPECTATION_SECTIONS, SECTIONS, Entry, Starter
+from signalcheck.errors import ConfigError
+from signalcheck.scaffold.starter import EXPECTATION_SECTIONS, SECTIONS, Entry, Starter
 
 WIDTH = 100
 _COMMENTED_NAME = re.compile(r"^\s*#\s*-\s*\{name:\s*['\"]?([^,'\"}]+)")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from signalcheck.config import Config
-from signalcheck.discover.live import LiveSystem
-from signalcheck.discover.starter import Starter
 from signalcheck.mutate.coverage import Exercise, Injected
 from signalcheck.mutate.derive import Sources, derive
+from signalcheck.scaffold.live import LiveSystem
+from signalcheck.scaffold.starter import Starter
 
 
 @dataclass(frozen=True)

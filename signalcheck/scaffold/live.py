@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import yaml
 
 from signalcheck.backends.alertmanager import AlertmanagerClient
-from signalcheck.backends.base import BackendError
 from signalcheck.backends.prometheus import PrometheusClient
 from signalcheck.config import Backend
-from signalcheck.discover.expressions import metric_names
+from signalcheck.errors import BackendError
+from signalcheck.scaffold.expressions import metric_names
 
 SERIES_LOOKBACK = 300.0
 """Seconds back from now whose series count as today's."""

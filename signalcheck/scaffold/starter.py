@@ -13,16 +13,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from signalcheck.config import ConfigError
-from signalcheck.discover.expressions import (
+from signalcheck.errors import ConfigError
+from signalcheck.scaffold.expressions import (
     ExpressionError,
     Fault,
     fault_of,
     grouping_labels,
     keeps_label,
 )
-from signalcheck.discover.live import LiveSystem, Rule, Target
-from signalcheck.discover.routing import Routing, route_alert
+from signalcheck.scaffold.live import LiveSystem, Rule, Target
+from signalcheck.scaffold.routing import Routing, route_alert
 
 SECTIONS = ("regions", "allowlist", "checks", "targets", "cardinality", "rules", "alerts")
 """The sections `init` writes entries into (and `--update` adds to), in file order."""

@@ -1,0 +1,74 @@
+"""The experiment titles an alert expectation's `experiment` glob may name, and the glob that
+names none of them: an experiment renamed (or a glob mistyped) would otherwise turn its faults'
+expectations into conditional skips for ever, and every run would look green.
+
+Shared by `pytest validation/` (the titles of the shipped experiments and of the experiments
+this run ran) and the game day (the titles of every experiment in its experiments' folders).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from signalcheck.evidence.context import Context
+from signalcheck.evidence.outcome import Outcome
+from signalcheck.expectations import AlertExpectation
+from signalcheck.shipped import EXPERIMENTS
+
+THIS_RUN = "this run"
+"""Where a title known only from this run's ledger comes from."""
+
+
+def shipped_titles(folder: Path = EXPERIMENTS) -> dict[str, str]:
+    """Title -> file name of the shipped experiments (`<name>.json` in `folder`)."""
+    titles = {}
+    for path in sorted(folder.glob("*.json")):
+        experiment = json.loads(path.read_text())
+        if isinstance(experiment, dict):
+            titles[str(experiment.get("title", ""))] = path.name
+    return titles
+
+
+def run_titles(context: Context) -> dict[str, str]:
+    """Title -> THIS_RUN of the experiments whose faults this run planned or injected."""
+    return {
+        str(e.field("experiment")): THIS_RUN
+        for e in context.entries
+        if e.field("experiment")
+        and (e.kind == "fault" or (e.kind == "planned" and e.field("actor") == "fault"))
+    }
+
+
+def known_titles(context: Context) -> dict[str, str]:
+    """The titles a validation knows: the shipped experiments' and this run's experiments'."""
+    return shipped_titles() | run_titles(context)
+
+
+def unmatched_glob(exp: AlertExpectation, titles: dict[str, str], context: Context) -> str | None:
+    """Why `exp` judges nothing, when it judges only the faults of experiments whose title
+    matches a glob that no known experiment's title (`titles`: title -> where) matches, while
+    this run planned a fault of its action: a renamed experiment would turn it into a
+    conditional skip. Names the glob, the known titles and the titles this run's faults came
+    from; None when the glob matches a known title or nothing of its action was planned."""
+    planned = context.planned("fault", exp.fault)
+    if exp.experiment is None or not planned or any(exp.judges(t) for t in titles):
+        return None
+    known = "; ".join(f"{title!r} ({where})" for title, where in sorted(titles.items()))
+    came = ", ".join(sorted({repr(p.field("experiment")) for p in planned}))
+    return (
+        f"alerts:{exp.name} judges the {exp.fault} faults of experiments titled "
+        f"{exp.experiment!r}, and no experiment's title matches it (known: {known}); this "
+        f"run's {exp.fault} faults came from {came}: rename the glob or the title, or it "
+        "never judges anything"
+    )
+
+
+def unless_unmatched(expectation: object, outcome: Outcome, context: Context) -> Outcome:
+    """`outcome`, unless it is the conditional skip of an alert expectation whose glob no
+    title `known_titles` holds matches while this run planned a fault of its action: then a
+    failure saying so (the skip would hide a renamed experiment)."""
+    if outcome.skipped is None or not isinstance(expectation, AlertExpectation):
+        return outcome
+    problem = unmatched_glob(expectation, known_titles(context), context)
+    return outcome if problem is None else Outcome(passed=False, summary=problem)
