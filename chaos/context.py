@@ -22,6 +22,9 @@ CONFIG_KEY = "signalcheck_config"
 RUN_DIR_ENV = "SIGNALCHECK_RUN_DIR"
 DRY_ENV = "SIGNALCHECK_CHAOS_DRY"
 EXPERIMENT_ENV = "SIGNALCHECK_CHAOS_EXPERIMENT"
+EXPERIMENT_FILE_ENV = "SIGNALCHECK_CHAOS_EXPERIMENT_FILE"
+"""The experiment file `signalcheck chaos run` and the game day started `chaos run` with:
+recorded on the run's `chaos` entry, so that validation knows the titles of its folder."""
 
 logger = logging.getLogger("chaostoolkit")
 

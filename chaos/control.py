@@ -33,7 +33,7 @@ from typing import Any
 from chaoslib.activity import run_activity
 
 from signalcheck.chaos import faultlog, signals
-from signalcheck.chaos.context import EXPERIMENT_ENV, RunContext, run_context
+from signalcheck.chaos.context import EXPERIMENT_ENV, EXPERIMENT_FILE_ENV, RunContext, run_context
 from signalcheck.chaos.marks import (
     SECTIONS,
     Mark,
@@ -115,7 +115,7 @@ def before_experiment_control(
         _record(ctx, "refused", time.time(), time.time(), reason=str(exc))
         logger.critical(f"signalcheck refused the experiment, nothing was done: {exc}")
         raise SystemExit(EXIT_WITHOUT_ROLLBACKS) from exc
-    _begin(ctx, "experiment")
+    _begin(ctx, "experiment", experiment_file=os.environ.get(EXPERIMENT_FILE_ENV) or None)
     if not ctx.dry:
         probed = probed_faults(context, configuration or {})
         for _, action, region, alerts in injections(context, configuration or {}):
@@ -304,9 +304,9 @@ def _hypothesis_phase() -> str:
     return "steady-state-after" if "method" in _started else "steady-state-before"
 
 
-def _begin(ctx: RunContext, phase: str) -> None:
+def _begin(ctx: RunContext, phase: str, **fields: Any) -> None:
     _started[phase] = time.time()
-    _record(ctx, phase, _started[phase], None)
+    _record(ctx, phase, _started[phase], None, **fields)
 
 
 def _end(ctx: RunContext, phase: str, **outcome: Any) -> None:

@@ -21,7 +21,7 @@ from chaoslib.configuration import load_configuration
 from chaoslib.exceptions import ChaosException, InvalidExperiment
 from chaoslib.loader import parse_experiment_from_file
 
-from signalcheck.chaos.context import DRY_ENV, RUN_DIR_ENV
+from signalcheck.chaos.context import DRY_ENV, EXPERIMENT_FILE_ENV, RUN_DIR_ENV
 from signalcheck.chaos.faultlog import unmet_plans
 from signalcheck.chaos.marks import SECTIONS, check_marks
 from signalcheck.chaos.targets import ACTIONS_MODULE, check_experiment
@@ -204,7 +204,11 @@ def _start(config: Config, planned: Planned, *, dry: bool, timeout: float) -> _R
     started = time.time()
     process = subprocess.Popen(
         chaos_command(experiment, run_dir, dry=dry_mode(loaded) if dry else None),
-        env={**chaos_env(config, run_dir, dry=dry), **_region_env(planned)},
+        env={
+            **chaos_env(config, run_dir, dry=dry),
+            **_region_env(planned),
+            EXPERIMENT_FILE_ENV: str(planned.experiment.resolve()),
+        },
         stderr=subprocess.PIPE if plain else None,
         start_new_session=True,
     )

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from signalcheck.config import Config
-from signalcheck.errors import ConfigError
+from signalcheck.evidence.experiments import folder_titles
 from signalcheck.gameday import Actors as GamedayActors
 from signalcheck.gameday import GamedayPlan
 from signalcheck.gameday.runner import ChaosDone, ChaosStep
 from signalcheck.ledger import Ledger
 from signalcheck.mutate.run import Actors as MutateActors
-from signalcheck.shipped import EXPERIMENT_SUFFIXES, EXPERIMENTS, experiment_file
+from signalcheck.shipped import EXPERIMENTS, experiment_file
 
 if TYPE_CHECKING:
     from signalcheck.probes.traffic import BackgroundTraffic
@@ -25,7 +25,7 @@ def gameday_actors(experiments: Path = EXPERIMENTS) -> GamedayActors:
     """What the game day drives; its experiments are files, or `<name>.json` files in
     `experiments`."""
     from signalcheck.chaos.restore import restore_run
-    from signalcheck.chaos.runner import ChaosRun, Planned, read_experiment, run_lanes
+    from signalcheck.chaos.runner import ChaosRun, Planned, run_lanes
     from signalcheck.errors import LoadError, LoadRunError
     from signalcheck.load_profiles import plan_for
     from signalcheck.loadtests.runner import run_plan
@@ -78,17 +78,9 @@ def gameday_actors(experiments: Path = EXPERIMENTS) -> GamedayActors:
         return run_lanes(config, planned, finished)
 
     def titles(gameday_plan: GamedayPlan) -> dict[str, str]:
-        folders = {experiment_file(name, experiments).parent for name in gameday_plan.experiments}
-        found = {}
-        for folder in sorted(folders):
-            for path in sorted(folder.iterdir()):
-                if path.suffix not in EXPERIMENT_SUFFIXES:
-                    continue
-                try:
-                    found[str(read_experiment(path).get("title", ""))] = path.name
-                except ConfigError:
-                    continue  # not an experiment (the game day's own were read before)
-        return found
+        return folder_titles(
+            *(experiment_file(name, experiments).parent for name in gameday_plan.experiments)
+        )
 
     def traffic(config: Config, ledger: Ledger) -> BackgroundTraffic:
         return BackgroundTraffic(config, ledger=ledger)

@@ -238,7 +238,9 @@ class AlertExpectation(_Conditional):
         None,
         description="only the faults injected by experiments whose title matches this glob "
         "(e.g. 'A region out of rotation*': a fault sequence that one experiment stages); "
-        "default: every experiment's",
+        "default: every experiment's. When the run planned a fault of its kind and the glob "
+        "matches no title known (the shipped experiments', the run's and those beside them in "
+        "their folder), the expectation fails instead of skipping: a renamed experiment",
     )
 
     @model_validator(mode="after")

@@ -3,22 +3,49 @@ package's local stack (a package-scoped fixture) starts once and its tests keep 
 
 The chaos, validation and gameday packages are the exception: their modules each run whole
 in one worker, so their long tests spread over the workers, each worker starting the
-package's stack for itself (every test of a module still shares one stack, in order)."""
+package's stack for itself (every test of a module still shares one stack, in order).
+
+The groups are handed to the workers longest first (`--no-loadscope-reorder` keeps this
+order; xdist's own puts the groups with most tests first, which left a group of one
+four-minute test to start last, alone at the end of the run). A group's length is the sum of
+its tests' own `timeout` marks, else STACK_TEST_SECONDS for a test on a stack."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).resolve().parent
 GROUPED_BY_MODULE = frozenset({"chaos", "validation", "gameday"})
+STACK_TEST_SECONDS = 60.0
+"""What a test on the local stack without a `timeout` mark of its own is reckoned to take."""
+UNIT_TEST_SECONDS = 0.1
+
+
+def group_of(item: pytest.Item) -> str:
+    """The item's xdist group: the one it chose, else its package (or module, see above)."""
+    chosen = item.get_closest_marker("xdist_group")
+    if chosen is not None:
+        return str(chosen.args[0] if chosen.args else chosen.kwargs["name"])
+    parts = Path(item.path).resolve().relative_to(TESTS).parts
+    return "/".join(parts[:2]) if parts[0] in GROUPED_BY_MODULE else parts[0]
+
+
+def reckoned_seconds(item: pytest.Item) -> float:
+    """How long the test may take: its own `timeout` mark, else by whether it needs a stack."""
+    timeout = item.get_closest_marker("timeout")
+    if timeout is not None and timeout.args:
+        return float(timeout.args[0])
+    return STACK_TEST_SECONDS if item.get_closest_marker("stack") else UNIT_TEST_SECONDS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    length: defaultdict[str, float] = defaultdict(float)
     for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue  # the test chose its group (e.g. a shard of the mutant suite)
-        parts = Path(item.path).resolve().relative_to(TESTS).parts
-        group = "/".join(parts[:2]) if parts[0] in GROUPED_BY_MODULE else parts[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        group = group_of(item)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        length[group] += reckoned_seconds(item)
+    items.sort(key=lambda item: -length[group_of(item)])  # stable: a group keeps its order

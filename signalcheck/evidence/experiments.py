@@ -2,37 +2,53 @@
 names none of them: an experiment renamed (or a glob mistyped) would otherwise turn its faults'
 expectations into conditional skips for ever, and every run would look green.
 
-Shared by `pytest validation/` (the titles of the shipped experiments and of the experiments
-this run ran) and the game day (the titles of every experiment in its experiments' folders).
+Shared by `pytest validation/` (the titles of the shipped experiments, of the experiments this
+run ran and of the others in their folders) and the game day (the titles of every experiment
+in its experiments' folders).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+import yaml
 
 from signalcheck.evidence.context import Context
 from signalcheck.evidence.outcome import Outcome
 from signalcheck.expectations import AlertExpectation
-from signalcheck.shipped import EXPERIMENTS
+from signalcheck.shipped import EXPERIMENT_SUFFIXES, EXPERIMENTS
 
 THIS_RUN = "this run"
 """Where a title known only from this run's ledger comes from."""
 
 
-def shipped_titles(folder: Path = EXPERIMENTS) -> dict[str, str]:
-    """Title -> file name of the shipped experiments (`<name>.json` in `folder`)."""
+def folder_titles(*folders: Path) -> dict[str, str]:
+    """Title -> file name of every experiment file (JSON or YAML) in the folders; a file that
+    cannot be read as a mapping is not an experiment and is left out."""
     titles = {}
-    for path in sorted(folder.glob("*.json")):
-        experiment = json.loads(path.read_text())
+    paths = [p for folder in sorted(set(folders)) if folder.is_dir() for p in folder.iterdir()]
+    for path in sorted(paths):
+        if path.suffix not in EXPERIMENT_SUFFIXES:
+            continue
+        try:
+            experiment = yaml.safe_load(path.read_text())
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
         if isinstance(experiment, dict):
             titles[str(experiment.get("title", ""))] = path.name
     return titles
 
 
 def run_titles(context: Context) -> dict[str, str]:
-    """Title -> THIS_RUN of the experiments whose faults this run planned or injected."""
-    return {
+    """The titles of the experiments whose faults this run planned or injected (-> THIS_RUN),
+    and of every experiment in the folders of the experiment files this run's chaos runs
+    were started with (-> their file name): the game day's siblings of what ran."""
+    folders = {
+        Path(str(e.field("experiment_file"))).parent
+        for e in context.entries
+        if e.kind == "chaos" and e.field("experiment_file")
+    }
+    return folder_titles(*folders) | {
         str(e.field("experiment")): THIS_RUN
         for e in context.entries
         if e.field("experiment")
@@ -41,8 +57,9 @@ def run_titles(context: Context) -> dict[str, str]:
 
 
 def known_titles(context: Context) -> dict[str, str]:
-    """The titles a validation knows: the shipped experiments' and this run's experiments'."""
-    return shipped_titles() | run_titles(context)
+    """The titles a validation knows: the shipped experiments', this run's experiments' and
+    their folders'."""
+    return folder_titles(EXPERIMENTS) | run_titles(context)
 
 
 def unmatched_glob(exp: AlertExpectation, titles: dict[str, str], context: Context) -> str | None:

@@ -129,6 +129,7 @@ def measured(run_dir: Path) -> dict[str, dict[str, float]]:
 
 @pytest.mark.stack
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # the experiment alone takes four minutes
 def test_the_shipped_config_passes_and_without_an_inhibit_rule_its_expectation_fails(
     stack, stack_config, tmp_path: Path
 ) -> None:

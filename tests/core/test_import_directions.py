@@ -18,7 +18,6 @@ FEATURES = (
     "signalcheck.gameday",
     "signalcheck.mutate",
     "signalcheck.scaffold",
-    "signalcheck.discover",
     "signalcheck.capture",
     "signalcheck.probes",
     "signalcheck.report",

@@ -40,6 +40,7 @@ def run_dirs(config: Config) -> set[Path]:
     return set(config.runs_dir.glob("*")) if config.runs_dir.exists() else set()
 
 
+@pytest.mark.timeout(600)  # the quick game day: two and a half minutes
 def test_quick_game_day_writes_every_output_and_detects_the_outage(config, stack):
     before = run_dirs(config)
     process = gameday(config)
@@ -60,6 +61,9 @@ def test_quick_game_day_writes_every_output_and_detects_the_outage(config, stack
     assert phases == ["stack", "baseline", "load: ramp", "chaos: region-outage", "validation"]
     (detection,) = [e for e in entries if e.kind == "detection"]
     assert (detection.field("alert"), detection.field("region")) == ("ServiceDown", "eu-west-1")
+    # the experiment's file is recorded: validation then knows its folder's titles
+    started = [e for e in entries if e.kind == "chaos" and e.field("phase") == "experiment"]
+    assert {Path(e.field("experiment_file")).name for e in started} == {"region-outage.json"}
     assert detection.field("bound_seconds") <= detection.field("time_to_detect") + 2
     assert "ServiceDown" in output and "game day PASSED" in output
     assert all(row.healthy for row in stack.status()), "the game day stops only what it started"

@@ -548,7 +548,7 @@ MUTANTS = [
             stage.stack, stage.config, "alertmanager", "Watchdog"
         ),
         ("heartbeats:watchdog-reaches-default",),
-        "no notification of Watchdog -> 'default' for",
+        "no notification of Watchdog -> 'default'",
         exercise=probe_passes_apart(30.0),
     ),
 ]

@@ -4,6 +4,7 @@ experiment's faults would otherwise be judged by nothing, and the run would look
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -73,3 +74,26 @@ def test_a_glob_no_known_title_matches_fails_when_its_fault_was_planned(tmp_path
     # did not plan, still skip: nothing of theirs was planned
     assert results["alerts:inhibition-inhibits"].outcome == "skipped", output[-3000:]
     assert results["alerts:drill-chats"].outcome == "skipped", output[-3000:]
+
+
+def test_a_glob_naming_an_experiment_beside_the_one_that_ran_still_skips(tmp_path, workdir):
+    """Two of the user's experiments fault the same way; this run ran the other one
+    (`signalcheck chaos run` records its file on the run's `chaos` entry): the glob names a
+    title in that file's folder, so nothing was renamed and the expectation skips."""
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    (folder / "drill.yaml").write_text(yaml.safe_dump({"title": "Our region drill, staged"}))
+    (folder / "other.json").write_text(json.dumps({"title": RENAMED}))
+    (folder / "notes.yaml").write_text("- not an experiment\n")
+    ledger_path = _ledger_of_the_renamed_drill(tmp_path)
+    Ledger(ledger_path).append(
+        "chaos", experiment=RENAMED, phase="experiment", start=9.0, end=None,
+        experiment_file=str(folder / "other.json"),
+    )  # fmt: skip
+    junit = workdir / "junit.xml"
+    done = _pytest(
+        workdir, f"--signalcheck-config={_config(tmp_path)}", f"--ledger={ledger_path}",
+        f"--junitxml={junit}", "-o", "junit_family=xunit1", env=ONLY_SIGNALCHECK,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert _junit_results(junit)["alerts:drill-inhibits"].outcome == "skipped", output[-3000:]

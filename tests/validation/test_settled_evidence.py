@@ -203,14 +203,14 @@ def capture(tmp_path) -> Iterator[Config]:
 
 
 def test_no_errors_waits_for_the_exporters_batch_delay(capture):
-    """An ERROR logged as the run ends, by the OTel SDK batching its records every 1.5 s (a
-    user's exporter setting): it arrives about 1.5 s after the run, past a look 1 s after it,
+    """An ERROR logged as the run ends, by the OTel SDK batching its records every 1.2 s (a
+    user's exporter setting): it arrives about 1.2 s after the run, past a look 1 s after it,
     within the settle time."""
     url = str(capture.backends.capture.base_url).rstrip("/")
     provider = LoggerProvider(resource=Resource({"service.name": "svc", "cloud.region": REGION}))
     provider.add_log_record_processor(
         BatchLogRecordProcessor(
-            OTLPLogExporter(endpoint=f"{url}/v1/logs", timeout=5), schedule_delay_millis=1500
+            OTLPLogExporter(endpoint=f"{url}/v1/logs", timeout=5), schedule_delay_millis=1200
         )
     )
     logger = logging.getLogger("tests.settled")
