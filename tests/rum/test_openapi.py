@@ -16,7 +16,7 @@ from signalcheck.rum_ingest.app import create_app
 from tests.rum.conftest import API_KEY, READ_KEY, settings, start_ingest
 from tests.support import free_port
 
-EXAMPLES = 30  # per operation and phase: ~3,900 cases, ~20 s a store on this machine
+EXAMPLES = 20  # per operation and phase: ~2,600 cases, ~15 s a store on this machine
 SEED = 1  # the same cases every run: a failure reproduces (`st replay` names its case)
 RUN_TIMEOUT = 240.0
 SCHEMATHESIS_CONFIG = """
