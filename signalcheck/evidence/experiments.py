@@ -10,6 +10,7 @@ in its experiments' folders).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -64,20 +65,26 @@ def known_titles(context: Context) -> dict[str, str]:
     return folder_titles(EXPERIMENTS) | run_titles(context)
 
 
-def unmatched_glob(exp: AlertExpectation, titles: dict[str, str], context: Context) -> str | None:
+def unmatched_glob(
+    exp: AlertExpectation, known: Callable[[], dict[str, str]], context: Context
+) -> str | None:
     """Why `exp` judges nothing, when it judges only the faults of experiments whose title
-    matches a glob that no known experiment's title (`titles`: title -> where) matches, while
-    this run planned a fault of its action: a renamed experiment would turn it into a
-    conditional skip. Names the glob, the known titles and the titles this run's faults came
-    from; None when the glob matches a known title or nothing of its action was planned."""
+    matches a glob that no known experiment's title (`known()`: title -> where, asked only
+    then) matches, while this run planned a fault of its action: a renamed experiment would
+    turn it into a conditional skip. Names the glob, the known titles and the titles this
+    run's faults came from; None when the glob matches a known title or nothing of its
+    action was planned."""
     planned = context.planned("fault", exp.fault)
-    if exp.experiment is None or not planned or any(exp.judges(t) for t in titles):
+    if exp.experiment is None or not planned:
         return None
-    known = "; ".join(f"{title!r} ({where})" for title, where in sorted(titles.items()))
+    titles = known()
+    if any(exp.judges(t) for t in titles):
+        return None
+    listed = "; ".join(f"{title!r} ({where})" for title, where in sorted(titles.items()))
     came = ", ".join(sorted({repr(p.field("experiment")) for p in planned}))
     return (
         f"alerts:{exp.name} judges the {exp.fault} faults of experiments titled "
-        f"{exp.experiment!r}, and no experiment's title matches it (known: {known}); this "
+        f"{exp.experiment!r}, and no experiment's title matches it (known: {listed}); this "
         f"run's {exp.fault} faults came from {came}: rename the glob or the title, or it "
         "never judges anything"
     )
@@ -89,7 +96,5 @@ def unless_unmatched(expectation: object, outcome: Outcome, context: Context) ->
     failure saying so (the skip would hide a renamed experiment)."""
     if outcome.skipped is None or not isinstance(expectation, AlertExpectation):
         return outcome
-    if expectation.experiment is None or not context.planned("fault", expectation.fault):
-        return outcome  # nothing of its to judge was planned: no title to read
-    problem = unmatched_glob(expectation, known_titles(context), context)
+    problem = unmatched_glob(expectation, lambda: known_titles(context), context)
     return outcome if problem is None else Outcome(passed=False, summary=problem)
