@@ -42,10 +42,10 @@ def reckoned_seconds(item: pytest.Item) -> float:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    groups = {item.nodeid: group_of(item) for item in items}
     length: defaultdict[str, float] = defaultdict(float)
     for item in items:
-        group = group_of(item)
         if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-        length[group] += reckoned_seconds(item)
-    items.sort(key=lambda item: -length[group_of(item)])  # stable: a group keeps its order
+            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+        length[groups[item.nodeid]] += reckoned_seconds(item)
+    items.sort(key=lambda item: -length[groups[item.nodeid]])  # stable: a group keeps its order
