@@ -56,6 +56,20 @@ def take(stack: LocalStack, config: Config) -> State:
     }
 
 
+def settled(stack: LocalStack, config: Config) -> State:
+    """The state once every target was scraped since it (re)appeared: a scrape pool a config
+    reload or a target file rewrote keeps its targets `unknown` until their first scrape, and
+    the undo of the mutant before may still be reaching Prometheus."""
+    last: list[State] = []
+
+    def scraped() -> bool:
+        last[:] = [take(stack, config)]
+        return not any(target.endswith(" unknown") for target in last[0]["targets"])
+
+    wait_for(scraped, timeout=RESTORE_WAIT, what="a scrape of every target Prometheus knows")
+    return last[0]
+
+
 def differences(before: State, after: State) -> dict[str, dict[str, list[str]]]:
     """Per part that changed: what is gone and what is new."""
     return {

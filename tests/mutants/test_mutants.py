@@ -72,7 +72,7 @@ def test_mutant_is_killed(mutant: Mutant, stage: Stage, healthy_before: SuiteRun
                  f"not run: no expectation {', '.join(waiting)} shipped yet")
         )  # fmt: skip
         pytest.fail(f"{mutant.name} survives: signalcheck.yaml ships no {', '.join(waiting)}")
-    before = fingerprint.take(stage.stack, stage.config)
+    before = fingerprint.settled(stage.stack, stage.config)
     began = time.monotonic()
     try:
         with mutant.apply(stage):
