@@ -41,6 +41,7 @@ def reckoned_seconds(item: pytest.Item) -> float:
     return STACK_TEST_SECONDS if item.get_closest_marker("stack") else UNIT_TEST_SECONDS
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     groups = {item.nodeid: group_of(item) for item in items}
     length: defaultdict[str, float] = defaultdict(float)
