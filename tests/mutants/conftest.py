@@ -11,7 +11,7 @@ import yaml
 
 from signalcheck.config import load_config
 from tests.mutants.exercises import Stage, assert_healthy
-from tests.mutants.killtable import KILLS, markdown
+from tests.mutants.killtable import KILLS, WORKER_OUTPUT_KEY, markdown
 from tests.stack.conftest import stack, stack_config
 from tests.validation.support import SuiteRun, write_suite_config
 
@@ -59,6 +59,13 @@ def kill_table(tmp_path_factory) -> Iterator[None]:
         path = tmp_path_factory.getbasetemp() / "mutant-kill-table.md"
         path.write_text(markdown(KILLS) + "\n")
         _table.append(path)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker: hand the shard's table to the controller, which prints it."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None and KILLS:
+        output[WORKER_OUTPUT_KEY] = markdown(KILLS)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

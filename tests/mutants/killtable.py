@@ -20,6 +20,9 @@ class Kill:
 KILLS: list[Kill] = []
 """Rows of this session, in run order (filled by test_mutants, printed by the conftest)."""
 
+WORKER_OUTPUT_KEY = "mutant_kill_table"
+"""Where an xdist worker hands its shard's table to the controller (`workeroutput`)."""
+
 
 def markdown(kills: list[Kill]) -> str:
     lines = [
