@@ -25,10 +25,11 @@ THIS_RUN = "this run"
 
 
 def folder_titles(*folders: Path) -> dict[str, str]:
-    """Title -> file name of every experiment file (JSON or YAML) in the folders; a file that
-    cannot be read as a mapping is not an experiment and is left out."""
+    """Title -> file name of every experiment file (JSON or YAML) in the folders, each folder
+    read once; a file that cannot be read as a mapping is not an experiment and is left out."""
     titles = {}
-    paths = [p for folder in sorted(set(folders)) if folder.is_dir() for p in folder.iterdir()]
+    unique = sorted({folder.resolve() for folder in folders})
+    paths = [p for folder in unique if folder.is_dir() for p in folder.iterdir()]
     for path in sorted(paths):
         if path.suffix not in EXPERIMENT_SUFFIXES:
             continue
@@ -42,16 +43,18 @@ def folder_titles(*folders: Path) -> dict[str, str]:
     return titles
 
 
-def run_titles(context: Context) -> dict[str, str]:
-    """The titles of the experiments whose faults this run planned or injected (-> THIS_RUN),
-    and of every experiment in the folders of the experiment files this run's chaos runs
-    were started with (-> their file name): the game day's siblings of what ran."""
-    folders = {
+def run_folders(context: Context) -> set[Path]:
+    """The folders of the experiment files this run's chaos runs were started with."""
+    return {
         Path(str(e.field("experiment_file"))).parent
         for e in context.entries
         if e.kind == "chaos" and e.field("experiment_file")
     }
-    return folder_titles(*folders) | {
+
+
+def run_titles(context: Context) -> dict[str, str]:
+    """Title -> THIS_RUN of the experiments whose faults this run planned or injected."""
+    return {
         str(e.field("experiment")): THIS_RUN
         for e in context.entries
         if e.field("experiment")
@@ -61,8 +64,9 @@ def run_titles(context: Context) -> dict[str, str]:
 
 def known_titles(context: Context) -> dict[str, str]:
     """The titles a validation knows: the shipped experiments', this run's experiments' and
-    their folders'."""
-    return folder_titles(EXPERIMENTS) | run_titles(context)
+    those beside them in their folders (the game day's siblings of what ran). A game day of
+    the shipped experiments runs from the shipped folder: it is read once."""
+    return folder_titles(EXPERIMENTS, *run_folders(context)) | run_titles(context)
 
 
 def unmatched_glob(
