@@ -60,14 +60,13 @@ def settled(stack: LocalStack, config: Config) -> State:
     """The state once every target was scraped since it (re)appeared: a scrape pool a config
     reload or a target file rewrote keeps its targets `unknown` until their first scrape, and
     the undo of the mutant before may still be reaching Prometheus."""
-    last: list[State] = []
 
-    def scraped() -> bool:
-        last[:] = [take(stack, config)]
-        return not any(target.endswith(" unknown") for target in last[0]["targets"])
+    def scraped() -> State | None:
+        state = take(stack, config)
+        return None if any(t.endswith(" unknown") for t in state["targets"]) else state
 
-    wait_for(scraped, timeout=RESTORE_WAIT, what="a scrape of every target Prometheus knows")
-    return last[0]
+    state, _ = wait_for(scraped, timeout=RESTORE_WAIT, what="a scrape of every target it knows")
+    return state
 
 
 def differences(before: State, after: State) -> dict[str, dict[str, list[str]]]:
