@@ -58,9 +58,10 @@ def firing(config, alert: str) -> list[dict]:
         ]
 
 
-def admin_faults(stack, config) -> dict:
+def admin_faults(stack, config, region: str = REGION) -> dict:
+    """The faults the demo admin API of `region` says are in force."""
     token = stack.admin_token_path.read_text().strip()
-    url = f"{str(config.regions[REGION].base_url).rstrip('/')}/admin/faults"
+    url = f"{str(config.regions[region].base_url).rstrip('/')}/admin/faults"
     return httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
 
 

@@ -14,13 +14,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
 from signalcheck.chaos.openfaults import OpenFault, OpenFaults
 from signalcheck.waiting import wait_for
 from tests.chaos.conftest import EXPERIMENTS, ledger, tail
+from tests.chaos.test_interrupt import admin_faults
 from tests.support import REPO
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -32,14 +32,6 @@ INJECTED_MS = 800
 
 def signalcheck(*args: str, config) -> list[str]:
     return [sys.executable, "-m", "signalcheck", *args, "--config", str(config.source)]
-
-
-def latency_ms(stack, config, region: str) -> int:
-    """The latency the demo admin API of `region` says is injected."""
-    token = stack.admin_token_path.read_text().strip()
-    url = f"{str(config.regions[region].base_url).rstrip('/')}/admin/faults"
-    response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
-    return int(response.json()["latency_ms"])
 
 
 @pytest.fixture
@@ -70,7 +62,7 @@ def kill_mid_method(stack, config, region: str, tmp_path: Path) -> OpenFault:
                 f
                 for f in OpenFaults(config.stack.data_dir).all()
                 if (f.action, f.region) == ("latency", region)
-                and latency_ms(stack, config, region) == INJECTED_MS
+                and admin_faults(stack, config, region)["latency_ms"] == INJECTED_MS
             ],
             timeout=120,
             what=f"the experiment's latency in force in {region} and in the open faults",
@@ -97,7 +89,8 @@ def test_the_next_command_restores_a_fault_whose_run_was_killed(
     stack, stack_config, tmp_path, restored, next_command, region
 ) -> None:
     fault = kill_mid_method(stack, stack_config, region, tmp_path)
-    assert latency_ms(stack, stack_config, region) == INJECTED_MS, "nothing to restore"
+    injected = admin_faults(stack, stack_config, region)["latency_ms"]
+    assert injected == INJECTED_MS, "nothing to restore"
     (opened,) = [e for e in ledger(fault.run_dir) if e.kind == "fault"]
     assert opened.field("end") is None
 
@@ -115,7 +108,7 @@ def test_the_next_command_restores_a_fault_whose_run_was_killed(
         "that died"
     ], tail(result.stdout + result.stderr)
     assert result.returncode == 0, tail(result.stdout + result.stderr)
-    assert latency_ms(stack, stack_config, region) == 0
+    assert admin_faults(stack, stack_config, region)["latency_ms"] == 0
     closed = [e for e in ledger(fault.run_dir) if e.kind == "fault"][-1]
     assert (closed.field("start"), closed.field("end") is not None) == (fault.start, True)
     assert OpenFaults(stack_config.stack.data_dir).all() == []
