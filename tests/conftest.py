@@ -10,8 +10,8 @@ order; xdist's own puts the groups with most tests first, which left a group of 
 four-minute test to start last, alone at the end of the run). A group's length is the sum of
 its tests' own `timeout` marks, else STACK_TEST_SECONDS for a test on a stack.
 
-The mutant suite's shards each run in a worker; the controller prints the kill table each
-worker handed back."""
+The mutant suite's kill tables are printed here: the one of this process, or under xdist the
+one each shard's worker handed back."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mutants.killtable import WORKER_OUTPUT_KEY
+from tests.mutants.killtable import TABLES, WORKER_OUTPUT_KEY
 
 TESTS = Path(__file__).resolve().parent
 GROUPED_BY_MODULE = frozenset({"chaos", "validation", "gameday"})
@@ -57,18 +57,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: -length[groups[item.nodeid]])  # stable: a group keeps its order
 
 
-_kill_tables: list[str] = []
-"""The mutant kill tables the xdist workers handed back, one per shard."""
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: object, error: object) -> None:
     table = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
     if table:
-        _kill_tables.append(table)
+        TABLES.append(table)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for table in _kill_tables:
-        terminalreporter.write_sep("=", "mutant kill table (one shard)")
+    for table in TABLES:
+        terminalreporter.write_sep("=", "mutant kill table")
         terminalreporter.write_line(table)

@@ -11,7 +11,7 @@ import yaml
 
 from signalcheck.config import load_config
 from tests.mutants.exercises import Stage, assert_healthy
-from tests.mutants.killtable import KILLS, WORKER_OUTPUT_KEY, markdown
+from tests.mutants.killtable import KILLS, hand_over, markdown
 from tests.stack.conftest import stack, stack_config
 from tests.validation.support import SuiteRun, write_suite_config
 
@@ -23,8 +23,6 @@ SLOW_ARRIVALS = {"probes": 15.0, "rum": 15.0}
 """Kinds whose evidence cannot arrive within BUDGET, and their budget (as shipped):
 a probe pass pushes its results when its last check (the browser's) ends, seconds after the
 first checks' events; the RUM SDK sends its events at its 3 s flush."""
-
-_table: list[Path] = []
 
 
 @pytest.fixture(scope="package")
@@ -53,24 +51,11 @@ def healthy_before(stage) -> SuiteRun:
 
 
 @pytest.fixture(scope="package", autouse=True)
-def kill_table(tmp_path_factory) -> Iterator[None]:
+def kill_table(request, tmp_path_factory) -> Iterator[None]:
+    """After the package: the kill table saved under the session's temp dir and handed to
+    whichever process prints it (tests/conftest.py)."""
     yield
     if KILLS:
         path = tmp_path_factory.getbasetemp() / "mutant-kill-table.md"
         path.write_text(markdown(KILLS) + "\n")
-        _table.append(path)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In an xdist worker: hand the shard's table to the controller, which prints it."""
-    output = getattr(session.config, "workeroutput", None)
-    if output is not None and KILLS:
-        output[WORKER_OUTPUT_KEY] = markdown(KILLS)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if KILLS:
-        terminalreporter.write_sep("=", "mutant kill table")
-        terminalreporter.write_line(markdown(KILLS))
-        for path in _table:
-            terminalreporter.write_line(f"(saved to {path})")
+        hand_over(request.config, f"{markdown(KILLS)}\n(saved to {path})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 
 @dataclass(frozen=True)
 class Kill:
@@ -18,10 +20,23 @@ class Kill:
 
 
 KILLS: list[Kill] = []
-"""Rows of this session, in run order (filled by test_mutants, printed by the conftest)."""
+"""Rows of this session, in run order (filled by test_mutants)."""
 
 WORKER_OUTPUT_KEY = "mutant_kill_table"
 """Where an xdist worker hands its shard's table to the controller (`workeroutput`)."""
+
+TABLES: list[str] = []
+"""The kill tables this process prints at the end of the session: its own, or in the xdist
+controller the one each shard's worker handed back."""
+
+
+def hand_over(config: pytest.Config, table: str) -> None:
+    """`table` to this process's TABLES, or from an xdist worker to the controller's."""
+    output = getattr(config, "workeroutput", None)
+    if output is None:
+        TABLES.append(table)
+    else:
+        output[WORKER_OUTPUT_KEY] = table
 
 
 def markdown(kills: list[Kill]) -> str:
